@@ -175,7 +175,8 @@ def find_idx_dir(name: str, data_dir: str | Path | None = None) -> Path:
 
 
 def read_idx(path: str | Path) -> np.ndarray:
-    """Parse one IDX file of unsigned bytes (gzipped or raw): images (N, rows, cols) or labels (N,)."""
+    """Parse one IDX file of unsigned bytes (gzipped or raw): images (N, rows, cols) or labels (N,),
+    as a read-only uint8 array."""
     path = Path(path)
     try:
         raw = path.read_bytes()
