@@ -1,0 +1,148 @@
+"""A network: a list of layers and a loss layer over one flat parameter vector.
+
+Every trainable array of every layer is a view into ``Network.params`` and every gradient array a view into
+``Network.grads``, so an optimizer updates the whole network with a few vectorised calls on two flat vectors.
+Layers write their gradients in place, which is why no layer ever rebinds its ``params``/``grads`` entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from netcore.functions import accuracy as _accuracy
+from netcore.functions import cross_entropy, softmax
+
+
+@dataclass
+class FlatParams:
+    """One flat parameter vector and one flat gradient vector, carved into named views."""
+
+    params: np.ndarray
+    grads: np.ndarray
+    param_views: dict[str, np.ndarray]
+    grad_views: dict[str, np.ndarray]
+
+
+def allocate(shapes: Sequence[tuple[str, tuple[int, ...]]], dtype: np.dtype | type) -> FlatParams:
+    """Allocate flat vectors for ``[(name, shape), ...]`` and return views in that order (params zeroed)."""
+    sizes = [int(np.prod(shape)) for _, shape in shapes]
+    total = int(sum(sizes))
+    params = np.zeros(total, dtype=dtype)
+    grads = np.zeros(total, dtype=dtype)
+    pviews: dict[str, np.ndarray] = {}
+    gviews: dict[str, np.ndarray] = {}
+    start = 0
+    for (name, shape), size in zip(shapes, sizes, strict=True):
+        if name in pviews:
+            raise ValueError(f"duplicate parameter name {name!r}: give every parameter a unique name")
+        pviews[name] = params[start : start + size].reshape(shape)
+        gviews[name] = grads[start : start + size].reshape(shape)
+        start += size
+    return FlatParams(params, grads, pviews, gviews)
+
+
+class Network:
+    """Layers applied in order, then a softmax-cross-entropy loss layer.
+
+    ``weight_decay`` (lambda) adds ``0.5 * lambda * sum ||W||^2`` to the loss and ``lambda * W`` to each
+    gradient of a parameter listed in ``decay_names`` (the book: every affine/conv weight, biases excluded).
+    """
+
+    def __init__(
+        self,
+        layers: Sequence,
+        loss_layer,
+        flat: FlatParams,
+        *,
+        weight_decay: float = 0.0,
+        decay_names: Sequence[str] = (),
+    ) -> None:
+        if not (weight_decay >= 0.0 and np.isfinite(weight_decay)):
+            raise ValueError(f"weight_decay={weight_decay!r} must be a finite number >= 0")
+        self.layers = list(layers)
+        self.loss_layer = loss_layer
+        self._flat = flat
+        self.weight_decay = float(weight_decay)
+        self._decay_w = [flat.param_views[n] for n in decay_names]
+        self._decay_g = [flat.grad_views[n] for n in decay_names]
+        self.dtype = flat.params.dtype
+        if hasattr(self.layers[0], "need_input_grad"):
+            self.layers[0].need_input_grad = False  # nobody needs dL/dx of the network's input
+
+    # -- parameters -----------------------------------------------------------------------------
+    @property
+    def params(self) -> np.ndarray:
+        """The flat vector of every parameter (optimizers update it in place)."""
+        return self._flat.params
+
+    @property
+    def grads(self) -> np.ndarray:
+        """The flat gradient vector filled by :meth:`gradient`."""
+        return self._flat.grads
+
+    @property
+    def named_params(self) -> dict[str, np.ndarray]:
+        return self._flat.param_views
+
+    @property
+    def named_grads(self) -> dict[str, np.ndarray]:
+        return self._flat.grad_views
+
+    # -- forward ---------------------------------------------------------------------------------
+    def predict(self, x: np.ndarray, *, train: bool = False) -> np.ndarray:
+        """Scores (logits) of a batch ``x``."""
+        out = x
+        for layer in self.layers:
+            out = layer.forward(out, train=train)
+        return out
+
+    def _decay_term(self) -> float:
+        if self.weight_decay == 0.0:
+            return 0.0
+        total = 0.0
+        for w in self._decay_w:
+            flat = w.reshape(-1)
+            total += float(np.dot(flat, flat))
+        return 0.5 * self.weight_decay * total
+
+    def loss(self, x: np.ndarray, t: np.ndarray, *, train: bool = False) -> float:
+        """Data loss plus the weight-decay term (the book's ``loss``); ``train`` selects the layers' mode."""
+        scores = self.predict(x, train=train)
+        return float(self.loss_layer.forward(scores, t)) + self._decay_term()
+
+    # -- backward --------------------------------------------------------------------------------
+    def gradient(self, x: np.ndarray, t: np.ndarray) -> float:
+        """Forward in train mode, then backward; fills :attr:`grads` and returns the pre-update loss."""
+        scores = self.predict(x, train=True)
+        loss = float(self.loss_layer.forward(scores, t)) + self._decay_term()
+        dout = self.loss_layer.backward()
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        lam = self.weight_decay
+        if lam:
+            for g, w in zip(self._decay_g, self._decay_w, strict=True):
+                g += lam * w
+        return loss
+
+    # -- evaluation ------------------------------------------------------------------------------
+    def evaluate(self, x: np.ndarray, t: np.ndarray, *, batch_size: int = 2000) -> tuple[float, float]:
+        """(accuracy, mean cross-entropy without the decay term) in inference mode, in chunks."""
+        n = len(x)
+        if n == 0:
+            raise ValueError("evaluate() got an empty set: pass at least one example")
+        correct = 0.0
+        loss_sum = 0.0
+        for start in range(0, n, batch_size):
+            xb = x[start : start + batch_size]
+            tb = t[start : start + batch_size]
+            scores = self.predict(xb, train=False)
+            correct += _accuracy(scores, tb) * len(xb)
+            loss_sum += cross_entropy(softmax(scores), tb) * len(xb)
+        return correct / n, loss_sum / n
+
+    def accuracy(self, x: np.ndarray, t: np.ndarray, *, batch_size: int = 2000) -> float:
+        """Fraction of argmax predictions equal to ``t`` (inference mode)."""
+        return self.evaluate(x, t, batch_size=batch_size)[0]

@@ -1,0 +1,200 @@
+"""A quiet, model-agnostic trainer with the book's protocol and a shuffled-epochs alternative.
+
+Book mode (``mode="book"``), as the book's Trainer:
+  * every step draws ``batch_size`` indices uniformly WITH replacement;
+  * an "epoch" is ``iter_per_epoch = max(N // batch_size, 1)`` steps (the book divides as floats; with a
+    non-integer N/B its float modulo fires only at exact multiples — we use integer division and say so);
+  * an evaluation happens after update ``i`` whenever ``i % iter_per_epoch == 0`` (so after the very first
+    update), ``epochs`` evaluations in all over ``epochs * iter_per_epoch`` updates;
+  * the recorded step loss is the post-update minibatch loss in inference mode, weight-decay term included
+    (``loss_record="pre"`` records the training-mode loss of the gradient pass instead: no extra forward,
+    shifted by one update).
+Shuffle mode (``mode="shuffle"``): each epoch walks one permutation in batches (the last may be smaller) and
+evaluates at the end of the epoch. This is a protocol change from the book, recorded as such in the config.
+
+Divergence — a non-finite loss or parameter — stops training, is evaluated once more (a NaN network predicts
+class 0, so the accuracy stays finite) and is reported in the history, never raised.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+Callback = Callable[[int, "History"], bool | None]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int
+    batch_size: int = 100
+    mode: Literal["book", "shuffle"] = "book"
+    loss_record: Literal["post", "pre"] = "post"
+    eval_train_n: int | None = None  # evaluate on this fixed prefix of the training set (None = all)
+    eval_val_n: int | None = None  # evaluate on this fixed prefix of the validation set (None = all)
+    eval_batch_size: int = 2000
+
+    def __post_init__(self) -> None:
+        if int(self.epochs) != self.epochs or self.epochs < 1:
+            raise ValueError(f"epochs={self.epochs!r} must be an integer >= 1")
+        if int(self.batch_size) != self.batch_size or self.batch_size < 1:
+            raise ValueError(f"batch_size={self.batch_size!r} must be an integer >= 1")
+        if self.mode not in ("book", "shuffle"):
+            raise ValueError(f"mode={self.mode!r} is unknown: use 'book' or 'shuffle'")
+        if self.loss_record not in ("post", "pre"):
+            raise ValueError(f"loss_record={self.loss_record!r} is unknown: use 'post' or 'pre'")
+        for name in ("eval_train_n", "eval_val_n"):
+            v = getattr(self, name)
+            if v is not None and (int(v) != v or v < 1):
+                raise ValueError(f"{name}={v!r} must be None or an integer >= 1")
+
+
+@dataclass(frozen=True)
+class TrainData:
+    x_train: np.ndarray
+    t_train: np.ndarray
+    x_val: np.ndarray
+    t_val: np.ndarray
+
+    def __post_init__(self) -> None:
+        if len(self.x_train) != len(self.t_train) or len(self.x_val) != len(self.t_val):
+            raise ValueError(
+                f"images and labels differ in count (train {len(self.x_train)}/{len(self.t_train)}, "
+                f"val {len(self.x_val)}/{len(self.t_val)}): pass matching arrays"
+            )
+        if len(self.x_train) == 0 or len(self.x_val) == 0:
+            raise ValueError("the training and validation sets must each hold at least one example")
+
+
+@dataclass
+class History:
+    step_loss: list[float] = field(default_factory=list)
+    epoch: list[int] = field(default_factory=list)
+    step: list[int] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    updates: int = 0
+    samples: int = 0
+    seconds: float = 0.0
+    diverged: bool = False
+    diverged_step: int | None = None
+    stopped: bool = False
+
+    @property
+    def final_val_acc(self) -> float:
+        return self.val_acc[-1] if self.val_acc else float("nan")
+
+    @property
+    def best_val_acc(self) -> float:
+        return max(self.val_acc) if self.val_acc else float("nan")
+
+
+class _Run:
+    """The state of one training run: evaluation, divergence and callbacks in one place."""
+
+    def __init__(self, net, opt, data: TrainData, config: TrainConfig, callbacks: Sequence[Callback]) -> None:
+        self.net = net
+        self.opt = opt
+        self.config = config
+        self.callbacks = tuple(callbacks)
+        self.hist = History()
+        dt = net.dtype
+        self.x_train = np.ascontiguousarray(data.x_train, dtype=dt)
+        self.t_train = np.asarray(data.t_train)
+        self.x_val = np.ascontiguousarray(data.x_val, dtype=dt)
+        self.t_val = np.asarray(data.t_val)
+        self._loss_mark = 0
+
+    def step(self, idx: np.ndarray | slice, i: int) -> bool:
+        """One update on the batch ``idx``; returns False when training diverged."""
+        xb = self.x_train[idx]
+        tb = self.t_train[idx]
+        loss = self.net.gradient(xb, tb)
+        self.opt.update(self.net.params, self.net.grads)
+        if self.config.loss_record == "post":
+            loss = self.net.loss(xb, tb, train=False)
+        h = self.hist
+        h.step_loss.append(loss)
+        h.updates += 1
+        h.samples += len(xb)
+        if not np.isfinite(loss):
+            self.diverge(i)
+            return False
+        return True
+
+    def diverge(self, i: int) -> None:
+        self.hist.diverged = True
+        self.hist.diverged_step = i
+        self.evaluate(i)
+
+    def evaluate(self, i: int) -> bool:
+        """Record one evaluation after update ``i``; returns True when training must stop."""
+        cfg, h, net = self.config, self.hist, self.net
+        if not h.diverged and not np.isfinite(net.params).all():
+            self.diverge(i)
+            return True
+        ntr = cfg.eval_train_n or len(self.x_train)
+        nva = cfg.eval_val_n or len(self.x_val)
+        tr_acc, _ = net.evaluate(self.x_train[:ntr], self.t_train[:ntr], batch_size=cfg.eval_batch_size)
+        va_acc, va_loss = net.evaluate(self.x_val[:nva], self.t_val[:nva], batch_size=cfg.eval_batch_size)
+        recent = h.step_loss[self._loss_mark :]
+        self._loss_mark = len(h.step_loss)
+        h.epoch.append(len(h.epoch))
+        h.step.append(i)
+        h.train_acc.append(float(tr_acc))
+        h.val_acc.append(float(va_acc))
+        h.val_loss.append(float(va_loss))
+        h.train_loss.append(float(np.mean(recent)) if recent else float("nan"))
+        if h.diverged:
+            return True
+        stop = False
+        for cb in self.callbacks:
+            if cb(h.epoch[-1], h):
+                stop = True
+        h.stopped = stop
+        return stop
+
+
+def train(
+    net,
+    optimizer,
+    data: TrainData,
+    config: TrainConfig,
+    *,
+    rng: np.random.Generator,
+    callbacks: Sequence[Callback] = (),
+) -> History:
+    """Train ``net`` with ``optimizer`` on ``data`` following ``config``; see the module docstring."""
+    run = _Run(net, optimizer, data, config, callbacks)
+    n = len(run.x_train)
+    b = config.batch_size
+    t0 = time.perf_counter()
+    with np.errstate(all="ignore"):  # overflow on the way to divergence is a result, not a warning
+        if config.mode == "book":
+            ipe = max(n // b, 1)
+            for i in range(config.epochs * ipe):
+                idx = rng.integers(0, n, size=b)
+                if not run.step(idx, i):
+                    break
+                if i % ipe == 0 and run.evaluate(i):
+                    break
+        else:
+            i = -1
+            done = False
+            for _ in range(config.epochs):
+                perm = rng.permutation(n)
+                for start in range(0, n, b):
+                    i += 1
+                    if not run.step(perm[start : start + b], i):
+                        done = True
+                        break
+                if done or run.evaluate(i):
+                    break
+    run.hist.seconds = time.perf_counter() - t0
+    return run.hist

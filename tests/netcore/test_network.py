@@ -1,0 +1,138 @@
+"""Networks: gradients against float64 central differences, parameter layout, init rules, book shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from netcore.builders import build_deep_convnet, build_mlp, build_simple_convnet, weight_std
+from netcore.gradcheck import numerical_gradient
+
+
+def _rel_err(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)))
+
+
+def _check_net_gradient(net, x, t, *, tol: float) -> None:
+    def f(_):
+        return net.loss(x, t, train=True)
+
+    num = numerical_gradient(f, net.params, h=1e-5)
+    net.gradient(x, t)
+    # The loss has the book's +1e-7 inside the log, which backprop ignores: a relative error of ~1e-6 remains.
+    assert _rel_err(net.grads, num) < tol
+
+
+def test_mlp_gradient_with_weight_decay_matches_central_differences():
+    rng = np.random.default_rng(1)
+    net = build_mlp(12, (9, 7), 5, weight_decay=0.3, dtype=np.float64, rng=rng)
+    net.params[...] += rng.normal(0, 0.05, net.params.shape)  # non-zero biases too
+    x = rng.random((6, 12))
+    t = rng.integers(0, 5, 6)
+    _check_net_gradient(net, x, t, tol=1e-5)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_mlp_gradient_smooth_activations(activation):
+    rng = np.random.default_rng(2)
+    net = build_mlp(8, (6, 6), 4, activation=activation, init="xavier", weight_decay=0.1,
+                    dtype=np.float64, rng=rng)
+    x = rng.random((5, 8))
+    t = rng.integers(0, 4, 5)
+    _check_net_gradient(net, x, t, tol=1e-5)
+
+
+def test_batchnorm_net_gradient_batch_of_four():
+    rng = np.random.default_rng(3)
+    net = build_mlp(10, (8, 8), 4, batch_norm=True, weight_decay=0.05, dtype=np.float64, rng=rng)
+    net.params[...] += rng.normal(0, 0.05, net.params.shape)
+    x = rng.random((4, 10))
+    t = np.array([0, 1, 2, 3])
+    _check_net_gradient(net, x, t, tol=1e-5)
+
+
+def test_simple_convnet_gradient_small():
+    rng = np.random.default_rng(4)
+    net = build_simple_convnet((1, 7, 7), filters=3, filter_size=3, hidden=5, output_size=4,
+                               weight_std=0.3, dtype=np.float64, rng=rng)
+    x = rng.random((2, 1, 7, 7))
+    t = np.array([1, 3])
+    _check_net_gradient(net, x, t, tol=1e-5)
+
+
+def test_params_are_views_into_the_flat_vector():
+    rng = np.random.default_rng(5)
+    net = build_mlp(6, (5,), 3, batch_norm=True, rng=rng)
+    for layer in net.layers:
+        for key, arr in getattr(layer, "params", {}).items():
+            assert np.shares_memory(arr, net.params), key
+            assert np.shares_memory(layer.grads[key], net.grads), key
+    before = net.predict(np.ones((1, 6), np.float32)).copy()
+    net.params[...] = 0.0  # in-place change of the flat vector reaches every layer
+    after = net.predict(np.ones((1, 6), np.float32))
+    assert not np.allclose(before, after)
+    assert np.allclose(after, 0.0)
+
+
+def test_weight_decay_term_is_half_lambda_sum_of_squared_weights():
+    rng = np.random.default_rng(6)
+    net0 = build_mlp(5, (4, 4), 3, weight_decay=0.0, dtype=np.float64, rng=np.random.default_rng(7))
+    net1 = build_mlp(5, (4, 4), 3, weight_decay=0.2, dtype=np.float64, rng=np.random.default_rng(7))
+    net1.params[...] += 0.1  # biases become non-zero: they must not count
+    net0.params[...] = net1.params
+    x = rng.random((3, 5))
+    t = np.array([0, 1, 2])
+    ws = [net1.named_params[f"W{k}"] for k in (1, 2, 3)]
+    expected = 0.5 * 0.2 * sum(float((w**2).sum()) for w in ws)
+    assert net1.loss(x, t) - net0.loss(x, t) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(("rule", "factor"), [("he", 2.0), ("xavier", 1.0)])
+def test_init_rules_use_fan_in_and_scale(rule, factor):
+    rng = np.random.default_rng(8)
+    net = build_mlp(400, (300, 200), 100, init=rule, init_scale=3.0, dtype=np.float64, rng=rng)
+    for k, fan_in in ((1, 400), (2, 300), (3, 200)):
+        w = net.named_params[f"W{k}"]
+        assert w.std() == pytest.approx(3.0 * np.sqrt(factor / fan_in), rel=0.03)
+    assert np.all(net.named_params["b1"] == 0)
+
+
+def test_fixed_std_init_and_errors():
+    net = build_mlp(300, (200,), 10, init="std", init_std=0.01, dtype=np.float64, rng=np.random.default_rng(9))
+    assert net.named_params["W1"].std() == pytest.approx(0.01, rel=0.03)
+    with pytest.raises(ValueError, match="glorot"):
+        weight_std("glorot", 10)
+    with pytest.raises(ValueError, match="init_scale"):
+        build_mlp(4, (3,), 2, init_scale=0.0, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="activation"):
+        build_mlp(4, (3,), 2, activation="gelu", rng=np.random.default_rng(0))
+
+
+def test_same_seed_same_network_and_float32_default():
+    a = build_mlp(rng=np.random.default_rng(10))
+    b = build_mlp(rng=np.random.default_rng(10))
+    assert a.params.dtype == np.float32
+    assert np.array_equal(a.params, b.params)
+    assert a.params.size == 784 * 100 + 100 + 5 * (100 * 100 + 100) + 100 * 10 + 10
+
+
+def test_book_convnets_have_the_books_parameter_counts_and_shapes():
+    rng = np.random.default_rng(11)
+    simple = build_simple_convnet(rng=rng)
+    deep = build_deep_convnet(rng=rng)
+    assert simple.params.size == 433_890
+    assert deep.params.size == 123_552
+    x = rng.random((2, 1, 28, 28)).astype(np.float32)
+    assert simple.predict(x).shape == (2, 10)
+    assert deep.predict(x).shape == (2, 10)
+    # Deep net: He std with the book's fan-ins (9, 144, ..., 1024, 50)
+    assert deep.named_params["W7"].shape == (1024, 50)
+    assert deep.named_params["W2"].std() == pytest.approx(np.sqrt(2 / 144), rel=0.05)
+
+
+def test_deep_convnet_dropout_makes_train_mode_random_and_eval_deterministic():
+    rng = np.random.default_rng(12)
+    net = build_deep_convnet(rng=rng)
+    x = rng.random((3, 1, 28, 28)).astype(np.float32)
+    assert np.array_equal(net.predict(x), net.predict(x))
+    assert not np.array_equal(net.predict(x, train=True), net.predict(x, train=True))
