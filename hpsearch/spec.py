@@ -1,0 +1,121 @@
+"""StudySpec: what to search, on which data, how long, with which sampler and pruner, where to store it.
+
+A spec is plain data (``to_dict`` / ``from_dict`` round-trip through JSON). It is validated when built:
+every problem is a one-line ValueError naming the bad value and the fix. The spec is stored in the study
+(user attribute ``spec``) so a worker on another machine needs only the storage URL and the study name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from hpsearch.objective import PARAM_NAMES, ObjectiveSettings
+from hpsearch.plan import grid_size
+from hpsearch.samplers import check_sampler, pruner_name
+from hpsearch.space import SearchSpace, book_space
+from hpsearch.storage import resolve
+
+__all__ = ["StudySpec"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _int(name: str, value: Any, *, low: int, fix: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"spec: {name}={value!r} is invalid; {fix}")
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """One study. ``storage=None`` means the journal file ``<out_dir>/<name>/journal.log``."""
+
+    name: str
+    space: SearchSpace = field(default_factory=book_space)
+    settings: ObjectiveSettings = field(default_factory=ObjectiveSettings)
+    n_trials: int = 100
+    sampler: str = "random"
+    pruner: str = "none"
+    seed: int = 0
+    storage: str | None = None
+    out_dir: str = "runs"
+    grid_points: int = 5
+    heartbeat_interval: int = 10
+    grace_period: int = 60
+    parent: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _NAME.match(self.name):
+            raise ValueError(
+                f"spec: name={self.name!r} is invalid; use letters, digits, '_', '-' or '.' (it names a folder)"
+            )
+        if not isinstance(self.space, SearchSpace):
+            raise ValueError(f"spec: space={self.space!r} is not a SearchSpace; build one with hpsearch.space")
+        if not isinstance(self.settings, ObjectiveSettings):
+            raise ValueError("spec: settings is not an ObjectiveSettings; build one with hpsearch.objective")
+        unknown = [n for n in self.space.names if n not in PARAM_NAMES]
+        if unknown:
+            raise ValueError(
+                f"spec: parameter {unknown[0]!r} is unknown to the objective; use names among {PARAM_NAMES}"
+            )
+        _int("n_trials", self.n_trials, low=1, fix="give a positive integer such as 100")
+        _int("seed", self.seed, low=0, fix="give a non-negative integer such as 0")
+        _int("grid_points", self.grid_points, low=2, fix="give an integer >= 2 (values per float axis)")
+        _int("heartbeat_interval", self.heartbeat_interval, low=1, fix="give whole seconds >= 1, e.g. 10")
+        _int("grace_period", self.grace_period, low=1, fix="give whole seconds, e.g. 60")
+        if self.grace_period <= self.heartbeat_interval:
+            raise ValueError(
+                f"spec: grace_period={self.grace_period} must exceed heartbeat_interval="
+                f"{self.heartbeat_interval}; use e.g. 6x the heartbeat interval"
+            )
+        try:
+            check_sampler(self.sampler)
+            object.__setattr__(self, "pruner", pruner_name(self.pruner))
+            resolve(self.storage, self.name, self.out_dir)
+        except ValueError as exc:
+            raise ValueError(f"spec: {exc}") from None
+        if self.sampler == "grid":
+            size = grid_size(self.space, self.grid_points)
+            if self.n_trials > size:
+                raise ValueError(
+                    f"spec: n_trials={self.n_trials} exceeds the grid's {size} points; "
+                    f"set n_trials <= {size} or raise grid_points"
+                )
+
+    @property
+    def storage_url(self) -> str:
+        """The storage string workers open (a journal file path or a database URL)."""
+        return resolve(self.storage, self.name, self.out_dir)
+
+    @property
+    def run_dir(self) -> Path:
+        """``<out_dir>/<name>``: exports and reports go there."""
+        return Path(self.out_dir) / self.name
+
+    def replace(self, **changes: Any) -> StudySpec:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = v.to_dict() if hasattr(v, "to_dict") else v
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> StudySpec:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"spec: unknown field {unknown[0]!r}; known fields are {sorted(known)}")
+        if "name" not in d:
+            raise ValueError("spec: the field 'name' is missing; give the study a name")
+        data = dict(d)
+        if "space" in data:
+            data["space"] = SearchSpace.from_dict(data["space"])
+        if "settings" in data:
+            data["settings"] = ObjectiveSettings.from_dict(data["settings"])
+        return cls(**data)

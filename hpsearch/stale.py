@@ -1,0 +1,130 @@
+"""Stale RUNNING trials (their worker crashed): detect them, fail them once, re-queue their slot.
+
+Databases use Optuna's heartbeat (``RDBStorage(heartbeat_interval, grace_period)``; our worker records the
+beats, ``optuna.storages.fail_stale_trials`` fails stale trials and calls :func:`hpsearch.study.requeue`).
+The journal file has no heartbeat, so we keep one: while a trial runs, its worker rewrites the system attr
+``hb`` (a Unix time) every ``heartbeat_interval`` seconds, and its user attr ``worker`` names it
+``host:pid``. A RUNNING trial is stale when its worker is a dead process on this host, or when its last
+beat (or its start, before the first beat) is older than ``grace_period`` seconds.
+
+Failing is a storage transition RUNNING -> FAIL that only one process can win; the winner re-queues.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import warnings
+
+import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.storages import RDBStorage
+from optuna.trial import FrozenTrial, TrialState
+
+from hpsearch.study import requeue
+
+__all__ = ["worker_id", "pid_alive", "is_stale", "fail_stale", "Heartbeat"]
+
+log = logging.getLogger(__name__)
+HB = "hb"
+
+
+def worker_id() -> str:
+    """``host:pid`` of this process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _dead_here(owner: str | None) -> bool:
+    if not owner or ":" not in owner:
+        return False
+    host, _, pid = owner.rpartition(":")
+    return host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))
+
+
+def is_stale(trial: FrozenTrial, *, grace_period: float, now: float | None = None) -> bool:
+    """Whether a RUNNING trial's worker is gone (see the module docstring)."""
+    if trial.state != TrialState.RUNNING:
+        return False
+    if _dead_here(trial.user_attrs.get("worker")):
+        return True
+    last = trial.system_attrs.get(HB)
+    if last is None:
+        start = trial.datetime_start
+        last = start.timestamp() if start is not None else None
+    if last is None:
+        return False
+    return (time.time() if now is None else now) - float(last) > grace_period
+
+
+def _fail_and_requeue(study: optuna.Study, trial: FrozenTrial) -> bool:
+    storage = study._storage
+    trial_id = storage.get_trial_id_from_study_id_trial_number(study._study_id, trial.number)
+    try:
+        won = storage.set_trial_state_values(trial_id, state=TrialState.FAIL)
+    except UpdateFinishedTrialError:
+        return False  # another process failed (or finished) it first
+    if won:
+        log.warning("trial %d of worker %s is stale: failed", trial.number, trial.user_attrs.get("worker"))
+        requeue(study, trial)
+    return bool(won)
+
+
+def fail_stale(study: optuna.Study, *, grace_period: float) -> int:
+    """Fail the stale RUNNING trials of ``study`` and re-queue their slots; returns how many this call did."""
+    storage = study._storage
+    if isinstance(storage, RDBStorage) and storage.heartbeat_interval:
+        before = len(study.get_trials(deepcopy=False, states=(TrialState.FAIL,)))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
+        return len(study.get_trials(deepcopy=False, states=(TrialState.FAIL,))) - before
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return sum(_fail_and_requeue(study, t) for t in running if is_stale(t, grace_period=grace_period))
+
+
+class Heartbeat:
+    """A thread beating for one running trial (Optuna's heartbeat on a database, ``hb`` on the journal)."""
+
+    def __init__(self, study: optuna.Study, trial_id: int, interval: float) -> None:
+        self._storage = study._storage
+        self._trial_id = trial_id
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{trial_id}", daemon=True)
+
+    def beat(self) -> None:
+        if isinstance(self._storage, RDBStorage) and self._storage.heartbeat_interval:
+            self._storage.record_heartbeat(self._trial_id)
+        else:
+            self._storage.set_trial_system_attr(self._trial_id, HB, time.time())
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.beat()
+            except (UpdateFinishedTrialError, KeyError):
+                return  # the trial was failed as stale elsewhere: nothing left to beat for
+            except Exception:  # a storage hiccup must not silence the beats for good
+                log.warning("heartbeat of trial id %d failed; retrying", self._trial_id, exc_info=True)
+
+    def __enter__(self) -> Heartbeat:
+        self.beat()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()

@@ -1,0 +1,160 @@
+"""A study and its slots: creation (idempotent), loading by workers, claiming and re-queuing trials.
+
+Every study of ``n_trials`` holds exactly ``n_trials`` *slots*. At creation each slot is enqueued as a
+WAITING trial with user attrs ``slot`` and ``seed`` (its training seed) and, for the planned samplers
+(random, qmc, grid), the slot's parameters as fixed params. Workers never create trials: they only claim
+WAITING ones (atomically, through the storage), so the number of finished trials can never exceed
+``n_trials``, whatever the number of workers or machines. A trial that fails (a crashed worker detected as
+stale) is re-queued once, by the one process whose FAIL transition succeeded, with the same slot, seed and
+parameters: slot k always reproduces the same trial.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from typing import Any
+
+import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.storages import BaseStorage
+from optuna.trial import FrozenTrial, TrialState
+
+from hpsearch.plan import plan, train_seed
+from hpsearch.samplers import is_planned, make_pruner, make_sampler
+from hpsearch.spec import StudySpec
+from hpsearch.storage import open_storage
+
+__all__ = ["create_study", "load_spec", "open_study", "claim", "requeue", "state_counts", "FINISHED"]
+
+log = logging.getLogger(__name__)
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+_LIVE = (TrialState.WAITING, TrialState.RUNNING, *FINISHED)
+_SAME = ("space", "settings", "sampler", "pruner", "seed", "grid_points")
+
+
+def requeue(study: optuna.Study, trial: FrozenTrial) -> None:
+    """Enqueue a fresh WAITING copy of ``trial``'s slot: same seed, same parameters (those it had)."""
+    params = {**trial.system_attrs.get("fixed_params", {}), **trial.params}
+    attrs = {k: trial.user_attrs[k] for k in ("slot", "seed") if k in trial.user_attrs}
+    attrs["retry_of"] = trial.number
+    study.enqueue_trial(params, user_attrs=attrs)
+    log.info("trial %d (slot %s) failed; re-queued", trial.number, attrs.get("slot"))
+
+
+def _storage(spec: StudySpec, *, create: bool = True) -> BaseStorage:
+    return open_storage(
+        spec.storage_url,
+        heartbeat_interval=spec.heartbeat_interval,
+        grace_period=spec.grace_period,
+        on_stale=requeue,
+        create=create,
+    )
+
+
+def _check_same(spec: StudySpec, stored: dict[str, Any]) -> None:
+    mine = spec.to_dict()
+    for key in _SAME:
+        if stored.get(key) != mine[key]:
+            raise ValueError(
+                f"study {spec.name!r} already exists with another {key!r}; keep the spec unchanged to "
+                "resume it (only n_trials may change), or give the new study another name"
+            )
+
+
+def _missing_slots(study: optuna.Study, n: int) -> dict[int, FrozenTrial | None]:
+    """Slots 0..n-1 with no live trial, each with its latest failed trial (or None)."""
+    live: set[int] = set()
+    failed: dict[int, FrozenTrial] = {}
+    for t in study.get_trials(deepcopy=False):
+        slot = t.user_attrs.get("slot")
+        if slot is None:
+            continue
+        if t.state in _LIVE:
+            live.add(slot)
+        elif t.state == TrialState.FAIL:
+            failed[slot] = t
+    return {k: failed.get(k) for k in range(n) if k not in live}
+
+
+def create_study(spec: StudySpec) -> optuna.Study:
+    """Create study ``spec.name`` (or load it to resume) and make sure its slots 0..n_trials-1 exist.
+
+    Idempotent: re-running a spec enqueues only the missing slots (new ones when n_trials grew, and the
+    slots of failed trials). Call it from one process; workers then join with :func:`open_study`.
+    """
+    storage = _storage(spec)
+    study = optuna.create_study(
+        study_name=spec.name,
+        storage=storage,
+        direction="maximize",
+        load_if_exists=True,
+        sampler=make_sampler(spec.sampler, seed=spec.seed),
+        pruner=make_pruner(spec.pruner, epochs=spec.settings.epochs),
+    )
+    stored = study.user_attrs.get("spec")
+    if stored is None:
+        study.set_user_attr("spec", spec.to_dict())
+        study.set_user_attr("created", _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
+    else:
+        _check_same(spec, stored)
+        if stored.get("n_trials") != spec.n_trials:
+            study.set_user_attr("spec", {**stored, "n_trials": spec.n_trials})
+    missing = _missing_slots(study, spec.n_trials)
+    if missing:
+        planned = plan(spec.space, spec.sampler, seed=spec.seed, n=spec.n_trials, grid_points=spec.grid_points)
+        for k, failed in sorted(missing.items()):
+            if failed is not None:
+                requeue(study, failed)
+                continue
+            params = planned[k] if is_planned(spec.sampler) else {}
+            study.enqueue_trial(params, user_attrs={"slot": k, "seed": train_seed(spec.seed, k)})
+        log.info("study %s: %d slot(s) enqueued", spec.name, len(missing))
+    return study
+
+
+def load_spec(storage: str, name: str) -> StudySpec:
+    """The spec stored in study ``name`` of ``storage``, pointed at that storage."""
+    opened = open_storage(storage, create=False)
+    try:
+        study = optuna.load_study(study_name=name, storage=opened)
+    except KeyError:
+        raise ValueError(f"study {name!r} is not in the storage; create it with `hpsearch run`") from None
+    stored = study.user_attrs.get("spec")
+    if stored is None:
+        raise ValueError(f"study {name!r} was not created by hpsearch (no spec stored); use hpsearch run")
+    return StudySpec.from_dict({**stored, "storage": storage})
+
+
+def open_study(spec: StudySpec, *, sampler_seed: int) -> optuna.Study:
+    """Join an existing study as a worker, with its own sampler seed."""
+    return optuna.load_study(
+        study_name=spec.name,
+        storage=_storage(spec, create=False),
+        sampler=make_sampler(spec.sampler, seed=sampler_seed),
+        pruner=make_pruner(spec.pruner, epochs=spec.settings.epochs),
+    )
+
+
+def claim(study: optuna.Study, n_trials: int) -> optuna.Trial | None:
+    """Atomically move the WAITING trial of the lowest slot < n_trials to RUNNING; None if there is none."""
+    storage = study._storage
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    waiting = [t for t in waiting if t.user_attrs.get("slot", n_trials) < n_trials]
+    for t in sorted(waiting, key=lambda t: (t.user_attrs["slot"], t.number)):
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study._study_id, t.number)
+        try:
+            if storage.set_trial_state_values(trial_id, state=TrialState.RUNNING):
+                return optuna.Trial(study, trial_id)
+        except UpdateFinishedTrialError:
+            continue
+    return None
+
+
+def state_counts(study: optuna.Study) -> dict[str, int]:
+    """{state name: count} over all trials of ``study``."""
+    counts = {s.name: 0 for s in TrialState}
+    for t in study.get_trials(deepcopy=False):
+        counts[t.state.name] += 1
+    return counts
