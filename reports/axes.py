@@ -1,0 +1,49 @@
+"""Shared drawing vocabulary of the report figures: colours, the diverged marker, a pyplot-free Axes
+factory, the "no data" placeholder and safe text for data strings."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+DPI = 90
+COLOR_COMPLETE = "#3b6fb6"
+COLOR_PRUNED = "#f28e2b"
+COLOR_OTHER = "#9a9a9a"
+COLOR_DIVERGED = "#d62728"
+CMAP = "viridis"
+DIVERGED_STYLE = {"marker": "x", "color": COLOR_DIVERGED, "s": 28, "linewidths": 1.2, "zorder": 4}
+
+
+def mpl_text(value: object) -> str:
+    """A data string made safe for matplotlib text (escapes `$`, which would start mathtext)."""
+    return str(value).replace("$", r"\$")
+
+
+def new_axes(ax: Axes | None = None, *, figsize: tuple[float, float] = (6.4, 4.0)) -> Axes:
+    """`ax`, or the single Axes of a new (pyplot-free) Figure."""
+    if ax is not None:
+        return ax
+    return Figure(figsize=figsize, dpi=DPI, layout="constrained").add_subplot()
+
+
+def no_data(ax: Axes, message: str) -> Axes:
+    """Write `message` in the middle of an empty Axes (for missing data)."""
+    ax.text(0.5, 0.5, mpl_text(message), ha="center", va="center", transform=ax.transAxes, color="#555")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def alpha_for(n: int) -> float:
+    """A marker opacity that keeps n overlapping points readable."""
+    return float(np.clip(400.0 / max(n, 1), 0.08, 0.9))
+
+
+
+
+def spread(n: int, width: float = 0.6) -> np.ndarray:
+    """Deterministic jitter for n points in [-width/2, width/2) (golden-ratio sequence: no random state,
+    the same picture on every render)."""
+    return ((np.arange(n) * 0.6180339887) % 1.0 - 0.5) * width

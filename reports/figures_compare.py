@@ -1,0 +1,86 @@
+"""Comparison figures across studies (narrowing rounds, one study per optimizer, several seeds): seaborn
+lines with bootstrap confidence bands across the studies of a group, and score distributions.
+Data in (long frames built by `reports.compare`), Axes out, no file I/O."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+
+from reports.axes import DIVERGED_STYLE, mpl_text, new_axes, no_data, spread
+
+
+def _safe_groups(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """A copy whose `group` labels are safe matplotlib text, and the group order of first appearance."""
+    out = frame.copy()
+    out["group"] = out["group"].map(mpl_text)
+    return out, list(dict.fromkeys(out["group"]))
+
+
+def plot_best_so_far_bands(
+    history: pd.DataFrame,
+    *,
+    rng: np.random.Generator,
+    n_boot: int = 1000,
+    level: float = 95,
+    ax: Axes | None = None,
+) -> Axes:
+    """Best score so far against trial index, one line per group: the mean over the group's studies with
+    a bootstrap confidence band (seaborn estimator + CI). `history`: group, study, index, best."""
+    ax = new_axes(ax, figsize=(7.2, 4.2))
+    if history.empty:
+        return no_data(ax, "no COMPLETE trial in any study")
+    data, order = _safe_groups(history)
+    sns.lineplot(data=data, x="index", y="best", hue="group", hue_order=order, estimator="mean",
+                 errorbar=("ci", level), n_boot=n_boot, seed=rng, ax=ax)
+    ax.set_xlabel("COMPLETE trials so far")
+    ax.set_ylabel("best score")
+    return ax
+
+
+def plot_curve_bands(
+    curves: pd.DataFrame,
+    *,
+    metric: str = "val_acc",
+    rng: np.random.Generator,
+    n_boot: int = 1000,
+    level: float = 95,
+    ax: Axes | None = None,
+) -> Axes:
+    """Learning curve (`metric` per epoch) of each study's best trial, one line per group: the mean over
+    the group's studies with a bootstrap confidence band. `curves`: group, study, epoch, value."""
+    ax = new_axes(ax, figsize=(7.2, 4.2))
+    if curves.empty:
+        return no_data(ax, f"no {metric} curves in these studies")
+    data, order = _safe_groups(curves)
+    sns.lineplot(data=data, x="epoch", y="value", hue="group", hue_order=order, estimator="mean",
+                 errorbar=("ci", level), n_boot=n_boot, seed=rng, ax=ax)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(mpl_text(f"{metric} of each study's best trial"))
+    return ax
+
+
+def plot_score_distribution(trials: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Box plot of the COMPLETE trials' scores per group, with diverged trials as red crosses at their
+    group. `trials`: group, study, value, diverged. (matplotlib's boxplot: seaborn 0.13's passes an
+    argument that matplotlib 3.11 deprecates.)"""
+    ax = new_axes(ax, figsize=(7.2, 4.2))
+    if trials.empty:
+        return no_data(ax, "no COMPLETE trial in any study")
+    data, order = _safe_groups(trials)
+    values = [data.loc[data["group"] == g, "value"].to_numpy(dtype=float) for g in order]
+    ax.boxplot(values, positions=np.arange(len(order)), widths=0.6, patch_artist=True,
+               boxprops={"facecolor": "#b9cdef"}, medianprops={"color": "#1d2330"},
+               flierprops={"markersize": 2})
+    ax.set_xticks(np.arange(len(order)), order)
+    div = data.loc[data["diverged"].to_numpy(dtype=bool)]
+    if len(div):
+        x = pd.Categorical(div["group"], categories=order).codes + spread(len(div))
+        ax.scatter(x, div["value"], label="diverged", **DIVERGED_STYLE)
+        ax.legend(loc="best", fontsize="small")
+    ax.set_xlabel("")
+    ax.set_ylabel("score")
+    ax.tick_params(axis="x", labelrotation=15)
+    return ax

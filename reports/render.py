@@ -1,0 +1,238 @@
+"""`render(export) -> runs/<study>/index.html`: one study's report page (summary, top-k table, figures).
+
+The pipeline: load (reports.load) -> summaries (pure pandas) -> figure functions (Axes) -> PNG bytes, written
+to `figures/` and embedded in the page -> the single HTML writer (reports.html). Missing data never raises:
+the page lists what is missing and leaves out what cannot be drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from reports import figures as F
+from reports import figures_curves as FC
+from reports import html as H
+from reports import summaries as S
+from reports.axes import DPI
+from reports.load import StudyExport, load_export
+
+log = logging.getLogger(__name__)
+
+LR_NAMES = ("lr", "learning_rate")
+WD_NAMES = ("weight_decay", "wd")
+META_KEYS = ("study", "spec", "space", "seed", "sampler", "pruner", "direction", "versions", "machine",
+             "blas", "wall_seconds", "n_workers", "importance", "parent", "created")
+
+
+@dataclass(frozen=True)
+class FigurePlan:
+    """A figure to draw: file slug, title, caption, and a function that draws it and returns an Axes."""
+
+    slug: str
+    title: str
+    caption: str
+    draw: Callable[[], Axes]
+    wide: bool = False
+
+
+def slug(text: object) -> str:
+    """A file-name-safe version of a data string."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._")[:60] or "x"
+
+
+def as_export(export: StudyExport | str | Path) -> StudyExport:
+    return export if isinstance(export, StudyExport) else load_export(export)
+
+
+def default_out_dir(export: StudyExport) -> Path:
+    """`runs/<study>/` for an export read from `runs/<study>/export/`; else `runs/<study name>`."""
+    if export.source is not None:
+        return export.source.parent if export.source.name == "export" else export.source
+    return Path("runs") / slug(export.study)
+
+
+def draw_figures(plans: Sequence[FigurePlan], figures_dir: Path) -> list[H.FigureBlock]:
+    """Draw every plan under the report style, write `figures_dir/NN_<slug>.png` (stale PNGs removed) and
+    return the blocks to embed."""
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    for old in figures_dir.glob("*.png"):
+        old.unlink()
+    style = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", font_scale=0.85)}
+    blocks = []
+    for i, plan in enumerate(plans):
+        with mpl.rc_context(style):
+            ax = plan.draw()
+            png = H.png_bytes(ax.figure)
+        (figures_dir / f"{i:02d}_{plan.slug}.png").write_bytes(png)
+        blocks.append(H.FigureBlock(plan.title, png, plan.caption, plan.wide))
+        log.debug("figure %s: %d bytes", plan.slug, len(png))
+    return blocks
+
+
+def _first(names: Sequence[str], candidates: Sequence[str]) -> str | None:
+    return next((c for c in candidates if c in names), None)
+
+
+def missing_notes(export: StudyExport) -> list[str]:
+    """Plain-text notes on what the export lacks and what the page therefore leaves out."""
+    trials, meta, notes = export.trials, export.meta, []
+    if trials.empty:
+        notes.append("the export has no trials")
+    elif S.scored(trials).empty:
+        notes.append("no COMPLETE trial has a score: no best trial, top-k table or score figures")
+    if export.curves.empty:
+        notes.append("no curves exported: learning curves and intermediate values are not shown")
+    for label, names in (("learning rate", LR_NAMES), ("weight decay", WD_NAMES)):
+        if _first(export.params, names) is None:
+            notes.append(f"no {label} parameter ({' or '.join(names)}): "
+                         "the learning-rate x weight-decay scatter is not shown")
+    if not meta:
+        notes.append("no meta.json: machine, versions, seeds and search settings are unknown")
+    else:
+        absent = [k for k in META_KEYS if k not in meta]
+        if absent:
+            notes.append("meta.json lacks " + ", ".join(absent))
+        if not meta.get("importance"):
+            notes.append("no parameter importance exported (meta['importance'] is empty)")
+    return notes
+
+
+def _study_plans(export: StudyExport, top: Any) -> list[FigurePlan]:
+    trials, curves, params = export.trials, export.curves, export.params
+    is_log, is_cat = export.is_log, export.is_categorical
+    plans = [FigurePlan(
+        "history", "Optimization history",
+        "Score of each trial with the best so far; pruned trials grey, diverged trials red crosses.",
+        lambda: F.plot_history(trials, direction=export.direction), wide=True)]
+    if not S.scored(trials).empty:
+        for name in params:
+            plans.append(FigurePlan(
+                f"param_{slug(name)}", f"Score vs {name}",
+                f"COMPLETE trials; {'log' if is_log(name) else 'linear'} x; diverged as red crosses.",
+                lambda n=name: F.plot_param(trials, n, log=is_log(n), categorical=is_cat(n))))
+        lr, wd = _first(params, LR_NAMES), _first(params, WD_NAMES)
+        if lr and wd:
+            plans.append(FigurePlan(
+                "lr_wd", f"{lr} x {wd}", "COMPLETE trials coloured by score; diverged as red crosses.",
+                lambda: F.plot_lr_wd(trials, x=lr, y=wd, log_x=is_log(lr), log_y=is_log(wd))))
+        if params:
+            logs, cats = [n for n in params if is_log(n)], [n for n in params if is_cat(n)]
+            plans.append(FigurePlan(
+                "parallel", "Parallel coordinates",
+                "Each COMPLETE trial is a line coloured by score (log10 axes for log parameters); "
+                "diverged trials red dashed.",
+                lambda: F.plot_parallel(trials, params, log=logs, categorical=cats), wide=True))
+    if not curves.empty and len(top):
+        plans.append(FigurePlan(
+            "learning_curves", f"Learning curves of the top {len(top)}",
+            "Validation accuracy and loss per epoch, best trial first; diverged trials red dashed.",
+            lambda: _learning_curves(curves, top), wide=True))
+    if not curves.empty:
+        plans.append(FigurePlan(
+            "intermediate", "Intermediate values",
+            "Validation accuracy of every trial per epoch; pruned trials orange with a triangle where they "
+            "stopped, diverged trials red with a cross.",
+            lambda: FC.plot_intermediate(curves, trials)))
+    if export.meta.get("importance"):
+        plans.append(FigurePlan(
+            "importance", "Parameter importance", "Computed by hpsearch (meta['importance']).",
+            lambda: F.plot_importance(export.meta["importance"])))
+    if not trials.empty:
+        plans.append(FigurePlan(
+            "durations", "Trial durations", "Wall seconds per trial, by state; diverged as red crosses.",
+            lambda: F.plot_durations(trials)))
+    return plans
+
+
+def _learning_curves(curves: Any, top: Any) -> Axes:
+    fig = Figure(figsize=(11.0, 4.0), dpi=DPI, layout="constrained")
+    left, right = fig.subplots(1, 2)
+    numbers = top["number"].tolist()
+    diverged = set(top.loc[top["diverged"], "number"].tolist())
+    FC.plot_learning_curves(curves, numbers, metric="val_acc", diverged=diverged, ax=left)
+    FC.plot_learning_curves(curves, numbers, metric="val_loss", diverged=diverged, ax=right)
+    return left
+
+
+def _summary(export: StudyExport) -> str:
+    trials, meta = export.trials, export.meta
+    best = S.best_trial(trials, export.direction)
+    if best is None:
+        best_rows: list[tuple[object, object]] = [("best trial", "none (no COMPLETE trial with a score)")]
+    else:
+        best_rows = [("best trial", f"#{best['number']}"), ("score", best["value"]),
+                     ("best val acc", best["best_val_acc"]), ("diverged", bool(best["diverged"])),
+                     ("epochs run", best["epochs_run"]), ("seconds", best["seconds"]), ("seed", best["seed"])]
+        best_rows += [(f"param {k}", v) for k, v in S.trial_params(best).items()]
+    counts = S.state_counts(trials)
+    times = S.time_summary(trials, meta)
+    seeds = S.seed_summary(trials, meta)
+    machine = meta.get("machine") or {}
+    search = [(k, meta.get(k)) for k in ("direction", "sampler", "pruner", "parent", "created")]
+    parts = [
+        H.kv_table(best_rows, title="Best trial"),
+        H.kv_table([(k.lower(), v) for k, v in counts.items()], title="Trials by state"),
+        H.kv_table([(k.replace("_", " "), v) for k, v in times.items()], title="Time and workers"),
+        H.kv_table([(k.replace("_", " "), v) for k, v in seeds.items()], title="Seeds"),
+        H.kv_table(list(machine.items()) if isinstance(machine, Mapping) else [("machine", machine)],
+                   title="Machine"),
+        H.kv_table(_blas_rows(meta.get("blas")), title="BLAS"),
+        H.kv_table(sorted((meta.get("versions") or {}).items()), title="Package versions"),
+        H.kv_table(search, title="Search"),
+    ]
+    spec = json.dumps(meta.get("spec"), indent=2, default=str, sort_keys=True)
+    return (H.notes(missing_notes(export)) + H.cards(parts)
+            + f"<details><summary>Study spec</summary><pre>{H.esc(spec)}</pre></details>")
+
+
+def _blas_rows(blas: object) -> list[tuple[object, object]]:
+    if not blas:
+        return [("BLAS", "unknown")]
+    if isinstance(blas, Mapping):
+        blas = [blas]
+    if not isinstance(blas, list):
+        return [("BLAS", blas)]
+    rows: list[tuple[object, object]] = []
+    for lib in blas:
+        if isinstance(lib, Mapping):
+            name = lib.get("internal_api") or lib.get("user_api") or "library"
+            rows.append((name, f"{lib.get('version')}, {lib.get('num_threads')} thread(s)"))
+        else:
+            rows.append(("library", lib))
+    return rows
+
+
+def render(export: StudyExport | str | Path, *, out_dir: str | Path | None = None, top_k: int = 20) -> Path:
+    """Render one study's report: `<out_dir>/index.html` plus `<out_dir>/figures/*.png`; returns the path
+    of index.html. `export` is a StudyExport or an export folder; `out_dir` defaults to runs/<study>/."""
+    exp = as_export(export)
+    out = Path(out_dir) if out_dir is not None else default_out_dir(exp)
+    top = S.top_k(exp.trials, top_k, exp.direction)
+    blocks = draw_figures(_study_plans(exp, top), out / "figures")
+    top_html = (H.data_table(top, table_id="topk", highlight="diverged", bar="value") if len(top)
+                else "<p>No COMPLETE trial with a score.</p>")
+    sections = [
+        ("summary", "Summary", _summary(exp)),
+        ("top", f"Top {len(top)} trials", top_html),
+        ("figures", "Figures", H.figures_html(blocks)),
+    ]
+    n = len(exp.trials)
+    subtitle = f"{n} trials, direction {exp.direction}, parent {exp.meta.get('parent') or '—'}"
+    text = H.page(f"Study {exp.study}", sections, subtitle=subtitle,
+                  footer=f"Rendered by reports from the export of study {exp.study}.")
+    out.mkdir(parents=True, exist_ok=True)
+    index = out / "index.html"
+    index.write_text(text, encoding="utf-8")
+    log.info("wrote %s (%d figures)", index, len(blocks))
+    return index
