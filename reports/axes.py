@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 DPI = 90
 COLOR_COMPLETE = "#3b6fb6"
@@ -47,3 +49,25 @@ def spread(n: int, width: float = 0.6) -> np.ndarray:
     """Deterministic jitter for n points in [-width/2, width/2) (golden-ratio sequence: no random state,
     the same picture on every render)."""
     return ((np.arange(n) * 0.6180339887) % 1.0 - 0.5) * width
+
+
+def legend(ax: Axes, **kwargs: object) -> None:
+    """A legend whose markers are opaque even when the plotted points are faint (many trials)."""
+    if not ax.get_legend_handles_labels()[0]:
+        return
+    box = ax.legend(**({"loc": "best", "fontsize": "small"} | kwargs))
+    for handle in box.legend_handles:
+        if handle is not None:
+            handle.set_alpha(1.0)
+
+
+def colorbar(ax: Axes, mappable: ScalarMappable, label: str) -> None:
+    """An opaque colour bar for `mappable` (whose artists may be translucent)."""
+    mappable.autoscale_None()  # fix the norm's limits from the data before sharing it
+    solid = ScalarMappable(norm=mappable.norm, cmap=mappable.cmap)
+    ax.figure.colorbar(solid, ax=ax, label=label)
+
+
+def integer_x(ax: Axes) -> None:
+    """Integer ticks on the x axis (epochs, trial numbers)."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -25,6 +25,8 @@ from reports.axes import (
     COLOR_PRUNED,
     DIVERGED_STYLE,
     alpha_for,
+    colorbar,
+    legend,
     mpl_text,
     new_axes,
     no_data,
@@ -59,7 +61,7 @@ def plot_history(trials: pd.DataFrame, *, direction: str = "maximize", ax: Axes 
         ax.step(hist["number"], hist["best"], where="post", color="#111", linewidth=1.6, label="best so far")
     ax.set_xlabel("trial number")
     ax.set_ylabel("score")
-    ax.legend(loc="best", fontsize="small")
+    legend(ax)
     return ax
 
 
@@ -126,14 +128,14 @@ def plot_lr_wd(
     if (~div).any():
         points = ax.scatter(xs[~div], ys[~div], c=values[~div], cmap=CMAP, s=16, edgecolors="none",
                             alpha=max(alpha_for(int((~div).sum())), 0.5), label="complete")
-        ax.figure.colorbar(points, ax=ax, label="score")
+        colorbar(ax, points, "score")
     if div.any():
         ax.scatter(xs[div], ys[div], label="diverged", **DIVERGED_STYLE)
     if log_x and np.all(xs > 0):
         ax.set_xscale("log")
     if log_y and np.all(ys > 0):
         ax.set_yscale("log")
-    ax.legend(loc="best", fontsize="small")
+    legend(ax)
     return ax
 
 
@@ -157,14 +159,17 @@ def plot_parallel(
     xs = np.broadcast_to(np.arange(len(axes_names), dtype=float), data.matrix.shape)
     segments = np.stack([xs, data.matrix], axis=-1)
     div = data.diverged
-    if (~div).any():
-        lines = LineCollection(segments[~div], array=data.values[~div], cmap=CMAP, linewidths=0.8,
-                               alpha=max(alpha_for(int((~div).sum())), 0.15), label="complete")
-        ax.add_collection(lines)
-        ax.figure.colorbar(lines, ax=ax, label="score")
     if div.any():
-        ax.add_collection(LineCollection(segments[div], colors=COLOR_DIVERGED, linewidths=0.9,
-                                         linestyles="--", alpha=0.6, label="diverged"))
+        ax.add_collection(LineCollection(segments[div], colors=COLOR_DIVERGED, linewidths=0.8, zorder=1,
+                                         linestyles="--", alpha=alpha_for(int(div.sum())), label="diverged"))
+    if (~div).any():
+        order = np.argsort(data.values[~div], kind="stable")  # best drawn last, on top
+        if direction.lower().startswith("min"):
+            order = order[::-1]
+        lines = LineCollection(segments[~div][order], array=data.values[~div][order], cmap=CMAP, zorder=2,
+                               linewidths=0.8, alpha=max(alpha_for(int((~div).sum())), 0.15), label="complete")
+        ax.add_collection(lines)
+        colorbar(ax, lines, "score")
     for i, (low, high) in enumerate(data.ticks):
         ax.axvline(i, color="#444", linewidth=0.8)
         ax.annotate(mpl_text(low), (i, 0), xytext=(3, -2), textcoords="offset points", fontsize=7, va="top")
@@ -203,5 +208,5 @@ def plot_durations(trials: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
                    alpha=alpha_for(len(sub)), label=mpl_text(str(state).lower()))
     if div.any():
         ax.scatter(frame.loc[div, "number"], frame.loc[div, "seconds"], label="diverged", **DIVERGED_STYLE)
-    ax.legend(loc="best", fontsize="small")
+    legend(ax)
     return ax

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 
 from reports import summaries as S
 from reports.axes import (
@@ -18,6 +19,8 @@ from reports.axes import (
     COLOR_PRUNED,
     DIVERGED_STYLE,
     alpha_for,
+    integer_x,
+    legend,
     mpl_text,
     new_axes,
     no_data,
@@ -52,8 +55,9 @@ def plot_learning_curves(
             ax.scatter(row.index[-1:], row.to_numpy()[-1:], **DIVERGED_STYLE)
         else:
             ax.plot(row.index, row.to_numpy(), color=colour, linewidth=1.2, label=f"#{number}")
+    integer_x(ax)
     if len(numbers) <= 20:
-        ax.legend(loc="best", fontsize="x-small", ncols=2)
+        legend(ax, fontsize="x-small", ncols=2)
     return ax
 
 
@@ -61,17 +65,12 @@ def _palette(n: int) -> list[tuple[float, float, float, float]]:
     return [colormaps["viridis"](v) for v in np.linspace(0.0, 0.9, max(n, 1))][:n]
 
 
-def polyline(wide: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Flatten a trials x epochs frame into x, y arrays with a NaN between trials: one Line2D draws them
-    all (fast for thousands of curves)."""
-    if wide.empty:
-        return np.empty(0), np.empty(0)
+def curve_segments(wide: pd.DataFrame) -> np.ndarray:
+    """A trials x epochs frame as an (n_trials, n_epochs, 2) array of (epoch, value) vertices for one
+    LineCollection (NaN where a trial has no value: the line stops there)."""
     epochs = np.asarray(wide.columns, dtype=float)
     values = wide.to_numpy(dtype=float)
-    n = values.shape[0]
-    xs = np.concatenate([np.broadcast_to(epochs, values.shape), np.full((n, 1), np.nan)], axis=1)
-    ys = np.concatenate([values, np.full((n, 1), np.nan)], axis=1)
-    return xs.ravel(), ys.ravel()
+    return np.stack([np.broadcast_to(epochs, values.shape), values], axis=-1)
 
 
 def plot_intermediate(
@@ -83,7 +82,7 @@ def plot_intermediate(
 ) -> Axes:
     """Intermediate values: `metric` against epoch for every trial; COMPLETE in blue, PRUNED in orange with
     a triangle where they were pruned, other states grey, diverged red with a cross at their last epoch."""
-    ax = new_axes(ax)
+    ax = new_axes(ax, figsize=(11.0, 4.0))
     wide = S.curve_wide(curves, metric)
     ax.set_xlabel("epoch")
     ax.set_ylabel(mpl_text(metric))
@@ -100,16 +99,19 @@ def plot_intermediate(
     last_epoch = wide.shape[1] - 1 - last_epoch
     last_value = wide.to_numpy()[np.arange(len(wide)), last_epoch]
     epochs = np.asarray(wide.columns, dtype=float)
+    segments = curve_segments(wide)
     for label, mask, colour in groups:
-        if not mask.any():
-            continue
-        xs, ys = polyline(wide.loc[mask])
-        ax.plot(xs, ys, color=colour, linewidth=0.8, alpha=max(alpha_for(int(mask.sum())), 0.15), label=label)
+        if mask.any():
+            ax.add_collection(LineCollection(segments[mask], colors=colour, linewidths=0.8, label=label,
+                                             alpha=alpha_for(int(mask.sum()))))
     pruned = groups[1][1]
     if pruned.any():
-        ax.scatter(epochs[last_epoch[pruned]], last_value[pruned], marker="v", color=COLOR_PRUNED, s=18,
-                   zorder=3, label="pruned here")
+        ax.scatter(epochs[last_epoch[pruned]], last_value[pruned], marker="v", color=COLOR_PRUNED, s=14,
+                   alpha=alpha_for(int(pruned.sum())), zorder=3, label="pruned here")
     if div.any():
-        ax.scatter(epochs[last_epoch[div]], last_value[div], label="diverged here", **DIVERGED_STYLE)
-    ax.legend(loc="best", fontsize="small")
+        ax.scatter(epochs[last_epoch[div]], last_value[div], label="diverged here",
+                   **(DIVERGED_STYLE | {"alpha": alpha_for(int(div.sum()))}))
+    ax.autoscale_view()
+    integer_x(ax)
+    legend(ax)
     return ax
