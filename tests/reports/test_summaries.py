@@ -1,0 +1,138 @@
+"""reports.summaries on the hand-made tiny study (see conftest.py for its table)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reports import summaries as S
+
+
+def test_state_counts_include_every_state_diverged_and_total(trials):
+    counts = S.state_counts(trials)
+    assert counts.to_dict() == {"COMPLETE": 5, "PRUNED": 1, "FAIL": 1, "RUNNING": 1, "WAITING": 0,
+                                "DIVERGED": 1, "TOTAL": 8}
+    assert list(counts.index[:5]) == ["COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING"]
+
+
+def test_unknown_states_are_counted_too(trials):
+    trials.loc[7, "state"] = "ZOMBIE"
+    assert S.state_counts(trials)["ZOMBIE"] == 1
+
+
+def test_best_trial_per_direction(trials):
+    assert S.best_trial(trials, "maximize")["number"] == 5
+    assert S.best_trial(trials, "minimize")["number"] == 6
+
+
+def test_no_best_trial_without_a_complete_value(trials):
+    trials["state"] = "FAIL"
+    assert S.best_trial(trials) is None
+    assert S.top_k(trials, 5).empty
+    assert S.best_so_far(trials).empty
+
+
+def test_trial_params_leave_out_absent_conditional_ones(trials):
+    assert S.trial_params(trials.loc[0]) == {"lr": 1e-3, "weight_decay": 1e-4, "optimizer": "sgd"}
+    assert S.trial_params(trials.loc[1])["momentum"] == 0.9
+
+
+def test_top_k_is_best_first_with_ties_by_number(trials):
+    top = S.top_k(trials, 3)
+    assert top["number"].tolist() == [5, 1, 3]  # 1 and 3 tie at 0.7
+    assert top["rank"].tolist() == [1, 2, 3]
+    assert {"lr", "weight_decay", "optimizer", "momentum", "seconds", "diverged"} <= set(top.columns)
+    assert S.top_k(trials, 3, "minimize")["number"].tolist() == [6, 0, 1]
+    assert len(S.top_k(trials, 100)) == 5
+
+
+def test_best_so_far_follows_trial_numbers(trials):
+    hist = S.best_so_far(trials)
+    assert hist["number"].tolist() == [0, 1, 3, 5, 6]
+    assert hist["best"].tolist() == [0.5, 0.7, 0.7, 0.9, 0.9]
+    assert hist["index"].tolist() == [1, 2, 3, 4, 5]
+    assert hist["diverged"].tolist() == [False, False, False, False, True]
+    assert S.best_so_far(trials, "minimize")["best"].tolist() == [0.5, 0.5, 0.5, 0.5, 0.1]
+
+
+def test_best_so_far_grid_samples_the_history():
+    hist = pd.DataFrame({"best": np.arange(1.0, 1001.0)})
+    grid = S.best_so_far_grid(hist, points=5)
+    assert grid["index"].tolist() == [1, 251, 500, 750, 1000]
+    assert grid["best"].tolist() == [1.0, 251.0, 500.0, 750.0, 1000.0]
+    assert len(S.best_so_far_grid(hist.head(3), points=200)) == 3
+
+
+def test_param_frame_keeps_complete_trials_that_have_the_param(trials):
+    frame = S.param_frame(trials, "weight_decay")
+    assert frame["number"].tolist() == [0, 1, 5, 6]  # 3 lacks it; 2, 4, 7 are not COMPLETE
+    assert frame["diverged"].tolist() == [False, False, False, True]
+    assert S.param_frame(trials, "momentum")["number"].tolist() == [1, 3]
+    with pytest.raises(KeyError, match="'nope'"):
+        S.param_frame(trials, "nope")
+
+
+def test_time_and_seed_summaries(trials, meta):
+    times = S.time_summary(trials, meta)
+    assert times["trial_seconds_total"] == 36.0
+    assert times["trial_seconds_mean"] == 4.5 and times["trial_seconds_median"] == 4.5
+    assert times["wall_seconds"] == 19.5 and times["n_workers"] == 2 and times["workers_seen"] == 2
+    seeds = S.seed_summary(trials, meta)
+    assert seeds == {"study_seed": 42, "trial_seeds": 8, "trial_seed_min": 100, "trial_seed_max": 107}
+
+
+def test_curve_wide_pivots_one_metric(curves):
+    wide = S.curve_wide(curves, "val_acc", [2, 5])
+    assert wide.index.tolist() == [2, 5] and wide.columns.tolist() == [0, 1, 2]
+    assert np.isnan(wide.loc[2, 2])
+    assert wide.loc[5, 2] == pytest.approx(0.9)
+    assert S.curve_wide(curves, "no_such_metric").empty
+
+
+def test_parallel_frame_normalises_log_categorical_and_score(trials):
+    data = S.parallel_frame(trials, ["lr", "optimizer", "momentum"], log={"lr"}, categorical={"optimizer"})
+    assert data.names == ["lr", "optimizer", "momentum", "score"]
+    assert data.numbers.tolist() == [0, 1, 3, 5, 6]
+    # lr log10: -3, -2, -1, -3, 0 -> (x + 3) / 3
+    np.testing.assert_allclose(data.matrix[:, 0], [0, 1 / 3, 2 / 3, 0, 1])
+    # categories sorted by (length, text): sgd, adam, momentum -> codes 0, 2, 2, 1, 0 over 2
+    np.testing.assert_allclose(data.matrix[:, 1], [0, 1, 1, 0.5, 0])
+    # momentum only on trials 1 (0.9) and 3 (0.5)
+    np.testing.assert_allclose(data.matrix[:, 2], [np.nan, 1, 0, np.nan, np.nan])
+    np.testing.assert_allclose(data.matrix[:, 3], [0.5, 0.75, 0.75, 1.0, 0.0])
+    assert data.ticks[0] == ("0.001", "1") and data.ticks[1] == ("sgd", "momentum")
+    assert data.diverged.tolist() == [False, False, False, False, True]
+
+
+def test_bootstrap_ci_contains_the_mean_and_is_reproducible():
+    x = np.random.default_rng(3).normal(10.0, 2.0, size=200)
+    low, high = S.bootstrap_ci(x, rng=np.random.default_rng(0))
+    assert low < x.mean() < high
+    assert high - low < 1.0  # about 2 * 1.96 * 2 / sqrt(200) = 0.55
+    assert (low, high) == S.bootstrap_ci(x, rng=np.random.default_rng(0))
+    med_low, med_high = S.bootstrap_ci(x, rng=np.random.default_rng(0), stat=np.median)
+    assert med_low < np.median(x) < med_high
+    assert S.bootstrap_ci(np.array([4.0]), rng=np.random.default_rng(0)) == (4.0, 4.0)
+    assert all(np.isnan(S.bootstrap_ci(np.array([np.nan]), rng=np.random.default_rng(0))))
+
+
+def test_comparison_table_by_hand():
+    frame = pd.DataFrame({
+        "group": ["a"] * 5 + ["b"] * 2,
+        "study": ["a1", "a1", "a1", "a2", "a2", "b1", "b1"],
+        "value": [0.1, 0.2, 0.9, 0.5, 0.7, 0.4, 0.6],
+    })
+    table = S.comparison_table(frame, rng=np.random.default_rng(0), n_boot=500).set_index("group")
+    assert table.loc["a", "studies"] == 2 and table.loc["a", "trials"] == 5
+    assert table.loc["a", "mean"] == pytest.approx(0.48)
+    assert table.loc["a", "median"] == pytest.approx(0.5)
+    assert table.loc["a", "best_mean"] == pytest.approx(0.8)  # bests 0.9 and 0.7
+    assert table.loc["b", "best_mean"] == pytest.approx(0.6)
+    assert table.loc["b", "best_ci_low"] == table.loc["b", "best_ci_high"] == pytest.approx(0.6)
+    for group in "ab":
+        row = table.loc[group]
+        assert row["mean_ci_low"] <= row["mean"] <= row["mean_ci_high"]
+        assert row["median_ci_low"] <= row["median"] <= row["median_ci_high"]
+    table_min = S.comparison_table(frame, rng=np.random.default_rng(0), direction="minimize")
+    assert table_min.set_index("group").loc["a", "best_mean"] == pytest.approx(0.3)  # 0.1 and 0.5
