@@ -46,17 +46,26 @@ def _scatter_split(ax: Axes, x: np.ndarray, y: np.ndarray, diverged: np.ndarray,
 
 
 def plot_history(trials: pd.DataFrame, *, direction: str = "maximize", ax: Axes | None = None) -> Axes:
-    """Optimization history: each COMPLETE trial's score against its number, the best-so-far step line,
-    PRUNED trials' last values in grey and diverged trials as red crosses."""
+    """Optimization history: each COMPLETE trial's score against its number, the best-so-far step line
+    (COMPLETE trials), PRUNED trials' last values in grey, and diverged trials (COMPLETE or PRUNED) as red
+    crosses."""
     ax = new_axes(ax, figsize=(11.0, 4.0))
     hist = S.best_so_far(trials, direction)
-    pruned = trials.loc[(trials["state"] == S.PRUNED) & trials["value"].notna()]
-    if hist.empty and pruned.empty:
+    finite = np.isfinite(trials["value"].to_numpy(dtype=float))
+    div = trials["diverged"].to_numpy(dtype=bool)
+    pruned = trials.loc[(trials["state"] == S.PRUNED).to_numpy() & finite & ~div]
+    diverged = trials.loc[trials["state"].isin([S.COMPLETE, S.PRUNED]).to_numpy() & finite & div]
+    if hist.empty and pruned.empty and diverged.empty:
         return no_data(ax, "no COMPLETE or PRUNED trial has a score")
     if len(pruned):
         ax.scatter(pruned["number"], pruned["value"], s=8, color=COLOR_OTHER, alpha=alpha_for(len(pruned)),
                    edgecolors="none", label="pruned (last value)")
-    _scatter_split(ax, hist["number"].to_numpy(), hist["value"].to_numpy(), hist["diverged"].to_numpy())
+    complete = hist.loc[~hist["diverged"]]
+    if len(complete):
+        ax.scatter(complete["number"], complete["value"], s=14, color=COLOR_COMPLETE, edgecolors="none",
+                   alpha=alpha_for(len(complete)), label="complete")
+    if len(diverged):
+        ax.scatter(diverged["number"], diverged["value"], label="diverged", **DIVERGED_STYLE)
     if len(hist):
         ax.step(hist["number"], hist["best"], where="post", color="#111", linewidth=1.6, label="best so far")
     ax.set_xlabel("trial number")

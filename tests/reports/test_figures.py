@@ -1,0 +1,152 @@
+"""Figure functions on the hand-made tiny study: the data layer of each Axes (points, lines, collections,
+scales, labels), found through the artists' labels. Figures are never shown; a few are rendered to PNG to
+prove that data strings cannot break matplotlib's text parser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.colors import to_hex
+
+from reports import figures as F
+from reports import figures_compare as FX
+from reports import figures_curves as FC
+from reports.axes import COLOR_DIVERGED
+from reports.html import png_bytes
+
+
+def artist(ax: Axes, label: str):
+    found = [a for a in [*ax.collections, *ax.lines] if a.get_label() == label]
+    assert len(found) == 1, f"{len(found)} artists labelled {label!r}: {[a.get_label() for a in ax.collections]}"
+    return found[0]
+
+
+def offsets(ax: Axes, label: str) -> np.ndarray:
+    points = artist(ax, label)
+    assert isinstance(points, PathCollection)
+    return np.asarray(points.get_offsets())
+
+
+def labels(ax: Axes) -> set[str]:
+    return {a.get_label() for a in [*ax.collections, *ax.lines]}
+
+
+def is_no_data(ax: Axes) -> bool:
+    return any("no " in t.get_text() for t in ax.texts)
+
+
+def test_history_points_best_line_and_marks(trials):
+    ax = F.plot_history(trials)
+    np.testing.assert_array_equal(offsets(ax, "complete"), [[0, 0.5], [1, 0.7], [3, 0.7], [5, 0.9]])
+    np.testing.assert_array_equal(offsets(ax, "diverged"), [[6, 0.1]])
+    np.testing.assert_array_equal(offsets(ax, "pruned (last value)"), [[2, 0.3]])
+    assert artist(ax, "diverged").get_facecolor()[0][:3] == pytest.approx((214 / 255, 39 / 255, 40 / 255))
+    best = artist(ax, "best so far")
+    assert best.get_ydata().tolist() == [0.5, 0.7, 0.7, 0.9, 0.9]
+
+
+def test_history_marks_a_diverged_pruned_trial_as_diverged(trials):
+    trials.loc[2, "diverged"] = True
+    ax = F.plot_history(trials)
+    assert "pruned (last value)" not in labels(ax)
+    assert offsets(ax, "diverged")[:, 0].tolist() == [2, 6]
+
+
+def test_param_scatter_log_x_and_diverged(trials):
+    ax = F.plot_param(trials, "lr", log=True)
+    assert ax.get_xscale() == "log"
+    assert offsets(ax, "complete")[:, 0].tolist() == [1e-3, 1e-2, 1e-1, 1e-3]
+    assert offsets(ax, "diverged").tolist() == [[1.0, 0.1]]
+    assert F.plot_param(trials, "momentum").get_xscale() == "linear"
+    assert len(offsets(F.plot_param(trials, "momentum"), "complete")) == 2
+
+
+def test_param_scatter_of_a_categorical(trials):
+    ax = F.plot_param(trials, "optimizer", categorical=True)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["sgd", "adam", "momentum"]
+    x = offsets(ax, "complete")[:, 0]  # trials 0 sgd, 1 momentum, 3 momentum, 5 adam
+    np.testing.assert_array_equal(np.round(x), [0, 2, 2, 1])
+    assert np.all(np.abs(x - np.round(x)) <= 0.3)
+
+
+def test_lr_wd_scatter_is_coloured_by_score(trials):
+    ax = F.plot_lr_wd(trials)
+    points = artist(ax, "complete")
+    assert points.get_array().tolist() == [0.5, 0.7, 0.9]  # trial 3 lacks weight_decay, 6 diverged
+    assert offsets(ax, "diverged").tolist() == [[1.0, 1e-5]]
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    assert len(ax.figure.axes) == 2  # the colour bar
+
+
+def test_lr_wd_without_weight_decay_says_so(trials):
+    ax = F.plot_lr_wd(trials.drop(columns=["param_weight_decay"]))
+    assert [t.get_text() for t in ax.texts] == ["no parameter weight_decay in this study"]
+
+
+def test_parallel_coordinates_one_line_per_trial(trials):
+    ax = F.plot_parallel(trials, ["lr", "weight_decay", "optimizer"], log={"lr", "weight_decay"},
+                         categorical={"optimizer"})
+    lines = artist(ax, "complete")
+    diverged = artist(ax, "diverged")
+    assert isinstance(lines, LineCollection) and isinstance(diverged, LineCollection)
+    assert len(lines.get_segments()) == 4 and len(diverged.get_segments()) == 1
+    assert sorted(lines.get_array().tolist()) == [0.5, 0.7, 0.7, 0.9]
+    assert lines.get_array()[-1] == 0.9  # the best is drawn last, on top
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["lr", "weight_decay", "optimizer", "score"]
+    # 4 vertices per line, but trial 3 has no weight_decay: its line has a gap there
+    assert sorted(len(s) for s in lines.get_segments()) == [3, 4, 4, 4]
+
+
+def test_learning_curves_one_line_per_trial(curves):
+    ax = FC.plot_learning_curves(curves, [5, 1, 6], diverged={6})
+    assert artist(ax, "#5").get_ydata().tolist() == pytest.approx([0.3, 0.6, 0.9])
+    assert len(artist(ax, "#1").get_xdata()) == 3
+    div = artist(ax, "#6 (diverged)")
+    assert to_hex(div.get_color()) == COLOR_DIVERGED and div.get_linestyle() == "--"
+    assert len(div.get_xdata()) == 2
+
+
+def test_intermediate_values_mark_pruned_and_diverged(curves, trials):
+    ax = FC.plot_intermediate(curves, trials)
+    assert len(artist(ax, "complete").get_segments()) == 4  # 0, 1, 3, 5
+    assert len(artist(ax, "pruned").get_segments()) == 1
+    assert len(artist(ax, "diverged").get_segments()) == 1
+    assert "other" not in labels(ax)
+    assert offsets(ax, "pruned here").tolist() == [[1, pytest.approx(0.3)]]
+    assert offsets(ax, "diverged here").tolist() == [[1, pytest.approx(0.1)]]
+
+
+def test_importance_bars_sorted(meta):
+    ax = F.plot_importance(meta["importance"])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["momentum", "optimizer", "weight_decay", "lr"]
+    assert [p.get_width() for p in ax.patches] == [0.0, 0.1, 0.3, 0.6]
+
+
+def test_durations_per_state(trials):
+    ax = F.plot_durations(trials)
+    assert offsets(ax, "complete")[:, 1].tolist() == [1, 2, 4, 6]
+    assert offsets(ax, "diverged").tolist() == [[6, 7]]
+    assert {"pruned", "fail", "running"} <= labels(ax)
+
+
+def test_empty_inputs_give_a_placeholder(trials, curves):
+    none = trials.iloc[0:0]
+    assert is_no_data(F.plot_history(none))
+    assert is_no_data(F.plot_param(none, "lr"))
+    assert is_no_data(F.plot_parallel(none, ["lr"]))
+    assert is_no_data(F.plot_durations(none))
+    assert is_no_data(F.plot_importance({}))
+    assert is_no_data(FC.plot_intermediate(curves.iloc[0:0], trials))
+    assert is_no_data(FC.plot_learning_curves(curves, [99]))
+    assert is_no_data(FX.plot_best_so_far_bands(none, rng=np.random.default_rng(0)))
+
+
+def test_dollar_signs_in_data_do_not_break_rendering(trials):
+    trials = trials.rename(columns={"param_optimizer": "param_$opt"})
+    trials["param_$opt"] = ["$x", "a$b$c", "$", "a$b$c", "$x", "$", "$x", "$"]
+    ax = F.plot_param(trials, "$opt", categorical=True)
+    assert png_bytes(ax.figure).startswith(b"\x89PNG")
+    ax = F.plot_parallel(trials, ["lr", "$opt"], categorical={"$opt"})
+    assert png_bytes(ax.figure).startswith(b"\x89PNG")
