@@ -195,7 +195,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     spec = _checked(load_spec, storage, name)
     base = Path(args.run_dir or spec.run_dir)
     export(name, storage, base / "export")
-    result = render(base / "export", *([Path(args.to)] if args.to else []))
+    result = render(base / "export", out_dir=Path(args.to) if args.to else base)
     print(f"report written: {result}")
     return 0
 

@@ -180,12 +180,13 @@ class SearchSpace:
             raise _fail(p.name, f"its condition names {parent_name!r}", "name an EARLIER categorical parameter")
         if not values:
             raise _fail(p.name, "its condition lists no value", f"list values of {parent_name!r}")
-        missing = [v for v in values if v not in parent.values()]
+        allowed = list(parent.choices) or list(parent.values())
+        missing = [v for v in values if v not in allowed]
         if missing:
             raise _fail(
                 p.name,
                 f"its condition value {missing[0]!r} is not a choice of {parent_name!r}",
-                f"use values among {list(parent.values())!r}",
+                f"use values among {allowed!r}",
             )
 
     # -- lookups ---------------------------------------------------------------------------------------------

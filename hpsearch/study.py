@@ -103,12 +103,16 @@ def create_study(spec: StudySpec) -> optuna.Study:
             study.set_user_attr("spec", {**stored, "n_trials": spec.n_trials})
     missing = _missing_slots(study, spec.n_trials)
     if missing:
-        planned = plan(spec.space, spec.sampler, seed=spec.seed, n=spec.n_trials, grid_points=spec.grid_points)
+        planned = (
+            plan(spec.space, spec.sampler, seed=spec.seed, n=spec.n_trials, grid_points=spec.grid_points)
+            if is_planned(spec.sampler)
+            else None
+        )
         for k, failed in sorted(missing.items()):
             if failed is not None:
                 requeue(study, failed)
                 continue
-            params = planned[k] if is_planned(spec.sampler) else {}
+            params = planned[k] if planned is not None else {}
             study.enqueue_trial(params, user_attrs={"slot": k, "seed": train_seed(spec.seed, k)})
         log.info("study %s: %d slot(s) enqueued", spec.name, len(missing))
     return study

@@ -1,0 +1,103 @@
+"""Fixtures of the hpsearch tests: tiny objective settings, a spec factory, and a real PostgreSQL server.
+
+The server is started once per session from the PostgreSQL binaries (``initdb``, ``pg_ctl``), as the
+``postgres`` user when the tests run as root, with a temporary data folder, listening on 127.0.0.1 on a free
+port (and a Unix socket in the same temporary folder). Without the binaries the PostgreSQL tests are skipped
+on a developer machine, and FAIL under CI (the CI script installs them).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hpsearch import ObjectiveSettings, StudySpec
+
+
+@pytest.fixture
+def tiny_settings() -> ObjectiveSettings:
+    """A few-millisecond trial: 150 images (120 train / 30 val), a 784-16-16-10 net, 3 epochs of 40."""
+    return ObjectiveSettings(n_samples=150, hidden=(16, 16), epochs=3, batch_size=40)
+
+
+@pytest.fixture
+def make_spec(tmp_path, tiny_settings):
+    def make(name: str = "s", **kw) -> StudySpec:
+        kw.setdefault("settings", tiny_settings)
+        kw.setdefault("n_trials", 6)
+        kw.setdefault("out_dir", str(tmp_path / "runs"))
+        return StudySpec(name=name, **kw)
+
+    return make
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------------------------
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return cmd
+    return [shutil.which("runuser") or "/usr/sbin/runuser", "-u", "postgres", "--", *cmd]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        message = "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    base = Path(tempfile.mkdtemp(prefix="hpsearch-pg-"))
+    data, log = base / "data", base / "server.log"
+    if os.geteuid() == 0:
+        shutil.chown(base, user="postgres", group="postgres")
+    port = _free_port()
+    try:
+        subprocess.run(
+            _as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]),
+            check=True, capture_output=True, timeout=120,
+        )
+        options = f"-k {base} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        subprocess.run(
+            _as_postgres([pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"]),
+            check=True, capture_output=True, timeout=120,
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        server_log = log.read_text(errors="replace") if log.exists() else ""
+        shutil.rmtree(base, ignore_errors=True)
+        pytest.fail(f"could not start PostgreSQL: {exc}\n{detail.decode(errors='replace')}\n{server_log}")
+    try:
+        import psycopg2
+
+        conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("CREATE DATABASE hpsearch_test")
+        conn.close()
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/hpsearch_test"
+    finally:
+        subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]), capture_output=True,
+                       timeout=120)
+        shutil.rmtree(base, ignore_errors=True)
