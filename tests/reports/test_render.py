@@ -1,0 +1,202 @@
+"""render() and render_comparison() on exports written by the test: files, sections, numbers, escaping,
+and pages for partial data (no curves, no weight decay, no complete trial, only failures, no meta)."""
+
+from __future__ import annotations
+
+import base64
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reports import StudyExport, load_export, render, render_comparison, write_export
+
+
+class Page(HTMLParser):
+    """The parts of a page the tests look at: headings, images, table cells, scripts, all text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.headings: list[str] = []
+        self.images: list[str] = []
+        self.scripts = 0
+        self.text: list[str] = []
+        self._tag: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self._tag.append(tag)
+        if tag == "img":
+            self.images.append(dict(attrs)["src"])
+            self._tag.pop()
+        if tag == "script":
+            self.scripts += 1
+
+    def handle_endtag(self, tag):
+        if self._tag and self._tag[-1] == tag:
+            self._tag.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._tag and self._tag[-1] in ("h2", "h3"):
+            self.headings.append(data)
+
+    @property
+    def all_text(self) -> str:
+        return " ".join(self.text)
+
+
+def read(index: Path) -> tuple[str, Page]:
+    text = index.read_text(encoding="utf-8")
+    return text, Page(text)
+
+
+def test_render_writes_page_and_figures(tmp_path, make_export):
+    folder = write_export(make_export(), tmp_path / "runs" / "tiny" / "export", fmt="csv")
+    index = render(folder)
+    assert index == tmp_path / "runs" / "tiny" / "index.html"
+    pngs = sorted(p.name for p in (index.parent / "figures").glob("*.png"))
+    assert pngs == ["00_history.png", "01_param_lr.png", "02_param_weight_decay.png", "03_param_optimizer.png",
+                    "04_param_momentum.png", "05_lr_wd.png", "06_parallel.png", "07_learning_curves.png",
+                    "08_intermediate.png", "09_importance.png", "10_durations.png"]
+    text, page = read(index)
+    for heading in ("Summary", "Top 5 trials", "Figures", "Best trial", "Trials by state", "Time and workers",
+                    "Seeds", "Machine", "BLAS", "Package versions", "Optimization history", "Score vs lr",
+                    "lr x weight_decay", "Parallel coordinates", "Learning curves of the top 5",
+                    "Intermediate values", "Parameter importance", "Trial durations"):
+        assert heading in page.headings
+    # every figure embedded, byte for byte the PNG written next to the page
+    assert len(page.images) == len(pngs)
+    embedded = [base64.b64decode(src.split(",", 1)[1]) for src in page.images]
+    assert embedded == [(index.parent / "figures" / name).read_bytes() for name in pngs]
+    assert all(src.startswith("data:image/png;base64,") for src in page.images)
+    # numbers of the summary: best trial #5 (0.9), counts, workers, machine, BLAS, versions, seeds
+    flat = re.sub(r"\s+", " ", page.all_text)
+    for fragment in ("best trial #5", "score 0.9", "param lr 0.001", "param optimizer adam", "complete 5",
+                     "pruned 1", "fail 1", "running 1", "waiting 0", "diverged 1", "total 8",
+                     "wall seconds 19.5", "trial seconds total 36", "trial seconds mean 4.5", "n workers 2",
+                     "cpu test-cpu", "openblas 0.3.99, 1 thread(s)", "optuna 4.2.0", "study seed 42",
+                     "trial seed min 100", "sampler TPESampler"):
+        assert fragment in flat, fragment
+    # self-contained: no external reference
+    assert not re.search(r"""(src|href)=["'](https?:|//|file:)""", text)
+    assert '<table id="T_topk" class="data sortable">' in text
+
+
+def test_top_k_table_order_and_diverged_row(tmp_path, make_export):
+    text, _ = read(render(make_export(), out_dir=tmp_path, top_k=5))
+    table = text[text.index('id="T_topk"'):text.index("</table>", text.index('id="T_topk"'))]
+    numbers = re.findall(r'class="data row\d+ col1" >(\d+)</td>', table)
+    assert numbers == ["5", "1", "3", "0", "6"]
+    # the diverged trial (#6, row 4) is styled red, and only its row
+    styled = set(re.findall(r"#T_topk_row(\d+)_col\d+[^{]*\{\s*color: #c62828", text))
+    assert styled == {"4"}
+
+
+def test_stale_figures_are_removed(tmp_path, make_export):
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "99_old.png").write_bytes(b"old")
+    render(make_export(), out_dir=tmp_path)
+    assert not (tmp_path / "figures" / "99_old.png").exists()
+
+
+def test_strings_from_data_are_escaped(tmp_path, make_export, nasty):
+    export = make_export(study=nasty)
+    trials = export.trials.rename(columns={"param_momentum": f"param_{nasty}"})
+    trials["param_optimizer"] = [nasty, "sgd"] * 4
+    trials["user_attrs_note"] = nasty
+    trials["worker"] = nasty
+    meta = dict(export.meta, sampler=nasty, machine={"cpu": nasty, nasty: 1}, versions={nasty: nasty},
+                spec={"name": nasty}, importance={nasty: 1.0}, parent=nasty)
+    meta["space"] = dict(meta["space"], **{nasty: {"type": "float", "log": False}})
+    index = render(StudyExport.from_frames(trials, export.curves, meta), out_dir=tmp_path)
+    text, page = read(index)
+    assert nasty not in text
+    assert text.count("<script") == 1 and page.scripts == 1  # only the page's own table-sorting script
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert text.count(escaped) >= 10
+    assert f"Study {escaped}" in text  # title and header
+    assert f"<th>{escaped}</th>" in text  # a meta key
+    assert f">{escaped}</th>" in text  # the parameter as a table header
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+\.png", p.name) for p in (tmp_path / "figures").iterdir())
+
+
+def test_default_out_dir_for_frames_is_runs_study(tmp_path, make_export, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert render(make_export(study="a/b c")) == Path("runs") / "a_b_c" / "index.html"
+
+
+@pytest.mark.parametrize("case", ["no_curves", "no_weight_decay", "no_complete", "only_fail", "no_meta",
+                                  "no_trials"])
+def test_partial_exports_still_render_and_say_what_is_missing(tmp_path, make_export, case):
+    export = make_export()
+    trials, curves, meta = export.trials, export.curves, dict(export.meta)
+    if case == "no_curves":
+        curves = None
+    elif case == "no_weight_decay":
+        trials = trials.drop(columns=["param_weight_decay"])
+    elif case == "no_complete":
+        trials["state"] = np.where(trials["state"] == "COMPLETE", "PRUNED", trials["state"])
+    elif case == "only_fail":
+        trials["state"], trials["value"], curves = "FAIL", np.nan, None
+    elif case == "no_meta":
+        meta = {}
+    elif case == "no_trials":
+        trials, curves = trials.iloc[0:0], None
+    folder = write_export(StudyExport.from_frames(trials, curves, meta), tmp_path / "export", fmt="csv")
+    if case in ("no_curves", "only_fail", "no_trials"):
+        (folder / "curves.csv").unlink()
+    if case == "no_meta":
+        (folder / "meta.json").unlink()
+    text, page = read(render(load_export(folder), out_dir=tmp_path / "out"))
+    flat = re.sub(r"\s+", " ", page.all_text)
+    assert "Missing or partial data" in flat
+    expected = {
+        "no_curves": "no curves exported",
+        "no_weight_decay": "no weight decay parameter",
+        "no_complete": "no COMPLETE trial has a score",
+        "only_fail": "no COMPLETE trial has a score",
+        "no_meta": "no meta.json",
+        "no_trials": "the export has no trials",
+    }[case]
+    assert expected in flat
+    figures = {p.name for p in (tmp_path / "out" / "figures").glob("*.png")}
+    assert len(page.images) == len(figures)
+    if case == "no_curves":
+        assert "Learning curves of the top 5" not in page.headings and "Intermediate values" not in page.headings
+    if case == "no_weight_decay":
+        assert "lr x weight_decay" not in page.headings and "Score vs lr" in page.headings
+    if case in ("no_complete", "only_fail"):
+        assert "best trial none (no COMPLETE trial with a score)" in flat
+        assert "Parallel coordinates" not in page.headings
+
+
+def test_comparison_page(tmp_path, make_export, nasty):
+    exports = []
+    for i, shift in enumerate([0.0, 0.02, -0.02]):
+        e = make_export(study=f"seed{i}")
+        e.trials["value"] = e.trials["value"] + shift
+        exports.append(e)
+    odd = make_export(study=nasty)
+    folder = write_export(odd, tmp_path / "odd" / "export")
+    groups = {"seed0": "adam", "seed1": "adam", "seed2": "adam", nasty: nasty}
+    index = render_comparison([*exports, folder], out_dir=tmp_path / "cmp", title=f"Compare {nasty}",
+                              group=groups, rng=np.random.default_rng(0), n_boot=200)
+    text, page = read(index)
+    assert nasty not in text and text.count("<script") == 1
+    assert {"Studies", "Scores by group", "Best score so far", "val_acc of each study's best trial",
+            "Scores of COMPLETE trials"} <= set(page.headings)
+    assert len(page.images) == 3 == len(list((tmp_path / "cmp" / "figures").glob("*.png")))
+    stats = text[text.index('id="T_stats"'):]
+    stats = stats[:stats.index("</table>")]
+    cells = re.findall(r'class="data row0 col(\d+)" >([^<]*)</td>', stats)
+    row = dict(cells)
+    assert row["0"] == "adam" and row["1"] == "3" and row["2"] == "15"
+    assert float(row["3"]) == pytest.approx(np.mean([0.5, 0.7, 0.7, 0.9, 0.1]))  # shifts cancel out
+    assert float(row["4"]) <= float(row["3"]) <= float(row["5"])
+    # rendering twice with the same seed gives the same page
+    again = render_comparison([*exports, folder], out_dir=tmp_path / "cmp2", title=f"Compare {nasty}",
+                              group=groups, rng=np.random.default_rng(0), n_boot=200)
+    assert again.read_text(encoding="utf-8") == text
