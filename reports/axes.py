@@ -71,3 +71,8 @@ def colorbar(ax: Axes, mappable: ScalarMappable, label: str) -> None:
 def integer_x(ax: Axes) -> None:
     """Integer ticks on the x axis (epochs, trial numbers)."""
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def size_for(n: int) -> float:
+    """A marker area that suits n points: large for a handful, small for thousands."""
+    return float(np.clip(3000.0 / max(n, 1), 10.0, 40.0))

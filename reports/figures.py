@@ -30,6 +30,7 @@ from reports.axes import (
     mpl_text,
     new_axes,
     no_data,
+    size_for,
     spread,
 )
 from reports.load import PARAM_PREFIX
@@ -39,7 +40,7 @@ def _scatter_split(ax: Axes, x: np.ndarray, y: np.ndarray, diverged: np.ndarray,
     """Scatter the non-diverged points with `kwargs` ("complete") and the diverged ones as red crosses."""
     keep = ~diverged
     if keep.any():
-        ax.scatter(x[keep], y[keep], **({"s": 14, "color": COLOR_COMPLETE, "label": "complete",
+        ax.scatter(x[keep], y[keep], **({"s": size_for(int(keep.sum())), "color": COLOR_COMPLETE, "label": "complete",
                                          "alpha": alpha_for(int(keep.sum())), "edgecolors": "none"} | kwargs))
     if diverged.any():
         ax.scatter(x[diverged], y[diverged], label="diverged", **DIVERGED_STYLE)
@@ -58,12 +59,12 @@ def plot_history(trials: pd.DataFrame, *, direction: str = "maximize", ax: Axes 
     if hist.empty and pruned.empty and diverged.empty:
         return no_data(ax, "no COMPLETE or PRUNED trial has a score")
     if len(pruned):
-        ax.scatter(pruned["number"], pruned["value"], s=8, color=COLOR_OTHER, alpha=alpha_for(len(pruned)),
-                   edgecolors="none", label="pruned (last value)")
+        ax.scatter(pruned["number"], pruned["value"], s=size_for(len(pruned)) * 0.6, color=COLOR_OTHER,
+                   alpha=alpha_for(len(pruned)), edgecolors="none", label="pruned (last value)")
     complete = hist.loc[~hist["diverged"]]
     if len(complete):
-        ax.scatter(complete["number"], complete["value"], s=14, color=COLOR_COMPLETE, edgecolors="none",
-                   alpha=alpha_for(len(complete)), label="complete")
+        ax.scatter(complete["number"], complete["value"], s=size_for(len(complete)), color=COLOR_COMPLETE,
+                   edgecolors="none", alpha=alpha_for(len(complete)), label="complete")
     if len(diverged):
         ax.scatter(diverged["number"], diverged["value"], label="diverged", **DIVERGED_STYLE)
     if len(hist):
@@ -135,8 +136,9 @@ def plot_lr_wd(
     values = ok["value"].to_numpy(dtype=float)
     div = ok["diverged"].to_numpy(dtype=bool)
     if (~div).any():
-        points = ax.scatter(xs[~div], ys[~div], c=values[~div], cmap=CMAP, s=16, edgecolors="none",
-                            alpha=max(alpha_for(int((~div).sum())), 0.5), label="complete")
+        n = int((~div).sum())
+        points = ax.scatter(xs[~div], ys[~div], c=values[~div], cmap=CMAP, s=size_for(n), edgecolors="none",
+                            alpha=max(alpha_for(n), 0.5), label="complete")
         colorbar(ax, points, "score")
     if div.any():
         ax.scatter(xs[div], ys[div], label="diverged", **DIVERGED_STYLE)
@@ -213,7 +215,7 @@ def plot_durations(trials: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     div = frame["diverged"].to_numpy(dtype=bool)
     for state, sub in frame.loc[~div].groupby("state", sort=True):
         marker, colour = styles.get(str(state), ("s", COLOR_OTHER))
-        ax.scatter(sub["number"], sub["seconds"], marker=marker, color=colour, s=12, edgecolors="none",
+        ax.scatter(sub["number"], sub["seconds"], marker=marker, color=colour, s=size_for(len(sub)), edgecolors="none",
                    alpha=alpha_for(len(sub)), label=mpl_text(str(state).lower()))
     if div.any():
         ax.scatter(frame.loc[div, "number"], frame.loc[div, "seconds"], label="diverged", **DIVERGED_STYLE)

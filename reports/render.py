@@ -177,14 +177,16 @@ def _summary(export: StudyExport) -> str:
         best_rows += [(f"param {k}", v) for k, v in S.trial_params(best).items()]
     counts = S.state_counts(trials)
     times = S.time_summary(trials, meta)
-    seeds = S.seed_summary(trials, meta)
+    seeds = [(k.replace("_", " "), v) for k, v in S.seed_summary(trials, meta).items()]
+    if isinstance(meta.get("seeds"), Mapping):  # hpsearch's seed rules
+        seeds += [(f"seeds: {k}", v) for k, v in meta["seeds"].items()]
     machine = meta.get("machine") or {}
     search = [(k, meta.get(k)) for k in ("direction", "sampler", "pruner", "parent", "created")]
     parts = [
         H.kv_table(best_rows, title="Best trial"),
         H.kv_table([(k.lower(), v) for k, v in counts.items()], title="Trials by state"),
         H.kv_table([(k.replace("_", " "), v) for k, v in times.items()], title="Time and workers"),
-        H.kv_table([(k.replace("_", " "), v) for k, v in seeds.items()], title="Seeds"),
+        H.kv_table(seeds, title="Seeds"),
         H.kv_table(list(machine.items()) if isinstance(machine, Mapping) else [("machine", machine)],
                    title="Machine"),
         H.kv_table(_blas_rows(meta.get("blas")), title="BLAS"),
@@ -197,20 +199,22 @@ def _summary(export: StudyExport) -> str:
 
 
 def _blas_rows(blas: object) -> list[tuple[object, object]]:
-    if not blas:
-        return [("BLAS", "unknown")]
-    if isinstance(blas, Mapping):
-        blas = [blas]
-    if not isinstance(blas, list):
-        return [("BLAS", blas)]
+    """Rows for meta["blas"]: threadpoolctl's list of libraries, one library, or a mapping that holds such
+    a list (e.g. {"threads_per_worker": 1, "libraries": [...]})."""
     rows: list[tuple[object, object]] = []
-    for lib in blas:
+    if isinstance(blas, Mapping) and not {"internal_api", "user_api"} & set(blas):
+        rows += [(str(k).replace("_", " "), v) for k, v in blas.items() if not isinstance(v, list)]
+        blas = [lib for v in blas.values() if isinstance(v, list) for lib in v]
+    elif isinstance(blas, Mapping):
+        blas = [blas]
+    for lib in blas if isinstance(blas, list) else [blas] if blas else []:
         if isinstance(lib, Mapping):
             name = lib.get("internal_api") or lib.get("user_api") or "library"
-            rows.append((name, f"{lib.get('version')}, {lib.get('num_threads')} thread(s)"))
+            layer = f", {lib['threading_layer']}" if lib.get("threading_layer") else ""
+            rows.append((name, f"{lib.get('version')}, {lib.get('num_threads')} thread(s){layer}"))
         else:
             rows.append(("library", lib))
-    return rows
+    return rows or [("BLAS", "unknown")]
 
 
 def render(export: StudyExport | str | Path, *, out_dir: str | Path | None = None, top_k: int = 20) -> Path:
