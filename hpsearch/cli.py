@@ -31,7 +31,7 @@ from hpsearch.progress import snapshot
 from hpsearch.samplers import PRUNERS, SAMPLERS
 from hpsearch.spec import StudySpec
 from hpsearch.storage import journal_path, open_storage, redact
-from hpsearch.study import load_spec, state_counts
+from hpsearch.study import check_resume, load_spec, state_counts
 
 __all__ = ["main"]
 
@@ -136,6 +136,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.n_jobs is not None and args.n_jobs < 0:
         raise UsageError(f"--n-jobs {args.n_jobs} is invalid; give a number of workers >= 0")
     spec = _checked(_spec_from_args, args)
+    _checked(check_resume, spec)
     study = run(spec, n_jobs=args.n_jobs, progress=not args.no_progress, blas_threads=args.blas_threads or None)
     _print_status(study, spec.n_trials, spec.storage_url)
     return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -23,9 +24,9 @@ from optuna.trial import FrozenTrial, TrialState
 from hpsearch.plan import plan, train_seed
 from hpsearch.samplers import is_planned, make_pruner, make_sampler
 from hpsearch.spec import StudySpec
-from hpsearch.storage import open_storage
+from hpsearch.storage import is_database, open_storage
 
-__all__ = ["create_study", "load_spec", "open_study", "claim", "requeue", "state_counts", "FINISHED"]
+__all__ = ["check_resume", "create_study", "load_spec", "open_study", "claim", "requeue", "state_counts", "FINISHED"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,20 @@ def _check_same(spec: StudySpec, stored: dict[str, Any]) -> None:
                 f"study {spec.name!r} already exists with another {key!r}; keep the spec unchanged to "
                 "resume it (only n_trials may change), or give the new study another name"
             )
+
+
+def check_resume(spec: StudySpec) -> None:
+    """Raise ValueError if study ``spec.name`` exists with a spec that differs beyond n_trials (writes nothing)."""
+    url = spec.storage_url
+    if not is_database(url) and not Path(url).is_file():
+        return
+    try:
+        study = optuna.load_study(study_name=spec.name, storage=open_storage(url, create=False))
+    except KeyError:
+        return
+    stored = study.user_attrs.get("spec")
+    if stored is not None:
+        _check_same(spec, stored)
 
 
 def _missing_slots(study: optuna.Study, n: int) -> dict[int, FrozenTrial | None]:
