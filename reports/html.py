@@ -72,13 +72,14 @@ def esc(value: object) -> str:
 
 
 def fmt(value: object) -> str:
-    """Readable text for a number or value: 4 significant digits for floats, '—' for missing."""
+    """Readable text for a number or value: 4 significant digits for floats (whole numbers from 10,000 up),
+    'yes'/'no' for booleans, '—' for missing."""
     if value is None or (isinstance(value, float | np.floating) and math.isnan(value)) or value is pd.NA:
         return "—"
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, float | np.floating):
-        return f"{value:.4g}"
+        return f"{value:.0f}" if 1e4 <= abs(value) < 1e15 else f"{value:.4g}"
     return str(value)
 
 
