@@ -14,11 +14,10 @@ import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
-import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
 from hpsearch.objective import CURVES
@@ -26,6 +25,9 @@ from hpsearch.spec import StudySpec
 from hpsearch.storage import open_storage, redact
 
 __all__ = ["Tables", "export", "TRIAL_COLUMNS", "CURVE_COLUMNS", "META_KEYS", "trials_table", "curves_table"]
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ def _float(v: Any) -> float:
 
 def trials_table(study_name: str, trials: list[FrozenTrial], param_names: list[str]) -> pd.DataFrame:
     """One row per trial, columns ``TRIAL_COLUMNS`` + ``param_<name>``."""
+    import pandas as pd  # here, not at module level: worker processes import hpsearch but never export
     rows = []
     for t in trials:
         res = t.user_attrs.get("result", {})
@@ -92,6 +95,7 @@ def trials_table(study_name: str, trials: list[FrozenTrial], param_names: list[s
 
 def curves_table(study_name: str, trials: list[FrozenTrial]) -> pd.DataFrame:
     """Long format: one row per (trial, epoch, metric), columns ``CURVE_COLUMNS``."""
+    import pandas as pd
     parts = []
     for t in trials:
         curves = t.user_attrs.get("curves")

@@ -14,7 +14,6 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from hpsearch.space import ParamSpec, SearchSpace
 
@@ -82,6 +81,8 @@ def _random_plan(space: SearchSpace, seed: int, n: int) -> list[dict[str, Any]]:
 
 def _qmc_plan(space: SearchSpace, seed: int, n: int) -> list[dict[str, Any]]:
     """Scrambled Sobol points (one dimension per non-fixed parameter), slot k = point k of the sequence."""
+    from scipy.stats import qmc  # imported here: scipy.stats is slow to import and workers never need it
+
     free = [p for p in space.params if not p.is_fixed]
     if not free:
         return [{p.name: p.fixed for p in space.params}] * n

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from typing import Any
 
@@ -59,7 +59,10 @@ def _record(trial: optuna.Trial, res: TrialResult) -> None:
     )
 
 
-def run_trial(study: optuna.Study, trial: optuna.Trial, spec: StudySpec) -> bool:
+Objective = Callable[..., TrialResult]
+
+
+def run_trial(study: optuna.Study, trial: optuna.Trial, spec: StudySpec, *, objective: Objective = evaluate) -> bool:
     """Run one claimed trial to its end; False when another worker failed it as stale meanwhile."""
     trial_id = trial._trial_id
     attrs = trial.user_attrs
@@ -67,14 +70,18 @@ def run_trial(study: optuna.Study, trial: optuna.Trial, spec: StudySpec) -> bool
     prune = spec.pruner != "none"
 
     def on_epoch(epoch: int, val_acc: float) -> bool:
+        # each report is a storage write (an fsync on the journal): only pruners need them; the curves are
+        # stored once, at the end of the trial, in any case
+        if not prune:
+            return False
         trial.report(val_acc, epoch)
-        return prune and trial.should_prune()
+        return trial.should_prune()
 
     try:
         trial.set_user_attr("worker", worker_id())
         with Heartbeat(study, trial_id, spec.heartbeat_interval):
             params = suggest(trial, spec.space)
-            res = evaluate(params, spec.settings, seed=seed, on_epoch=on_epoch)
+            res = objective(params, spec.settings, seed=seed, on_epoch=on_epoch)
         _record(trial, res)
         pruned = res.stopped and not res.diverged
         if pruned:
@@ -96,16 +103,17 @@ def run_worker(
     *,
     blas_threads: int | None = 1,
     poll: float = 0.5,
-    sampler_seed_override: int | None = None,
+    objective: Objective = evaluate,
 ) -> dict[str, Any]:
     """Work on study ``spec.name`` until it holds ``spec.n_trials`` finished trials.
 
     ``index`` distinguishes the workers of one launch (distinct sampler seeds); ``blas_threads=None``
-    leaves BLAS threading alone. Returns a summary {worker, index, trials}.
+    leaves BLAS threading alone; ``objective`` replaces :func:`hpsearch.objective.evaluate` (benchmarks of
+    the harness). Returns a summary {worker, index, trials}.
     """
     if not isinstance(spec, StudySpec):
         spec = StudySpec.from_dict(spec)
-    seed = sampler_seed_override if sampler_seed_override is not None else sampler_seed(spec.seed, index)
+    seed = sampler_seed(spec.seed, index)
     limits = threadpool_limits(limits=blas_threads) if blas_threads else nullcontext()
     ran = 0
     with limits:
@@ -114,7 +122,7 @@ def run_worker(
             fail_stale(study, grace_period=spec.grace_period)
             trial = claim(study, spec.n_trials)
             if trial is not None:
-                ran += run_trial(study, trial, spec)
+                ran += run_trial(study, trial, spec, objective=objective)
                 continue
             if finished_count(study, spec.n_trials) >= spec.n_trials:
                 break
