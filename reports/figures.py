@@ -193,9 +193,11 @@ def plot_parallel(
 
 
 def plot_importance(importance: Mapping[str, float], *, ax: Axes | None = None) -> Axes:
-    """Horizontal bars of the parameter importances exported by hpsearch (meta["importance"])."""
+    """Horizontal bars of the parameter importances exported by hpsearch (meta["importance"]); entries
+    that are not numbers are left out."""
     ax = new_axes(ax, figsize=(5.6, 3.4))
-    items = sorted(((str(k), float(v)) for k, v in (importance or {}).items()), key=lambda kv: kv[1])
+    values = pd.to_numeric(pd.Series(dict(importance or {}), dtype=object), errors="coerce").dropna()
+    items = sorted(((str(k), float(v)) for k, v in values.items()), key=lambda kv: kv[1])
     if not items:
         return no_data(ax, "no parameter importance exported")
     ax.barh([mpl_text(k) for k, _ in items], [v for _, v in items], color=COLOR_COMPLETE)

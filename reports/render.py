@@ -180,22 +180,28 @@ def _summary(export: StudyExport) -> str:
     seeds = [(k.replace("_", " "), v) for k, v in S.seed_summary(trials, meta).items()]
     if isinstance(meta.get("seeds"), Mapping):  # hpsearch's seed rules
         seeds += [(f"seeds: {k}", v) for k, v in meta["seeds"].items()]
-    machine = meta.get("machine") or {}
+    machine = meta.get("machine")
     search = [(k, meta.get(k)) for k in ("direction", "sampler", "pruner", "parent", "created")]
     parts = [
         H.kv_table(best_rows, title="Best trial"),
         H.kv_table([(k.lower(), v) for k, v in counts.items()], title="Trials by state"),
         H.kv_table([(k.replace("_", " "), v) for k, v in times.items()], title="Time and workers"),
         H.kv_table(seeds, title="Seeds"),
-        H.kv_table(list(machine.items()) if isinstance(machine, Mapping) else [("machine", machine)],
-                   title="Machine"),
+        H.kv_table(_rows(machine, "machine"), title="Machine"),
         H.kv_table(_blas_rows(meta.get("blas")), title="BLAS"),
-        H.kv_table(sorted((meta.get("versions") or {}).items()), title="Package versions"),
+        H.kv_table(sorted(_rows(meta.get("versions"), "versions"), key=str), title="Package versions"),
         H.kv_table(search, title="Search"),
     ]
     spec = json.dumps(meta.get("spec"), indent=2, default=str, sort_keys=True)
     return (H.notes(missing_notes(export)) + H.cards(parts)
             + f"<details><summary>Study spec</summary><pre>{H.esc(spec)}</pre></details>")
+
+
+def _rows(value: object, name: str) -> list[tuple[object, object]]:
+    """Key/value rows of a meta entry: a mapping's items, else the value itself under `name`."""
+    if isinstance(value, Mapping):
+        return list(value.items())
+    return [(name, "unknown" if value is None else value)]
 
 
 def _blas_rows(blas: object) -> list[tuple[object, object]]:

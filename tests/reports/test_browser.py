@@ -17,6 +17,7 @@ import os
 import select
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +28,16 @@ from reports import render
 pytestmark = pytest.mark.browser
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+
+WIRE = (
+    "import os, sys\n"
+    "r, w = int(sys.argv[1]), int(sys.argv[2])\n"
+    "os.dup2(r, 3)\n"
+    "os.dup2(w, 4)\n"
+    "os.close(r)\n"
+    "os.close(w)\n"
+    "os.execv(sys.argv[3], sys.argv[3:])\n"
+)
 
 IMAGES_JS = """
 Promise.all(Array.from(document.images).map(function (img) {
@@ -67,25 +78,29 @@ class DevTools:
     """A minimal DevTools-protocol client over Chromium's --remote-debugging-pipe."""
 
     def __init__(self, chromium: str, profile: Path) -> None:
-        to_chrome_r, self._to_chrome = os.pipe()
-        self._from_chrome, from_chrome_w = os.pipe()
-
-        def wire_fds() -> None:  # in the child: the pipe ends become fds 3 (read) and 4 (write)
-            high_r = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
-            high_w = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
-            os.dup2(high_r, 3)
-            os.dup2(high_w, 4)
-
+        to_chrome_r, self._to_chrome = self._high_pipe()
+        self._from_chrome, from_chrome_w = self._high_pipe()
+        # Chromium reads commands on fd 3 and writes replies on fd 4: a tiny Python trampoline moves the
+        # pipe ends there and execs chromium (the ends sit at fds >= 10, so the moves cannot clobber them).
         self.proc = subprocess.Popen(
-            [chromium, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
+            [sys.executable, "-c", WIRE, str(to_chrome_r), str(from_chrome_w), chromium, *FLAGS,
+             f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(3, 4), preexec_fn=wire_fds,
+            pass_fds=(to_chrome_r, from_chrome_w),
         )
         os.close(to_chrome_r)
         os.close(from_chrome_w)
         self._buffer = b""
         self._next_id = 0
         self.events: list[dict] = []
+
+    @staticmethod
+    def _high_pipe() -> tuple[int, int]:
+        ends = []
+        for fd in os.pipe():
+            ends.append(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10))
+            os.close(fd)
+        return ends[0], ends[1]
 
     def _receive(self, deadline: float) -> dict:
         while b"\0" not in self._buffer:

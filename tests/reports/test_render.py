@@ -200,3 +200,14 @@ def test_comparison_page(tmp_path, make_export, nasty):
     again = render_comparison([*exports, folder], out_dir=tmp_path / "cmp2", title=f"Compare {nasty}",
                               group=groups, rng=np.random.default_rng(0), n_boot=200)
     assert again.read_text(encoding="utf-8") == text
+
+
+def test_odd_meta_values_do_not_break_the_page(tmp_path, make_export):
+    export = make_export()
+    meta = dict(export.meta, importance={"lr": None, "weight_decay": "n/a"}, versions=["numpy 2"], machine=None,
+                blas="mkl", space=["not", "a", "mapping"], spec=None, wall_seconds=None)
+    _, page = read(render(StudyExport.from_frames(export.trials, export.curves, meta), out_dir=tmp_path))
+    flat = re.sub(r"\s+", " ", page.all_text)
+    assert "machine unknown" in flat and "library mkl" in flat and "versions ['numpy 2']" in flat
+    assert "wall seconds —" in flat
+    assert "Parameter importance" in page.headings  # drawn as a 'no data' placeholder
