@@ -6,54 +6,24 @@ arrays may be views into a network's flat vectors, so layers never rebind them: 
 gradients into ``grads[k]`` in place. ``grads`` may be supplied by the caller (``grads=``); otherwise zeros
 are allocated. Non-trainable layers have empty, read-only ``params``/``grads`` mappings, so a network can
 iterate over every layer uniformly. Arrays keep the dtype of the inputs/parameters (no silent upcast).
+``BatchNorm`` and ``Dropout`` live in their own modules and are re-exported here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
-from typing import Protocol
 
 import numpy as np
 
+from netcore.batchnorm import BatchNorm
+from netcore.dropout import Dropout
 from netcore.functions import LOG_DELTA, labels_to_indices, sigmoid, softmax
+from netcore.layer_base import EMPTY, Layer, Stateless, init_grads
 
 __all__ = [
     "Affine", "BatchNorm", "Dropout", "Flatten", "Layer", "Relu", "Sigmoid", "SoftmaxCrossEntropy", "Tanh",
     "init_grads",
 ]
-
-_EMPTY: Mapping[str, np.ndarray] = MappingProxyType({})
-
-
-class Layer(Protocol):
-    params: Mapping[str, np.ndarray]
-    grads: Mapping[str, np.ndarray]
-
-    def forward(self, x: np.ndarray, *, train: bool) -> np.ndarray: ...
-    def backward(self, dout: np.ndarray) -> np.ndarray: ...
-
-
-def init_grads(
-    params: dict[str, np.ndarray], grads: dict[str, np.ndarray] | None
-) -> dict[str, np.ndarray]:
-    """Return ``grads`` after checking it matches ``params`` (keys, shapes, dtypes), or fresh zeros."""
-    if grads is None:
-        return {k: np.zeros_like(v) for k, v in params.items()}
-    if set(grads) != set(params):
-        raise ValueError(f"grads keys {sorted(grads)} differ from params keys {sorted(params)}")
-    for k, p in params.items():
-        g = grads[k]
-        if g.shape != p.shape or g.dtype != p.dtype:
-            raise ValueError(
-                f"grads[{k!r}] is {g.dtype}{g.shape} but params[{k!r}] is {p.dtype}{p.shape}: they must match"
-            )
-    return grads
-
-
-class _Stateless:
-    params: Mapping[str, np.ndarray] = _EMPTY
-    grads: Mapping[str, np.ndarray] = _EMPTY
 
 
 class Affine:
@@ -98,7 +68,7 @@ class Affine:
         return self._ones
 
 
-class Relu(_Stateless):
+class Relu(Stateless):
     """``max(x, 0)``; the derivative at exactly 0 is 0 (book: mask = x <= 0). Never modifies ``dout``."""
 
     def __init__(self) -> None:
@@ -112,7 +82,7 @@ class Relu(_Stateless):
         return np.multiply(dout, self._mask)
 
 
-class Sigmoid(_Stateless):
+class Sigmoid(Stateless):
     """Logistic sigmoid; backward ``dout * s * (1 - s)`` from the stored output ``s``."""
 
     def __init__(self) -> None:
@@ -129,7 +99,7 @@ class Sigmoid(_Stateless):
         return np.multiply(dout, dx, out=dx)
 
 
-class Tanh(_Stateless):
+class Tanh(Stateless):
     """``tanh(x)``; backward ``dout * (1 - y^2)`` from the stored output ``y``."""
 
     def __init__(self) -> None:
@@ -146,7 +116,7 @@ class Tanh(_Stateless):
         return np.multiply(dout, dx, out=dx)
 
 
-class Flatten(_Stateless):
+class Flatten(Stateless):
     """(N, ...) -> (N, prod(...)); backward restores the input shape."""
 
     def __init__(self) -> None:
@@ -160,129 +130,6 @@ class Flatten(_Stateless):
         return dout.reshape(self._shape)
 
 
-class BatchNorm:
-    """Book batch normalisation: statistics per activation (4-D input is flattened to (N, C*H*W)).
-
-    Train: batch mean and biased variance, ``x_hat = (x - mu) / sqrt(var + eps)``,
-    ``out = gamma*x_hat + beta``, and ``running <- momentum*running + (1-momentum)*batch``. Running stats
-    are created lazily as zeros (in gamma's dtype) on the first forward of either mode. Test: the same
-    formula with the running stats.
-    """
-
-    def __init__(
-        self,
-        gamma: np.ndarray,
-        beta: np.ndarray,
-        *,
-        momentum: float = 0.9,
-        eps: float = 1e-6,
-        grads: dict[str, np.ndarray] | None = None,
-    ) -> None:
-        if gamma.ndim != 1 or beta.shape != gamma.shape:
-            raise ValueError(f"BatchNorm needs 1-D gamma, beta of one shape, got {gamma.shape} {beta.shape}")
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
-        if eps <= 0.0:
-            raise ValueError(f"eps must be positive, got {eps}")
-        self.params = {"gamma": gamma, "beta": beta}
-        self.grads = init_grads(self.params, grads)
-        self.momentum = float(momentum)
-        self.eps = float(eps)
-        self.running_mean: np.ndarray | None = None
-        self.running_var: np.ndarray | None = None
-        self._shape: tuple[int, ...] = ()
-        self._xn: np.ndarray | None = None
-        self._std: np.ndarray | None = None
-        self._train = True
-
-    def forward(self, x: np.ndarray, *, train: bool) -> np.ndarray:
-        self._shape = x.shape
-        x2 = x.reshape(x.shape[0], -1)  # (N, D)
-        gamma, beta = self.params["gamma"], self.params["beta"]
-        if x2.shape[1] != gamma.shape[0]:
-            raise ValueError(f"BatchNorm over {gamma.shape[0]} activations got input {x.shape}")
-        if self.running_mean is None:
-            self.running_mean = np.zeros_like(gamma)
-            self.running_var = np.zeros_like(gamma)
-        if train:
-            mu = x2.mean(axis=0)
-            xc = x2 - mu
-            var = np.mean(np.square(xc), axis=0)  # biased (divide by N)
-            m = self.momentum
-            self.running_mean *= m
-            self.running_mean += (1.0 - m) * mu
-            self.running_var *= m
-            self.running_var += (1.0 - m) * var
-        else:
-            xc = x2 - self.running_mean
-            var = self.running_var
-        std = np.sqrt(var + self.eps)
-        xn = xc
-        xn /= std  # x_hat, (N, D)
-        self._xn, self._std, self._train = xn, std, train
-        out = gamma * xn
-        out += beta
-        return out.reshape(self._shape)
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        n = self._shape[0]
-        d2 = dout.reshape(n, -1)  # (N, D)
-        xn, std = self._xn, self._std
-        gb, gg = self.grads["beta"], self.grads["gamma"]
-        np.sum(d2, axis=0, out=gb)
-        np.sum(d2 * xn, axis=0, out=gg)
-        dxn = d2 * self.params["gamma"]
-        if not self._train:  # running stats are constants
-            dxn /= std
-            return dxn.reshape(self._shape)
-        # dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / std, the full BN gradient through mu and var
-        proj = np.mean(dxn * xn, axis=0)
-        dxn -= dxn.mean(axis=0)
-        dxn -= xn * proj
-        dxn /= std
-        return dxn.reshape(self._shape)
-
-
-class Dropout(_Stateless):
-    """Dropout with keep mask ``U[0,1) > ratio`` (float64 uniforms from ``rng``), fresh every train forward.
-
-    Book (``inverted=False``): train ``x * mask``, test ``x * (1 - ratio)``. Inverted: train
-    ``x * mask / (1 - ratio)``, test identity. Set ``fixed_mask`` (a boolean keep mask of the input's shape)
-    to reuse one mask for every train forward (gradient checks); ``mask`` holds the last keep mask used.
-    """
-
-    def __init__(self, ratio: float = 0.5, *, rng: np.random.Generator, inverted: bool = False) -> None:
-        if not 0.0 <= ratio < 1.0:
-            raise ValueError(f"dropout ratio must be in [0, 1), got {ratio}")
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        self.ratio = float(ratio)
-        self.rng = rng
-        self.inverted = bool(inverted)
-        self.fixed_mask: np.ndarray | None = None
-        self.mask: np.ndarray | None = None
-        self._scale: np.ndarray | float = 1.0  # what backward multiplies dout by
-
-    def forward(self, x: np.ndarray, *, train: bool) -> np.ndarray:
-        if not train:
-            self._scale = 1.0 if self.inverted else 1.0 - self.ratio
-            return x if self.inverted else x * (1.0 - self.ratio)
-        if self.fixed_mask is not None:
-            if self.fixed_mask.shape != x.shape:
-                raise ValueError(f"fixed_mask has shape {self.fixed_mask.shape}, input has {x.shape}")
-            self.mask = self.fixed_mask
-        else:
-            self.mask = self.rng.random(x.shape) > self.ratio
-        scale = self.mask.astype(x.dtype)
-        if self.inverted:
-            scale *= 1.0 / (1.0 - self.ratio)
-        self._scale = scale
-        return x * scale
-
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        return dout * self._scale
-
-
 class SoftmaxCrossEntropy:
     """Loss layer: ``forward(scores (N, C), t) -> float`` (softmax, then book cross entropy with 1e-7);
     ``backward() -> (softmax - onehot(t)) / N`` (the 1e-7 delta is ignored, as in the book).
@@ -290,8 +137,8 @@ class SoftmaxCrossEntropy:
     ``t`` holds class indices (N,) or one-hot rows (N, C). A 1-D ``scores`` is a batch of one.
     """
 
-    params: Mapping[str, np.ndarray] = _EMPTY
-    grads: Mapping[str, np.ndarray] = _EMPTY
+    params: Mapping[str, np.ndarray] = EMPTY
+    grads: Mapping[str, np.ndarray] = EMPTY
 
     def __init__(self) -> None:
         self.y: np.ndarray | None = None

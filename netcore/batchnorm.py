@@ -1,0 +1,92 @@
+"""Batch normalisation with the book's semantics (``common/layers.py`` ``BatchNormalization``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from netcore.layer_base import init_grads
+
+__all__ = ["BatchNorm"]
+
+
+class BatchNorm:
+    """Book batch normalisation: statistics per activation (4-D input is flattened to (N, C*H*W)).
+
+    Train: batch mean and biased variance, ``x_hat = (x - mu) / sqrt(var + eps)``,
+    ``out = gamma*x_hat + beta``, and ``running <- momentum*running + (1-momentum)*batch``. Running stats
+    are created lazily as zeros (in gamma's dtype) on the first forward of either mode. Test: the same
+    formula with the running stats.
+    """
+
+    def __init__(
+        self,
+        gamma: np.ndarray,
+        beta: np.ndarray,
+        *,
+        momentum: float = 0.9,
+        eps: float = 1e-6,
+        grads: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        if gamma.ndim != 1 or beta.shape != gamma.shape:
+            raise ValueError(f"BatchNorm needs 1-D gamma, beta of one shape, got {gamma.shape} {beta.shape}")
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
+        if eps <= 0.0:
+            raise ValueError(f"eps must be positive, got {eps}")
+        self.params = {"gamma": gamma, "beta": beta}
+        self.grads = init_grads(self.params, grads)
+        self.momentum = float(momentum)
+        self.eps = float(eps)
+        self.running_mean: np.ndarray | None = None
+        self.running_var: np.ndarray | None = None
+        self._shape: tuple[int, ...] = ()
+        self._xn: np.ndarray | None = None
+        self._std: np.ndarray | None = None
+        self._train = True
+
+    def forward(self, x: np.ndarray, *, train: bool) -> np.ndarray:
+        self._shape = x.shape
+        x2 = x.reshape(x.shape[0], -1)  # (N, D)
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if x2.shape[1] != gamma.shape[0]:
+            raise ValueError(f"BatchNorm over {gamma.shape[0]} activations got input {x.shape}")
+        if self.running_mean is None:
+            self.running_mean = np.zeros_like(gamma)
+            self.running_var = np.zeros_like(gamma)
+        if train:
+            mu = x2.mean(axis=0)
+            xc = x2 - mu
+            var = np.mean(np.square(xc), axis=0)  # biased (divide by N)
+            m = self.momentum
+            self.running_mean *= m
+            self.running_mean += (1.0 - m) * mu
+            self.running_var *= m
+            self.running_var += (1.0 - m) * var
+        else:
+            xc = x2 - self.running_mean
+            var = self.running_var
+        std = np.sqrt(var + self.eps)
+        xn = xc
+        xn /= std  # x_hat, (N, D)
+        self._xn, self._std, self._train = xn, std, train
+        out = gamma * xn
+        out += beta
+        return out.reshape(self._shape)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        n = self._shape[0]
+        d2 = dout.reshape(n, -1)  # (N, D)
+        xn, std = self._xn, self._std
+        gb, gg = self.grads["beta"], self.grads["gamma"]
+        np.sum(d2, axis=0, out=gb)
+        np.sum(d2 * xn, axis=0, out=gg)
+        dxn = d2 * self.params["gamma"]
+        if not self._train:  # running stats are constants
+            dxn /= std
+            return dxn.reshape(self._shape)
+        # dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / std, the full BN gradient through mu and var
+        proj = np.mean(dxn * xn, axis=0)
+        dxn -= dxn.mean(axis=0)
+        dxn -= xn * proj
+        dxn /= std
+        return dxn.reshape(self._shape)
