@@ -29,7 +29,7 @@ def sigmoid(x: ArrayLike) -> np.ndarray:
 def softmax(x: ArrayLike) -> np.ndarray:
     """Softmax over the last axis: subtract the row max, exponentiate once, divide by the row sum."""
     x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating):
+    if x.dtype.kind != "f":
         x = x.astype(np.float64)
     # Work on the transposed rows, (C, R): NumPy reduces and broadcasts along a short last axis one row at
     # a time (slow for C = 10 classes), whereas along axis 0 each step is one vectorised loop over all rows.
@@ -54,7 +54,7 @@ def labels_to_indices(t: ArrayLike, n_rows: int, n_classes: int) -> np.ndarray:
             f"labels of shape {t.shape} do not match {n_rows} rows of {n_classes} classes: "
             "pass N integer labels or an (N, C) one-hot array"
         )
-    if not np.issubdtype(t.dtype, np.integer):
+    if t.dtype.kind not in "iu":  # signed or unsigned integers (not bool)
         raise TypeError(f"index labels must be integers, got dtype {t.dtype}; cast them with astype(int)")
     return t.reshape(n_rows)
 

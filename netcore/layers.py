@@ -142,7 +142,8 @@ class SoftmaxCrossEntropy:
 
     def __init__(self) -> None:
         self.y: np.ndarray | None = None
-        self._idx: np.ndarray | None = None
+        self._label_pos: np.ndarray | None = None  # flat index n*C + t_n of each label in y
+        self._row_starts = np.zeros(0, dtype=np.intp)  # n*C for n = 0..N-1, cached by (N, C)
         self._shape: tuple[int, ...] = ()
 
     def forward(self, scores: np.ndarray, t: np.ndarray) -> float:
@@ -151,17 +152,18 @@ class SoftmaxCrossEntropy:
         if s2.ndim != 2:
             raise ValueError(f"scores must be (N, C) or (C,), got {scores.shape}")
         n, c = s2.shape
-        y = softmax(s2)
-        idx = labels_to_indices(t, n, c)
-        self.y, self._idx = y, idx
-        return float(-np.sum(np.log(y[np.arange(n), idx] + LOG_DELTA)) / n)
+        y = softmax(s2)  # C-contiguous, so y.reshape(-1) is a view
+        if self._row_starts.shape != (n,) or (n > 1 and self._row_starts[1] != c):
+            self._row_starts = np.arange(n, dtype=np.intp) * c
+        self.y = y
+        self._label_pos = self._row_starts + labels_to_indices(t, n, c)
+        picked = y.reshape(-1)[self._label_pos]  # y[n, t_n]
+        return float(-np.log(picked + LOG_DELTA).sum() / n)
 
     def backward(self, dout: float = 1.0) -> np.ndarray:
-        y, idx = self.y, self._idx
-        n = y.shape[0]
-        dx = y.copy()
-        dx[np.arange(n), idx] -= 1.0
-        dx /= n
+        dx = self.y.copy()
+        dx.reshape(-1)[self._label_pos] -= 1.0  # y - onehot(t)
+        dx /= dx.shape[0]
         if dout != 1.0:
             dx *= dout
         return dx.reshape(self._shape)
