@@ -20,6 +20,14 @@ Nesterov is the book's code after its 2021 fix (the params move with the OLD vel
 book's form: the bias correction is folded into ``lr_t`` and eps is added to the uncorrected sqrt(v).
 Nesterov is Momentum with a flag, and AdaGrad/RMSprop share one step (AdaGrad is its decay-1, weight-1
 case, which is exact). ``make_optimizer`` is the only place a name becomes an object.
+
+float32 state is flushed to zero below the smallest normal number every 16 updates (``_FLUSH_EVERY``). A
+parameter whose gradient stays exactly 0 (the weights of a dead ReLU unit) has its velocity/moments decay
+geometrically into subnormal numbers, where the book's updates stall (``m += 0.1*(0 - m)`` rounds back to
+``m``) and every operation on them is ~100x slower: on the bench MLP, Adam's update grew from 0.25 ms to
+1.3 ms per step after 1000 steps, for good. Such state moves a weight by less than 1e-30, below float32
+rounding of any weight larger than 1e-23. float64 state is never flushed: the float64 path is the book's
+arithmetic, bit for bit.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ __all__ = [
 ]
 
 _EPS = 1e-7  # the book's epsilon for AdaGrad, RMSprop and Adam
+_FLUSH_EVERY = 16  # updates between flushes of subnormal float32 state (see the module docstring)
 
 
 def _check_lr(lr: float) -> float:
@@ -65,6 +74,12 @@ def _as_float(name: str, value: object) -> float:
     return float(value)
 
 
+def _flush_subnormals(a: np.ndarray, *, scratch: np.ndarray) -> None:
+    """Set the subnormal entries of ``a`` to zero, in place (NaN and inf are kept); ``scratch`` has a's shape."""
+    np.abs(a, out=scratch)
+    np.multiply(a, scratch >= np.finfo(a.dtype).tiny, out=a)  # branch-free; copyto(where=) is ~10x slower
+
+
 class Optimizer:
     """Base class: shape checks and lazy state. Subclasses implement ``_step`` and ``_state_names``."""
 
@@ -73,6 +88,7 @@ class Optimizer:
 
     def __init__(self) -> None:
         self.state: dict[str, np.ndarray] = {}
+        self.n_updates = 0
         self._scratch: tuple[np.ndarray, ...] = ()
 
     def update(self, params: np.ndarray, grads: np.ndarray) -> None:
@@ -90,6 +106,10 @@ class Optimizer:
                 "use one optimizer per parameter array"
             )
         self._step(params, grads)
+        self.n_updates += 1
+        if params.dtype == np.float32 and self.n_updates % _FLUSH_EVERY == 0:
+            for state in self.state.values():
+                _flush_subnormals(state, scratch=self._scratch[0])
 
     def _step(self, params: np.ndarray, grads: np.ndarray) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from netcore import optim
 from netcore.optim import (
     OPTIMIZERS,
     SGD,
@@ -15,6 +16,7 @@ from netcore.optim import (
     Momentum,
     Nesterov,
     RMSprop,
+    _flush_subnormals,
     make_optimizer,
     optimizer_hyperparams,
 )
@@ -180,6 +182,75 @@ def test_adam_bitwise_equal_to_book_expressions_in_float64() -> None:
         w_ref -= lr_t * m / (np.sqrt(v) + 1e-7)
         opt.update(w, g)
     np.testing.assert_array_equal(w, w_ref)
+
+
+# ---------------------------------------------------------------- float32: subnormal state is flushed
+
+TINY32 = float(np.finfo(np.float32).tiny)
+
+
+def _subnormal(a: np.ndarray) -> np.ndarray:
+    return (a != 0) & (np.abs(a) < np.finfo(a.dtype).tiny)
+
+
+def test_flush_subnormals_keeps_normal_numbers_nan_and_inf() -> None:
+    a = np.array([np.nan, np.inf, -np.inf, 1e-40, -1e-40, 0.0, 1.0, TINY32, -TINY32, 3e-39], np.float32)
+    _flush_subnormals(a, scratch=np.empty_like(a))
+    np.testing.assert_array_equal(a, [np.nan, np.inf, -np.inf, 0, 0, 0, 1, TINY32, -TINY32, 0])
+
+
+def _dead_unit_run(name: str, dtype: type, *, scale: float, zero_steps: int) -> tuple[np.ndarray, optim.Optimizer]:
+    """Five small gradients, then exact zeros (a dead ReLU unit): the state decays towards 0."""
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal(20).astype(dtype)
+    opt = make_optimizer(name)
+    for _ in range(5):
+        opt.update(w, (scale * rng.standard_normal(20)).astype(dtype))
+    for _ in range(zero_steps):
+        opt.update(w, np.zeros(20, dtype))
+    return w, opt
+
+
+def test_without_the_flush_float32_adam_stalls_in_subnormals(monkeypatch) -> None:
+    monkeypatch.setattr(optim, "_FLUSH_EVERY", 10**9)
+    w, opt = _dead_unit_run("adam", np.float32, scale=1e-12, zero_steps=1000)
+    m = opt.state["m"].copy()
+    assert _subnormal(m).all()
+    opt.update(w, np.zeros(20, np.float32))
+    np.testing.assert_array_equal(opt.state["m"], m)  # m += 0.1 * (0 - m) rounds back to m: stuck for good
+
+
+@pytest.mark.parametrize("name", ["momentum", "nesterov", "rmsprop", "adam"])
+def test_float32_subnormal_state_is_flushed_without_changing_the_params(name, monkeypatch) -> None:
+    zero_steps = 4096 - 5  # the last update is a flush step
+    with monkeypatch.context() as mp:
+        mp.setattr(optim, "_FLUSH_EVERY", 10**9)
+        w_ref, ref = _dead_unit_run(name, np.float32, scale=1e-12, zero_steps=zero_steps)
+    w, opt = _dead_unit_run(name, np.float32, scale=1e-12, zero_steps=zero_steps)
+    sub = {k: _subnormal(s) for k, s in ref.state.items()}
+    assert any(m.any() for m in sub.values())
+    np.testing.assert_array_equal(w, w_ref)  # the flush is below float32 rounding of the weights
+    for k, s in opt.state.items():
+        assert not _subnormal(s).any()
+        np.testing.assert_array_equal(s[sub[k]], 0.0)
+        np.testing.assert_array_equal(s[~sub[k]], ref.state[k][~sub[k]])
+
+
+def test_flush_happens_every_16_updates_only() -> None:
+    w, opt = _dead_unit_run("momentum", np.float32, scale=1e-12, zero_steps=1024 - 5)
+    assert opt.n_updates == 1024 and not _subnormal(opt.state["v"]).any()
+    opt.state["v"][:] = 1e-40
+    for _ in range(15):
+        opt.update(w, np.zeros(20, np.float32))
+    assert _subnormal(opt.state["v"]).all()
+    opt.update(w, np.zeros(20, np.float32))
+    assert not opt.state["v"].any()
+
+
+def test_float64_state_is_never_flushed() -> None:
+    # the float64 path is the book's arithmetic bit for bit, subnormals included
+    _, opt = _dead_unit_run("momentum", np.float64, scale=1e-290, zero_steps=1019)
+    assert _subnormal(opt.state["v"]).all()
 
 
 # ---------------------------------------------------------------- contract: in place, lazy state
