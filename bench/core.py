@@ -5,7 +5,20 @@ and Adam in float32 and float64, for SimpleConvNet (batch 100), the GEMM-only bo
 its matrix products, on preallocated arrays), and — when PyTorch is installed — the same MLP in PyTorch with one
 thread and its default optimizers. All in one run, BLAS pinned to one thread; ratios are within this run.
 
-Run: python bench/core.py [--seconds 2.0]
+A step is what the book's training loop does per update: draw a batch with replacement, gradient, update (the
+post-update loss the book records is not part of it, for netcore nor for PyTorch). The data are random.
+
+How it measures, for a shared and noisy machine:
+  * interleaved: the configurations are timed round-robin (A, B, C, ..., then A, B, C, ... again), so a burst of
+    load from other work hits every configuration alike instead of one of them;
+  * identical rounds: each round rebuilds the network and optimizer from the same seed, warms up and times the
+    same number of steps, so every round does the same work. (A model trained on across rounds drifts: after
+    ~500 steps on random data many ReLU units are dead, and without netcore's flush their float32 optimizer
+    state would sit in slow subnormal numbers.)
+  * the table gives the median and the best rate over the rounds; each ratio is the median of the per-round
+    ratios, whose two sides were measured seconds apart.
+
+Run: python bench/core.py [--seconds 2.0] [--rounds 7] [--no-torch]
 """
 
 from __future__ import annotations
@@ -13,8 +26,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -24,149 +40,236 @@ from netcore.optim import make_optimizer
 
 SIZES = [784, 100, 100, 100, 100, 10]
 BATCH = 128
+CONV_BATCH = 100
+WARMUP = 10  # untimed steps at the start of every round
+TARGETS = {"sgd": 0.70, "adam": 0.60}  # netcore / GEMM-only bound, float32
+TORCH_TARGET = 1.8  # netcore / PyTorch, float32, same optimizer
+
+Step = Callable[[], None]
 
 
-def _rate(step, batch: int, seconds: float) -> float:
-    """Samples per second of ``step()``, best of three timed blocks after a warm-up."""
-    for _ in range(20):
-        step()
-    n = 1
-    while True:  # calibrate the block length
-        t0 = time.perf_counter()
-        for _ in range(n):
-            step()
-        dt = time.perf_counter() - t0
-        if dt > seconds / 6:
-            break
-        n *= 2
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            step()
-        best = min(best, (time.perf_counter() - t0) / n)
-    return batch / best
+@dataclass
+class Config:
+    name: str
+    dtype: str
+    batch: int
+    make: Callable[[int], Step]  # seed -> a fresh step (new network and optimizer state)
+    steps: int = 0  # timed steps per round, set by calibration
 
 
-def netcore_mlp_step(opt_name: str, dtype, rng: np.random.Generator):
-    net = build_mlp(784, SIZES[1:-1], 10, dtype=dtype, rng=rng)
-    opt = make_optimizer(opt_name)
-    x = rng.random((4096, 784)).astype(dtype)
-    t = rng.integers(0, 10, 4096)
-
-    def step() -> None:
-        idx = rng.integers(0, len(x), BATCH)
-        net.gradient(x[idx], t[idx])
-        opt.update(net.params, net.grads)
-
-    return step
+def _data(dtype, n: int, shape: tuple[int, ...], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.random((n, *shape)).astype(dtype), rng.integers(0, 10, n)
 
 
-def gemm_only_step(dtype, rng: np.random.Generator):
-    """The matrix products of one MLP step: forward x@W per layer, backward x^T@dout per layer and
-    dout@W^T for every layer but the first."""
-    ws = [rng.standard_normal((a, b)).astype(dtype) for a, b in zip(SIZES[:-1], SIZES[1:], strict=True)]
-    acts = [rng.random((BATCH, s)).astype(dtype) for s in SIZES]
-    douts = [rng.random((BATCH, s)).astype(dtype) for s in SIZES]
-    gws = [np.empty_like(w) for w in ws]
+def netcore_mlp(opt_name: str, dtype) -> Callable[[int], Step]:
+    x, t = _data(dtype, 4096, (784,), seed=1)
 
-    def step() -> None:
-        for k, w in enumerate(ws):
-            np.matmul(acts[k], w, out=acts[k + 1])
-        for k in range(len(ws) - 1, -1, -1):
-            np.matmul(acts[k].T, douts[k + 1], out=gws[k])
-            if k:
-                np.matmul(douts[k + 1], ws[k].T, out=douts[k])
+    def make(seed: int) -> Step:
+        rng = np.random.default_rng(seed)
+        net = build_mlp(784, SIZES[1:-1], 10, dtype=dtype, rng=rng)
+        opt = make_optimizer(opt_name)
 
-    return step
+        def step() -> None:
+            idx = rng.integers(0, len(x), BATCH)
+            net.gradient(x[idx], t[idx])
+            opt.update(net.params, net.grads)
 
+        return step
 
-def convnet_step(dtype, rng: np.random.Generator):
-    net = build_simple_convnet(dtype=dtype, rng=rng)
-    opt = make_optimizer("adam")
-    x = rng.random((1000, 1, 28, 28)).astype(dtype)
-    t = rng.integers(0, 10, 1000)
-
-    def step() -> None:
-        idx = rng.integers(0, len(x), 100)
-        net.gradient(x[idx], t[idx])
-        opt.update(net.params, net.grads)
-
-    return step
+    return make
 
 
-def torch_step(opt_name: str, dtype_name: str, rng: np.random.Generator):
+def gemm_only(dtype) -> Callable[[int], Step]:
+    """The matrix products of one MLP step, on preallocated arrays: forward x@W per layer, backward x^T@dout per
+    layer and dout@W^T for every layer but the first."""
+
+    def make(seed: int) -> Step:
+        rng = np.random.default_rng(seed)
+        ws = [rng.standard_normal((a, b)).astype(dtype) for a, b in zip(SIZES[:-1], SIZES[1:], strict=True)]
+        acts = [rng.random((BATCH, s)).astype(dtype) for s in SIZES]
+        douts = [rng.random((BATCH, s)).astype(dtype) for s in SIZES]
+        gws = [np.empty_like(w) for w in ws]
+
+        def step() -> None:
+            for k, w in enumerate(ws):
+                np.matmul(acts[k], w, out=acts[k + 1])
+            for k in range(len(ws) - 1, -1, -1):
+                np.matmul(acts[k].T, douts[k + 1], out=gws[k])
+                if k:
+                    np.matmul(douts[k + 1], ws[k].T, out=douts[k])
+
+        return step
+
+    return make
+
+
+def netcore_convnet(dtype) -> Callable[[int], Step]:
+    x, t = _data(dtype, 1000, (1, 28, 28), seed=2)
+
+    def make(seed: int) -> Step:
+        rng = np.random.default_rng(seed)
+        net = build_simple_convnet(dtype=dtype, rng=rng)
+        opt = make_optimizer("adam")
+
+        def step() -> None:
+            idx = rng.integers(0, len(x), CONV_BATCH)
+            net.gradient(x[idx], t[idx])
+            opt.update(net.params, net.grads)
+
+        return step
+
+    return make
+
+
+def torch_mlp(opt_name: str) -> Callable[[int], Step]:
     import torch
 
     torch.set_num_threads(1)
-    dt = {"float32": torch.float32, "float64": torch.float64}[dtype_name]
-    torch.manual_seed(int(rng.integers(2**31)))
-    mods: list = []
-    for a, b in zip(SIZES[:-1], SIZES[1:], strict=True):
-        mods += [torch.nn.Linear(a, b, dtype=dt), torch.nn.ReLU()]
-    model = torch.nn.Sequential(*mods[:-1])
-    opt = {"sgd": lambda p: torch.optim.SGD(p, lr=0.01), "adam": lambda p: torch.optim.Adam(p, lr=0.001)}[
-        opt_name
-    ](model.parameters())
+    x_np, t_np = _data(np.float32, 4096, (784,), seed=1)
+    x, t = torch.from_numpy(x_np), torch.from_numpy(t_np)
     lossf = torch.nn.CrossEntropyLoss()
-    x = torch.from_numpy(rng.random((4096, 784))).to(dt)
-    t = torch.from_numpy(rng.integers(0, 10, 4096))
 
-    def step() -> None:
-        idx = torch.from_numpy(rng.integers(0, 4096, BATCH))
-        opt.zero_grad(set_to_none=True)
-        loss = lossf(model(x[idx]), t[idx])
-        loss.backward()
-        opt.step()
+    def make(seed: int) -> Step:
+        rng = np.random.default_rng(seed)
+        torch.manual_seed(seed)
+        mods: list = []
+        for a, b in zip(SIZES[:-1], SIZES[1:], strict=True):
+            mods += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+        model = torch.nn.Sequential(*mods[:-1])
+        if opt_name == "sgd":
+            opt = torch.optim.SGD(model.parameters(), lr=0.01)
+        else:
+            opt = torch.optim.Adam(model.parameters(), lr=0.001)
 
-    return step, torch.__version__
+        def step() -> None:
+            idx = torch.from_numpy(rng.integers(0, len(x_np), BATCH))
+            opt.zero_grad(set_to_none=True)
+            loss = lossf(model(x[idx]), t[idx])
+            loss.backward()
+            opt.step()
+
+        return step
+
+    return make
+
+
+def _time(step: Step, n: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(n):
+        step()
+    return time.perf_counter() - t0
+
+
+def calibrate(cfg: Config, block_seconds: float) -> None:
+    """Pick the number of timed steps per round so that one round takes about ``block_seconds``."""
+    step = cfg.make(0)
+    _time(step, WARMUP)
+    n = 1
+    while (dt := _time(step, n)) < block_seconds / 4:
+        n *= 2
+    cfg.steps = max(1, round(n * block_seconds / dt))
+
+
+def measure(configs: list[Config], rounds: int) -> dict[str, list[float]]:
+    """Samples/s of every configuration in every round, the configurations interleaved round-robin."""
+    rates: dict[str, list[float]] = {_key(c): [] for c in configs}
+    for _ in range(rounds):
+        for cfg in configs:
+            step = cfg.make(0)  # the same seed every round: identical work
+            _time(step, WARMUP)
+            rates[_key(cfg)].append(cfg.batch * cfg.steps / _time(step, cfg.steps))
+    return rates
+
+
+def _key(cfg: Config) -> str:
+    return f"{cfg.name} {cfg.dtype}"
+
+
+def _ratio(rates: dict[str, list[float]], num: str, den: str) -> float:
+    """Median over the rounds of the per-round ratio num/den."""
+    return statistics.median(a / b for a, b in zip(rates[num], rates[den], strict=True))
+
+
+def _print_header() -> None:
+    print(f"machine: {platform.processor() or platform.machine()} | {os.cpu_count()} cores | {platform.platform()}")
+    print(f"python {sys.version.split()[0]} | numpy {np.__version__}")
+    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS"):
+        print(f"{k}={os.environ.get(k, '(unset)')}")
+    for info in threadpool_info():
+        print(f"BLAS: {info.get('internal_api')} {info.get('version')} {info.get('architecture')} "
+              f"threads={info.get('num_threads')}")
+
+
+def _torch_version() -> str | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch.__version__
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seconds", type=float, default=2.0, help="time per measurement (default 2)")
+    ap.add_argument("--seconds", type=float, default=2.0, help="timed seconds per configuration, over all rounds")
+    ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even when installed")
     args = ap.parse_args(argv)
-    rng = np.random.default_rng(0)
-    print(f"machine: {platform.processor() or platform.machine()} | {os.cpu_count()} cores | {platform.platform()}")
-    print(f"python {sys.version.split()[0]} | numpy {np.__version__}")
-    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        print(f"{k}={os.environ.get(k, '(unset)')}")
+    torch_version = None if args.no_torch else _torch_version()
+    t_start = time.perf_counter()
     with threadpool_limits(1):
-        for info in threadpool_info():
-            print(f"BLAS: {info.get('internal_api')} {info.get('version')} {info.get('architecture')} "
-                  f"threads={info.get('num_threads')}")
-        rows: dict[tuple[str, str], float] = {}
+        _print_header()
+        configs = []
         for dtype in (np.float32, np.float64):
             dn = np.dtype(dtype).name
-            rows[("gemm-only", dn)] = _rate(gemm_only_step(dtype, rng), BATCH, args.seconds)
+            configs.append(Config("gemm-only", dn, BATCH, gemm_only(dtype)))
             for opt in ("sgd", "adam"):
-                rows[(f"netcore {opt}", dn)] = _rate(netcore_mlp_step(opt, dtype, rng), BATCH, args.seconds)
-        torch_version = None
-        if not args.no_torch:
-            try:
-                for opt in ("sgd", "adam"):
-                    step, torch_version = torch_step(opt, "float32", rng)
-                    rows[(f"torch {opt}", "float32")] = _rate(step, BATCH, args.seconds)
-            except ImportError:
-                torch_version = None
-        conv = _rate(convnet_step(np.float32, rng), 100, args.seconds)
-    print(f"\nMLP 784-100x4-10, ReLU, He, batch {BATCH}, 1 BLAS thread  (samples/s)")
-    for (name, dn), rate in rows.items():
-        print(f"  {name:<14} {dn:<8} {rate:>12,.0f}")
-    print(f"\nSimpleConvNet (30 5x5 filters, hidden 100), Adam, batch 100, float32: {conv:,.0f} samples/s")
-    print("\nratios (float32):")
-    bound = rows[("gemm-only", "float32")]
-    for opt in ("sgd", "adam"):
-        print(f"  netcore {opt} / GEMM-only bound = {rows[(f'netcore {opt}', 'float32')] / bound:.1%}")
-    if torch_version:
-        print(f"  PyTorch {torch_version} (1 thread, torch.optim defaults):")
+                configs.append(Config(f"netcore {opt}", dn, BATCH, netcore_mlp(opt, dtype)))
+        if torch_version:
+            for opt in ("sgd", "adam"):
+                configs.append(Config(f"torch {opt}", "float32", BATCH, torch_mlp(opt)))
+        configs.append(Config("convnet adam", "float32", CONV_BATCH, netcore_convnet(np.float32)))
+        for cfg in configs:
+            calibrate(cfg, args.seconds / args.rounds)
+        load_before = os.getloadavg()[0]
+        rates = measure(configs, args.rounds)
+        load_after = os.getloadavg()[0]
+    _report(configs, rates, args.rounds, torch_version)
+    print(f"\nload average (1 min) {load_before:.2f} before, {load_after:.2f} after the rounds; "
+          f"{time.perf_counter() - t_start:.0f} s in all")
+    return 0
+
+
+def _report(configs: list[Config], rates: dict[str, list[float]], rounds: int, torch_version: str | None) -> None:
+    def row(cfg: Config) -> str:
+        r = rates[_key(cfg)]
+        med = statistics.median(r)
+        return f"  {_key(cfg):<22} {med:>10,.0f} {max(r):>10,.0f} {(max(r) - min(r)) / med:>7.0%}  {cfg.steps:>6}"
+
+    header = f"  {'':<22} {'median':>10} {'best':>10} {'spread':>7}  steps/round"
+    print(f"\nMLP 784-100x4-10, ReLU, He, batch {BATCH}, 1 BLAS thread; {rounds} interleaved rounds, samples/s")
+    print(header)
+    for cfg in configs:
+        if not cfg.name.startswith("convnet"):
+            print(row(cfg))
+    print(f"\nSimpleConvNet (30 5x5 filters, hidden 100), Adam, batch {CONV_BATCH}, samples/s")
+    print(header)
+    for cfg in configs:
+        if cfg.name.startswith("convnet"):
+            print(row(cfg))
+    print("\nratios (median of the per-round ratios):")
+    for dn in ("float32", "float64"):
         for opt in ("sgd", "adam"):
-            ratio = rows[(f"netcore {opt}", "float32")] / rows[(f"torch {opt}", "float32")]
-            print(f"  netcore {opt} / torch {opt} = {ratio:.2f}x")
+            ratio = _ratio(rates, f"netcore {opt} {dn}", f"gemm-only {dn}")
+            target = f"  (target >= {TARGETS[opt]:.0%})" if dn == "float32" else ""
+            print(f"  netcore {opt} {dn} / GEMM-only bound = {ratio:.1%}{target}")
+    if torch_version:
+        print(f"  PyTorch {torch_version} (1 thread, torch.optim defaults), float32:")
+        for opt in ("sgd", "adam"):
+            ratio = _ratio(rates, f"netcore {opt} float32", f"torch {opt} float32")
+            print(f"  netcore {opt} / torch {opt} = {ratio:.2f}x  (target >= {TORCH_TARGET}x)")
     else:
         print("  PyTorch not installed (pip install torch==2.13.0) — no comparison")
-    return 0
 
 
 if __name__ == "__main__":
