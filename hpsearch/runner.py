@@ -1,8 +1,9 @@
-"""``run(spec, n_jobs=k)``: create (or resume) the study, then run k worker processes on its storage.
+"""``run(spec, n_jobs=k)``: create (or resume) the study, then run k workers on its storage.
 
-k = 1 runs the worker in this process; k > 1 starts k loky processes through joblib, each running
-:func:`hpsearch.worker.run_worker` with only plain data (the spec as a dict and its index). The progress bar
-polls the storage from this process meanwhile. The study ends with exactly ``spec.n_trials`` finished trials.
+Worker 0 runs in this process (it starts at once: no process to spawn, nothing to import again); workers
+1..k-1 run in loky processes (joblib's reusable executor), each calling :func:`hpsearch.worker.run_worker`
+with plain data only (the spec as a dict and its index). The progress bar polls the storage from this
+process meanwhile, in a thread. The study ends with exactly ``spec.n_trials`` finished trials.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import time
 
 import optuna
-from joblib import Parallel, delayed
+from joblib.externals.loky import get_reusable_executor
 
 from hpsearch.environment import blas, machine, versions
 from hpsearch.progress import ProgressBar
@@ -64,12 +65,16 @@ def run(
     started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     with ProgressBar(spec, enabled=progress):
-        if n_jobs == 1:
-            run_worker(spec, 0, blas_threads=blas_threads)
-        else:
+        futures = []
+        if n_jobs > 1:
+            executor = get_reusable_executor(max_workers=n_jobs - 1)
             data = spec.to_dict()
-            jobs = (delayed(run_worker)(data, i, blas_threads=blas_threads) for i in range(n_jobs))
-            Parallel(n_jobs=n_jobs, backend="loky")(jobs)
+            futures = [executor.submit(run_worker, data, i, blas_threads=blas_threads) for i in range(1, n_jobs)]
+        try:
+            run_worker(spec, 0, blas_threads=blas_threads)
+        finally:
+            for f in futures:
+                f.result()  # waits for every worker; re-raises a worker's exception here
     wall = time.perf_counter() - t0
     _record_run(study, n_jobs=n_jobs, blas_threads=blas_threads, started=started, wall=wall)
     log.info("study %s: %d workers, %.1f s", spec.name, n_jobs, wall)

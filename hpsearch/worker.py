@@ -102,7 +102,7 @@ def run_worker(
     index: int = 0,
     *,
     blas_threads: int | None = 1,
-    poll: float = 0.5,
+    poll: float = 0.2,
     objective: Objective = evaluate,
 ) -> dict[str, Any]:
     """Work on study ``spec.name`` until it holds ``spec.n_trials`` finished trials.
