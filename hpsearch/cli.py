@@ -6,9 +6,9 @@ arguments print ONE line to stderr and return 2 before anything is written.
     hpsearch run [SPEC.json] [--name N] [--n-trials N] [--sampler S] [--pruner P] [--seed S] [--epochs E]
                  [--storage URL] [--out DIR] [--n-jobs K] [--blas-threads T] [--no-progress]
     hpsearch worker --storage URL --study NAME [--index I] [--blas-threads T]
-    hpsearch status  (RUN_DIR | --study NAME [--storage URL] [--out DIR])
-    hpsearch export  (RUN_DIR | --study NAME [--storage URL] [--out DIR]) [--to DIR]
-    hpsearch report  (RUN_DIR | --study NAME [--storage URL] [--out DIR]) [--to DIR]
+    hpsearch status  (RUN_DIR | --study NAME [--storage URL] [--runs DIR])
+    hpsearch export  (RUN_DIR | --study NAME [--storage URL] [--runs DIR]) [--out DIR]
+    hpsearch report  (RUN_DIR | --study NAME [--storage URL] [--runs DIR]) [--out DIR]
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ class _Parser(argparse.ArgumentParser):
 def _target_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", nargs="?", help="a study folder runs/<study> holding journal.log")
     p.add_argument("--study", help="study name")
-    p.add_argument("--storage", help="journal file path or database URL (default: <out>/<study>/journal.log)")
-    p.add_argument("--out", default="runs", help="output folder of the default journal (default: runs)")
+    p.add_argument("--storage", help="journal file path or database URL (default: <runs>/<study>/journal.log)")
+    p.add_argument("--runs", default="runs", help="folder of the studies' default journals (default: runs)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,7 +78,8 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         _target_args(p)
         if name != "status":
-            p.add_argument("--to", help="output folder (default: <out>/<study>/export or report)")
+            where = "<runs>/<study>/export" if name == "export" else "<runs>/<study>"
+            p.add_argument("--out", help=f"output folder (default: {where})")
     return parser
 
 
@@ -122,7 +123,7 @@ def _target(args: argparse.Namespace) -> tuple[str, str]:
             raise UsageError("give either RUN_DIR or --study/--storage, not both")
         name, storage = Path(args.run_dir).name, str(Path(args.run_dir) / "journal.log")
     elif args.study:
-        name, storage = args.study, args.storage or str(journal_path(args.out, args.study))
+        name, storage = args.study, args.storage or str(journal_path(args.runs, args.study))
     else:
         raise UsageError("say which study: RUN_DIR (runs/<study>) or --study NAME [--storage URL]")
     if "://" not in storage and not Path(storage).is_file():
@@ -166,6 +167,11 @@ def _print_status(study: optuna.Study, n_trials: int, storage: str) -> None:
         print(f"best value {best.value:.4f} (trial {best.number}): {params}")
 
 
+def _run_dir(args: argparse.Namespace, spec: StudySpec) -> Path:
+    """Where a study's files go: RUN_DIR, else <runs>/<study>."""
+    return Path(args.run_dir) if args.run_dir else Path(args.runs) / spec.name
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     storage, name = _target(args)
     spec = _checked(load_spec, storage, name)
@@ -179,7 +185,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     storage, name = _target(args)
     spec = _checked(load_spec, storage, name)
-    out = Path(args.to) if args.to else Path(args.run_dir or spec.run_dir) / "export"
+    out = Path(args.out) if args.out else _run_dir(args, spec) / "export"
     tables = export(name, storage, out)
     print(f"exported {len(tables.trials)} trials, {len(tables.curves)} curve points to {out}")
     return 0
@@ -194,9 +200,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     storage, name = _target(args)
     spec = _checked(load_spec, storage, name)
-    base = Path(args.run_dir or spec.run_dir)
+    base = _run_dir(args, spec)
     export(name, storage, base / "export")
-    result = render(base / "export", out_dir=Path(args.to) if args.to else base)
+    result = render(base / "export", out_dir=Path(args.out) if args.out else base)
     print(f"report written: {result}")
     return 0
 

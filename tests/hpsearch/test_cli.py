@@ -37,6 +37,7 @@ def _files(root: Path) -> set[Path]:
         ["status", "runs/none"],
         ["status", "runs/none", "--study", "none"],
         ["export", "--study", "none"],
+        ["export", "--study", "none", "--runs", "elsewhere", "--out", "x"],
         ["report", "--study", "none"],
     ],
 )
@@ -69,6 +70,8 @@ def test_run_status_export_from_the_command_line(tmp_path, monkeypatch, capsys):
     assert "exported 3 trials" in capsys.readouterr().out
     for name in ("trials.csv", "trials.parquet", "curves.csv", "curves.parquet", "meta.json"):
         assert (tmp_path / "runs" / "cli" / "export" / name).is_file()
+    assert main(["export", "--storage", "runs/cli/journal.log", "--study", "cli", "--out", "tables"]) == 0
+    assert (tmp_path / "tables" / "trials.parquet").is_file()
 
 
 def test_run_takes_a_spec_file_and_resumes_it(tmp_path, monkeypatch, capsys, tiny_settings):
@@ -103,3 +106,5 @@ def test_report_renders_the_export_when_reports_is_available(tmp_path, monkeypat
     assert main(["run", "spec.json", "--n-jobs", "1", "--no-progress"]) == 0
     assert main(["report", "runs/rep"]) == 0
     assert (tmp_path / "runs" / "rep" / "index.html").is_file()
+    assert main(["report", "--study", "rep", "--out", "html"]) == 0
+    assert (tmp_path / "html" / "index.html").is_file()
