@@ -34,6 +34,25 @@ def test_softmax_works_on_the_last_axis_and_keeps_float32() -> None:
     np.testing.assert_allclose(softmax(np.array([1.0, 2.0, 3.0])).sum(), 1.0)
 
 
+def test_softmax_many_rows_integers_and_nan_rows() -> None:
+    # softmax works on the transposed rows internally: check a large batch, both dtypes, C-ordered output
+    rng = np.random.default_rng(1)
+    x = 5 * rng.standard_normal((2000, 10))
+    for dtype, rtol in ((np.float64, 1e-14), (np.float32, 2e-6)):
+        xd = x.astype(dtype)
+        y = softmax(xd)
+        assert y.dtype == dtype and y.flags.c_contiguous
+        e = np.exp(xd.astype(np.float64))
+        np.testing.assert_allclose(y, e / e.sum(axis=1, keepdims=True), rtol=rtol)
+    y = softmax(np.array([[1, 2, 3], [0, 0, 0]]))  # integers become float64
+    assert y.dtype == np.float64
+    np.testing.assert_allclose(y[1], [1 / 3] * 3, rtol=1e-15)
+    x = np.array([[1.0, np.nan, 0.0], [1.0, 2.0, 3.0]])
+    y = softmax(x)  # a NaN spoils its own row only (NaN propagates through the row max)
+    assert np.isnan(y[0]).all()
+    np.testing.assert_allclose(y[1], softmax(np.array([1.0, 2.0, 3.0])), rtol=1e-15)
+
+
 def test_cross_entropy_hand_computed_with_delta() -> None:
     y = np.array([[0.1, 0.7, 0.2], [0.5, 0.25, 0.25]])
     t = np.array([1, 2])

@@ -122,6 +122,23 @@ def test_softmax_cross_entropy_values(rng: np.random.Generator) -> None:
     np.testing.assert_array_equal(layer.backward(), ds)
 
 
+def test_layers_reused_across_batch_and_class_counts(rng: np.random.Generator) -> None:
+    # Affine caches a ones vector per batch size, the loss layer its row offsets per (N, C): both must follow
+    aff = Affine(rng.standard_normal((6, 5)), rng.standard_normal(5))
+    loss = SoftmaxCrossEntropy()
+    for n, c in ((4, 5), (3, 5), (3, 7), (1, 7), (5, 2)):
+        x = rng.standard_normal((n, 6))
+        aff.forward(x, train=True)
+        dout = rng.standard_normal((n, 5))
+        aff.backward(dout)
+        np.testing.assert_allclose(aff.grads["b"], dout.sum(axis=0), rtol=1e-13)
+        np.testing.assert_allclose(aff.grads["W"], x.T @ dout, rtol=1e-13)
+        scores, t = rng.standard_normal((n, c)), rng.integers(0, c, n)
+        y = softmax(scores)
+        assert loss.forward(scores, t) == pytest.approx(-np.mean(np.log(y[np.arange(n), t] + 1e-7)), rel=1e-13)
+        np.testing.assert_allclose(loss.backward(), (y - np.eye(c)[t]) / n, rtol=1e-13, atol=1e-16)
+
+
 # ---------------------------------------------------------------- Relu details
 
 
