@@ -78,8 +78,9 @@ def run_trial(study: optuna.Study, trial: optuna.Trial, spec: StudySpec, *, obje
         return trial.should_prune()
 
     try:
-        trial.set_user_attr("worker", worker_id())
+        # beat before anything else: on a database, a trial that never beat can never be found stale
         with Heartbeat(study, trial_id, spec.heartbeat_interval):
+            trial.set_user_attr("worker", worker_id())
             params = suggest(trial, spec.space)
             res = objective(params, spec.settings, seed=seed, on_epoch=on_epoch)
         _record(trial, res)
