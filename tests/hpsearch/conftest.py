@@ -76,12 +76,12 @@ def postgres_url() -> Iterator[str]:
     try:
         subprocess.run(
             _as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]),
-            check=True, capture_output=True, timeout=120,
+            check=True, capture_output=True, timeout=120, cwd=base,  # cwd: postgres may not read ours
         )
         options = f"-k {base} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
         subprocess.run(
             _as_postgres([pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"]),
-            check=True, capture_output=True, timeout=120,
+            check=True, capture_output=True, timeout=120, cwd=base,
         )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         detail = getattr(exc, "stderr", b"") or b""
@@ -99,5 +99,5 @@ def postgres_url() -> Iterator[str]:
         yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/hpsearch_test"
     finally:
         subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]), capture_output=True,
-                       timeout=120)
+                       timeout=120, cwd=base)
         shutil.rmtree(base, ignore_errors=True)
