@@ -12,9 +12,11 @@ How it measures, for a shared and noisy machine:
   * interleaved: the configurations are timed round-robin (A, B, C, ..., then A, B, C, ... again), so a burst of
     load from other work hits every configuration alike instead of one of them;
   * identical rounds: each round rebuilds the network and optimizer from the same seed, warms up and times the
-    same number of steps, so every round does the same work. (A model trained on across rounds drifts: after
-    ~500 steps on random data many ReLU units are dead, and without netcore's flush their float32 optimizer
-    state would sit in slow subnormal numbers.)
+    same number of steps, so every round does the same work. A model trained on across rounds drifts: after
+    ~500 steps on this random data most first-layer ReLU units are dead, their Adam moments decay into float32
+    subnormals, and every operation on those is ~100x slower (measured: PyTorch Adam 2.2 -> 2.9 ms/step after
+    1000 steps; netcore flushes such state, see netcore.optim). A single long run would time that drift, not
+    the step.
   * the table gives the median and the best rate over the rounds; each ratio is the median of the per-round
     ratios, whose two sides were measured seconds apart.
 
