@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -62,11 +62,9 @@ class ObjectiveSettings:
     dtype: str = "float32"
     eval_train_n: int | None = None
     eval_val_n: int | None = None
-    defaults: Mapping[str, Any] = field(default_factory=lambda: {"optimizer": "sgd"})
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        object.__setattr__(self, "defaults", dict(self.defaults))
         if self.dtype not in _DTYPES:
             raise ValueError(f"settings: dtype={self.dtype!r} is unknown; use 'float32' or 'float64'")
         if isinstance(self.n_samples, bool) or not isinstance(self.n_samples, int) or self.n_samples < 2:
@@ -78,9 +76,6 @@ class ObjectiveSettings:
             )
         if not self.hidden or min(self.hidden) < 1:
             raise ValueError(f"settings: hidden={self.hidden!r} must list positive layer widths")
-        unknown = sorted(set(self.defaults) - set(PARAM_NAMES))
-        if unknown:
-            raise ValueError(f"settings: default {unknown[0]!r} is unknown; use names among {PARAM_NAMES}")
         self.train_config()  # validates epochs, batch_size, mode, eval sizes
 
     def train_config(self) -> TrainConfig:
@@ -95,7 +90,6 @@ class ObjectiveSettings:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
-        d["defaults"] = dict(self.defaults)
         return d
 
     @classmethod
@@ -146,10 +140,9 @@ def _resolve(params: Mapping[str, Any], settings: ObjectiveSettings) -> dict[str
     unknown = sorted(set(params) - set(PARAM_NAMES))
     if unknown:
         raise ValueError(f"objective: parameter {unknown[0]!r} is unknown; use names among {PARAM_NAMES}")
-    values = {**settings.defaults, **params}
-    if "lr" not in values:
-        raise ValueError("objective: no learning rate; put 'lr' in the space or in settings.defaults")
-    return values
+    if "lr" not in params:
+        raise ValueError("objective: no learning rate; put 'lr' in the space (fix it to pin one value)")
+    return {"optimizer": "sgd", "init_scale": 1.0, "weight_decay": 0.0, **params}
 
 
 def _optimizer(values: Mapping[str, Any]):

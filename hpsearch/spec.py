@@ -61,6 +61,8 @@ class StudySpec:
             raise ValueError(
                 f"spec: parameter {unknown[0]!r} is unknown to the objective; use names among {PARAM_NAMES}"
             )
+        if "lr" not in self.space:
+            raise ValueError("spec: the space has no 'lr'; add a learning rate (or fix one with space.fix(lr=...))")
         _int("n_trials", self.n_trials, low=1, fix="give a positive integer such as 100")
         _int("seed", self.seed, low=0, fix="give a non-negative integer such as 0")
         _int("grid_points", self.grid_points, low=2, fix="give an integer >= 2 (values per float axis)")

@@ -27,6 +27,7 @@ from hpsearch.storage import redact
         ({"grace_period": 5, "heartbeat_interval": 10}, "grace_period=5"),
         ({"sampler": "grid", "n_trials": 1000}, "grid"),
         ({"space": SearchSpace((ParamSpec("dropout", low=0.1, high=0.5),))}, "'dropout'"),
+        ({"space": SearchSpace((ParamSpec("weight_decay", low=1e-8, high=1e-4, log=True),))}, "no 'lr'"),
     ],
 )
 def test_bad_specs_fail_with_one_line_naming_the_value(changes, needle):
