@@ -12,6 +12,7 @@ import datetime as _dt
 import logging
 import os
 import time
+from concurrent.futures import BrokenExecutor, Future
 
 import optuna
 from joblib.externals.loky import get_reusable_executor
@@ -21,7 +22,7 @@ from hpsearch.progress import ProgressBar
 from hpsearch.spec import StudySpec
 from hpsearch.storage import warn_if_sqlite
 from hpsearch.study import create_study
-from hpsearch.worker import run_worker
+from hpsearch.worker import finished_count, run_worker
 
 __all__ = ["run"]
 
@@ -41,6 +42,18 @@ def _record_run(study: optuna.Study, *, n_jobs: int, blas_threads: int | None, s
         }
     )
     study.set_user_attr("runs", runs)
+
+
+def _wait(futures: list[Future]) -> int:
+    """Wait for every worker; re-raise a worker's exception, but count (not raise) dead worker processes:
+    their RUNNING trials are stale (dead pid) and the remaining workers re-run them."""
+    lost = 0
+    for f in futures:
+        try:
+            f.result()
+        except BrokenExecutor:
+            lost += 1
+    return lost
 
 
 def run(
@@ -73,8 +86,15 @@ def run(
         try:
             run_worker(spec, 0, blas_threads=blas_threads)
         finally:
-            for f in futures:
-                f.result()  # waits for every worker; re-raises a worker's exception here
+            lost = _wait(futures)
+    if lost:
+        done = finished_count(study, spec.n_trials)
+        if done < spec.n_trials:
+            raise RuntimeError(
+                f"study {spec.name}: {lost} worker process(es) died and {done}/{spec.n_trials} trials are "
+                "finished; run the spec again to resume"
+            )
+        log.warning("study %s: %d worker process(es) died; their trials were re-run by the others", spec.name, lost)
     wall = time.perf_counter() - t0
     _record_run(study, n_jobs=n_jobs, blas_threads=blas_threads, started=started, wall=wall)
     log.info("study %s: %d workers, %.1f s", spec.name, n_jobs, wall)

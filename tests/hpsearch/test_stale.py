@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import time
 from optuna.trial import TrialState
 
 from hpsearch import create_study, run_worker
-from hpsearch.stale import HB, Heartbeat, fail_stale, is_stale, worker_id
+from hpsearch.stale import HB, Heartbeat, fail_stale, is_stale, pid_alive, worker_id
 from hpsearch.study import claim
 
 
@@ -86,3 +87,28 @@ def test_heartbeat_thread_refreshes_the_beat(make_spec):
         time.sleep(0.3)
         later = study._storage.get_trial(trial._trial_id).system_attrs[HB]
     assert later > first
+
+
+_CRASHING_WORKER = """
+import json, os, sys
+from hpsearch import StudySpec, evaluate, run_worker
+
+def crash(params, settings, *, seed, on_epoch=None):
+    # dies in the middle of its first trial, as a killed process would: no tell, no cleanup
+    return evaluate(params, settings, seed=seed, on_epoch=lambda epoch, acc: os._exit(3) if epoch == 1 else None)
+
+run_worker(StudySpec.from_dict(json.loads(sys.argv[1])), 0, objective=crash)
+"""
+
+
+def test_a_really_killed_worker_process_is_detected_and_its_trial_rerun(make_spec):
+    spec = make_spec("killed", n_trials=3)
+    study = create_study(spec)
+    proc = subprocess.run([sys.executable, "-c", _CRASHING_WORKER, json.dumps(spec.to_dict())], timeout=300)
+    assert proc.returncode == 3
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    assert len(running) == 1
+    host, _, pid = running[0].user_attrs["worker"].rpartition(":")
+    assert host == socket.gethostname() and not pid_alive(int(pid))
+    run_worker(spec, 0)
+    _check_rerun(study, running[0], 3)
