@@ -131,7 +131,7 @@ def _importance(study: optuna.Study) -> dict[str, float]:
         for w in caught:
             log.info("importance: %s", w.message)
         return {k: float(v) for k, v in imp.items() if math.isfinite(v)}
-    except (ValueError, RuntimeError, ZeroDivisionError) as exc:
+    except Exception as exc:  # importance is optional metadata: an evaluator failure must not stop an export
         log.info("importance not computed: %s", exc)
         return {}
 
