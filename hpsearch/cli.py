@@ -192,14 +192,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    storage, name = _target(args)
+    spec = _checked(load_spec, storage, name)
     try:
-        render = importlib.import_module("reports").render
+        render = importlib.import_module("reports").render  # lazily: hpsearch never needs matplotlib itself
     except (ImportError, AttributeError):
         raise UsageError("reports.render is not available in this installation") from None
     from hpsearch.export import export
 
-    storage, name = _target(args)
-    spec = _checked(load_spec, storage, name)
     base = _run_dir(args, spec)
     export(name, storage, base / "export")
     result = render(base / "export", out_dir=Path(args.out) if args.out else base)
