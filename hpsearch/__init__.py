@@ -10,6 +10,7 @@ See docs/hpsearch.md for parallel and multi-machine use and the export schema.
 
 from hpsearch.export import Tables, export
 from hpsearch.objective import ObjectiveSettings, TrialResult, evaluate
+from hpsearch.objectives import OBJECTIVES, Objective, get_objective, register
 from hpsearch.plan import plan, train_seed
 from hpsearch.runner import run
 from hpsearch.samplers import PRUNERS, SAMPLERS, make_pruner, make_sampler
@@ -21,6 +22,10 @@ from hpsearch.study import create_study, load_spec
 from hpsearch.worker import run_worker
 
 __all__ = [
+    "OBJECTIVES",
+    "Objective",
+    "get_objective",
+    "register",
     "PRUNERS",
     "SAMPLERS",
     "ObjectiveSettings",

@@ -20,7 +20,6 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from hpsearch.objective import CURVES
 from hpsearch.spec import StudySpec
 from hpsearch.storage import open_storage, redact
 
@@ -101,8 +100,10 @@ def curves_table(study_name: str, trials: list[FrozenTrial]) -> pd.DataFrame:
         curves = t.user_attrs.get("curves")
         if not curves:
             continue
-        for metric in CURVES:
-            vals = [_float(v) for v in curves.get(metric, [])]
+        for metric, values in curves.items():
+            if metric == "step":  # the update index of each evaluation, not a metric
+                continue
+            vals = [_float(v) for v in values]
             parts.append(
                 pd.DataFrame(
                     {
@@ -149,7 +150,7 @@ def _meta(study: optuna.Study, spec: StudySpec, storage: str, counts: dict[str, 
         "seed": spec.seed,
         "seeds": {
             "study": spec.seed,
-            "split": spec.settings.split_seed,
+            "split": getattr(spec.settings, "split_seed", None),
             "train_rule": "SeedSequence([seed, 0, slot]).generate_state(1)[0]",
             "params_rule": "SeedSequence([seed, 1, slot]) (random plan)",
             "sampler_rule": "SeedSequence([seed, 2, worker_index]) (tpe, cmaes)",

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from hpsearch.objective import PARAM_NAMES, ObjectiveSettings
+from hpsearch.objective import ObjectiveSettings
+from hpsearch.objectives import get_objective
 from hpsearch.plan import grid_size
 from hpsearch.samplers import check_sampler, pruner_name
 from hpsearch.space import SearchSpace, book_space
@@ -35,6 +36,7 @@ class StudySpec:
 
     name: str
     space: SearchSpace = field(default_factory=book_space)
+    objective: str = "mlp"
     settings: ObjectiveSettings = field(default_factory=ObjectiveSettings)
     n_trials: int = 100
     sampler: str = "random"
@@ -54,15 +56,27 @@ class StudySpec:
             )
         if not isinstance(self.space, SearchSpace):
             raise ValueError(f"spec: space={self.space!r} is not a SearchSpace; build one with hpsearch.space")
-        if not isinstance(self.settings, ObjectiveSettings):
-            raise ValueError("spec: settings is not an ObjectiveSettings; build one with hpsearch.objective")
-        unknown = [n for n in self.space.names if n not in PARAM_NAMES]
+        try:
+            obj = get_objective(self.objective)
+        except ValueError as exc:
+            raise ValueError(f"spec: {exc}") from None
+        if not isinstance(self.settings, obj.settings_cls):
+            raise ValueError(
+                f"spec: settings is not a {obj.settings_cls.__name__} (objective {self.objective!r}); build one"
+                f" with {obj.settings_cls.__module__}"
+            )
+        unknown = [n for n in self.space.names if n not in obj.param_names]
         if unknown:
             raise ValueError(
-                f"spec: parameter {unknown[0]!r} is unknown to the objective; use names among {PARAM_NAMES}"
+                f"spec: parameter {unknown[0]!r} is unknown to the objective {self.objective!r}; use names "
+                f"among {obj.param_names}"
             )
-        if "lr" not in self.space:
-            raise ValueError("spec: the space has no 'lr'; add a learning rate (or fix one with space.fix(lr=...))")
+        for name in obj.required:
+            if name not in self.space:
+                raise ValueError(
+                    f"spec: the space has no {name!r}, which objective {self.objective!r} needs; add it (or fix "
+                    f"one value with space.fix({name}=...))"
+                )
         _int("n_trials", self.n_trials, low=1, fix="give a positive integer such as 100")
         _int("seed", self.seed, low=0, fix="give a non-negative integer such as 0")
         _int("grid_points", self.grid_points, low=2, fix="give an integer >= 2 (values per float axis)")
@@ -86,6 +100,11 @@ class StudySpec:
                     f"spec: n_trials={self.n_trials} exceeds the grid's {size} points; "
                     f"set n_trials <= {size} or raise grid_points"
                 )
+
+    @property
+    def direction(self) -> str:
+        """``maximize`` or ``minimize``, as the objective says."""
+        return get_objective(self.objective).direction
 
     @property
     def storage_url(self) -> str:
@@ -119,5 +138,9 @@ class StudySpec:
         if "space" in data:
             data["space"] = SearchSpace.from_dict(data["space"])
         if "settings" in data:
-            data["settings"] = ObjectiveSettings.from_dict(data["settings"])
+            try:
+                settings_cls = get_objective(data.get("objective", "mlp")).settings_cls
+            except ValueError as exc:
+                raise ValueError(f"spec: {exc}") from None
+            data["settings"] = settings_cls.from_dict(data["settings"])
         return cls(**data)

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 _LIVE = (TrialState.WAITING, TrialState.RUNNING, *FINISHED)
-_SAME = ("space", "settings", "sampler", "pruner", "seed", "grid_points")
+_SAME = ("space", "objective", "settings", "sampler", "pruner", "seed", "grid_points")
 
 
 def requeue(study: optuna.Study, trial: FrozenTrial) -> None:
@@ -103,7 +103,7 @@ def create_study(spec: StudySpec) -> optuna.Study:
     study = optuna.create_study(
         study_name=spec.name,
         storage=storage,
-        direction="maximize",
+        direction=spec.direction,
         load_if_exists=True,
         sampler=make_sampler(spec.sampler, seed=spec.seed),
         pruner=make_pruner(spec.pruner, epochs=spec.settings.epochs),

@@ -21,7 +21,8 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 from threadpoolctl import threadpool_limits
 
-from hpsearch.objective import CURVES, TrialResult, evaluate
+from hpsearch.objective import TrialResult
+from hpsearch.objectives import get_objective
 from hpsearch.plan import sampler_seed, train_seed
 from hpsearch.space import suggest
 from hpsearch.spec import StudySpec
@@ -44,7 +45,7 @@ def _json_list(values: list[float]) -> list[float | None]:
 
 
 def _record(trial: optuna.Trial, res: TrialResult) -> None:
-    curves: dict[str, Any] = {name: _json_list(res.curves[name]) for name in CURVES}
+    curves: dict[str, Any] = {name: _json_list(values) for name, values in res.curves.items()}
     curves["step"] = list(res.step)
     trial.set_user_attr("curves", curves)
     trial.set_user_attr(
@@ -62,8 +63,12 @@ def _record(trial: optuna.Trial, res: TrialResult) -> None:
 Objective = Callable[..., TrialResult]
 
 
-def run_trial(study: optuna.Study, trial: optuna.Trial, spec: StudySpec, *, objective: Objective = evaluate) -> bool:
+def run_trial(
+    study: optuna.Study, trial: optuna.Trial, spec: StudySpec, *, objective: Objective | None = None
+) -> bool:
     """Run one claimed trial to its end; False when another worker failed it as stale meanwhile."""
+    if objective is None:
+        objective = get_objective(spec.objective).evaluate
     trial_id = trial._trial_id
     attrs = trial.user_attrs
     seed = attrs.get("seed", train_seed(spec.seed, attrs.get("slot", trial.number)))
@@ -104,12 +109,12 @@ def run_worker(
     *,
     blas_threads: int | None = 1,
     poll: float = 0.2,
-    objective: Objective = evaluate,
+    objective: Objective | None = None,
 ) -> dict[str, Any]:
     """Work on study ``spec.name`` until it holds ``spec.n_trials`` finished trials.
 
     ``index`` distinguishes the workers of one launch (distinct sampler seeds); ``blas_threads=None``
-    leaves BLAS threading alone; ``objective`` replaces :func:`hpsearch.objective.evaluate` (benchmarks of
+    leaves BLAS threading alone; ``objective`` replaces the spec's registered objective (benchmarks of
     the harness). Returns a summary {worker, index, trials}.
     """
     if not isinstance(spec, StudySpec):

@@ -1,0 +1,72 @@
+"""The registry of objectives: the one place an objective name becomes a settings class and a function.
+
+A study's spec names its objective (``StudySpec.objective``, default ``"mlp"``: the book's section 6.5 trial).
+An objective is plain data plus a plain function:
+
+* ``settings_cls``: a frozen dataclass with ``to_dict()`` / ``from_dict()`` and an ``epochs`` attribute (the
+  number of evaluations, which pruners use as the maximum resource);
+* ``evaluate(params, settings, *, seed, on_epoch=None) -> TrialResult`` — no Optuna inside;
+* ``param_names``: the parameters it understands (a spec's space may use no others);
+* ``direction``: ``"maximize"`` or ``"minimize"`` for its ``TrialResult.value``;
+* ``required``: the parameters every space must hold (fixed or searched).
+
+Experiments (optimizer curves, batch norm, overfitting, ...) register their own objectives with
+:func:`register`, in the module that defines them; :func:`get_objective` imports those modules lazily.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hpsearch.objective import PARAM_NAMES, ObjectiveSettings, evaluate
+
+__all__ = ["Objective", "OBJECTIVES", "register", "get_objective"]
+
+
+@dataclass(frozen=True)
+class Objective:
+    name: str
+    settings_cls: type
+    evaluate: Callable
+    param_names: tuple[str, ...]
+    direction: str = "maximize"
+    required: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.direction not in ("maximize", "minimize"):
+            raise ValueError(f"objective {self.name!r}: direction={self.direction!r}; use maximize or minimize")
+
+
+OBJECTIVES: dict[str, Objective] = {}
+
+# objectives defined outside this module: name -> module that registers it on import
+_LAZY: dict[str, str] = {}
+
+
+def register(objective: Objective, *, replace: bool = False) -> Objective:
+    """Add ``objective`` to the registry (a second registration of a name needs ``replace=True``)."""
+    if objective.name in OBJECTIVES and not replace and OBJECTIVES[objective.name] != objective:
+        raise ValueError(f"objective {objective.name!r} is registered already; pick another name")
+    OBJECTIVES[objective.name] = objective
+    return objective
+
+
+def lazy(name: str, module: str) -> None:
+    """Declare that importing ``module`` registers objective ``name`` (keeps worker start-up light)."""
+    _LAZY[name] = module
+
+
+def get_objective(name: str) -> Objective:
+    """The objective called ``name``; a clear error lists the known names."""
+    if name not in OBJECTIVES and name in _LAZY:
+        importlib.import_module(_LAZY[name])
+    try:
+        return OBJECTIVES[name]
+    except KeyError:
+        known = sorted({*OBJECTIVES, *_LAZY})
+        raise ValueError(f"objective {name!r} is unknown; use one of {', '.join(known)}") from None
+
+
+register(Objective("mlp", ObjectiveSettings, evaluate, PARAM_NAMES, required=("lr",)))
