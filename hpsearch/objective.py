@@ -25,7 +25,7 @@ from netcore.data import book_split, load_dataset
 from netcore.optim import make_optimizer
 from netcore.trainer import History, TrainConfig, TrainData, train
 
-__all__ = ["ObjectiveSettings", "TrialResult", "evaluate", "PARAM_NAMES", "CURVES"]
+__all__ = ["ObjectiveSettings", "TrialResult", "evaluate", "evaluate_on_test", "PARAM_NAMES", "CURVES"]
 
 # params the objective understands -> (optimizers it applies to or None for all, netcore keyword)
 _OPTIMIZER_KNOBS = {
@@ -153,17 +153,9 @@ def _optimizer(values: Mapping[str, Any]):
     return make_optimizer(name, lr=float(values["lr"]), **knobs)
 
 
-def evaluate(
-    params: Mapping[str, Any],
-    settings: ObjectiveSettings,
-    *,
-    seed: int,
-    on_epoch: EpochHook | None = None,
-) -> TrialResult:
-    """Train one network with ``params`` under ``settings``; ``seed`` seeds its init and batches.
-
-    ``on_epoch(epoch, val_acc)`` runs after each evaluation; returning True stops training (pruning).
-    """
+def _train(
+    params: Mapping[str, Any], settings: ObjectiveSettings, *, seed: int, on_epoch: EpochHook | None
+) -> tuple[Any, TrialResult]:
     values = _resolve(params, settings)
     data = load_data(settings)
     rng = np.random.default_rng(seed)
@@ -184,7 +176,30 @@ def evaluate(
     if on_epoch is not None:
         callbacks = (lambda epoch, h: on_epoch(epoch, h.val_acc[-1]),)
     hist = train(net, opt, data, settings.train_config(), rng=rng, callbacks=callbacks)
-    return _result(hist, time.perf_counter() - t0)
+    return net, _result(hist, time.perf_counter() - t0)
+
+
+def evaluate(
+    params: Mapping[str, Any],
+    settings: ObjectiveSettings,
+    *,
+    seed: int,
+    on_epoch: EpochHook | None = None,
+) -> TrialResult:
+    """Train one network with ``params`` under ``settings``; ``seed`` seeds its init and batches.
+
+    ``on_epoch(epoch, val_acc)`` runs after each evaluation; returning True stops training (pruning).
+    """
+    return _train(params, settings, seed=seed, on_epoch=on_epoch)[1]
+
+
+def evaluate_on_test(params: Mapping[str, Any], settings: ObjectiveSettings, *, seed: int) -> tuple[TrialResult, float]:
+    """Train exactly as :func:`evaluate`, then score once on the dataset's TEST split — data no search ever
+    sees (selection uses the validation split of the training images). Returns (result, test accuracy)."""
+    net, res = _train(params, settings, seed=seed, on_epoch=None)
+    ds = load_dataset(settings.dataset)
+    x_test = ds.x_test.astype(_DTYPES[settings.dtype])
+    return res, float(net.accuracy(x_test, ds.t_test))
 
 
 def _result(hist: History, seconds: float) -> TrialResult:

@@ -78,3 +78,15 @@ def test_unknown_parameters_and_bad_settings_are_rejected(tiny_settings):
 def test_settings_round_trip_as_plain_data():
     s = ObjectiveSettings(hidden=(8, 4), epochs=2, dtype="float64")
     assert ObjectiveSettings.from_dict(s.to_dict()) == s
+
+
+def test_evaluate_on_test_trains_identically_and_scores_the_unseen_test_split():
+    from hpsearch.objective import evaluate_on_test
+
+    settings = ObjectiveSettings(epochs=4, n_samples=300, hidden=(30, 30))
+    params = {"lr": 0.05, "weight_decay": 1e-6}
+    res, test_acc = evaluate_on_test(params, settings, seed=3)
+    again = evaluate(params, settings, seed=3)
+    assert res.curves == again.curves and res.value == again.value
+    assert 0.3 < test_acc <= 1.0
+    assert round(test_acc * 1000) == test_acc * 1000  # mnist-5k's test split has 1,000 images
