@@ -83,8 +83,8 @@ def test_settings_round_trip_as_plain_data():
 def test_evaluate_on_test_trains_identically_and_scores_the_unseen_test_split():
     from hpsearch.objective import evaluate_on_test
 
-    settings = ObjectiveSettings(epochs=4, n_samples=300, hidden=(30, 30))
-    params = {"lr": 0.05, "weight_decay": 1e-6}
+    settings = ObjectiveSettings(epochs=10, n_samples=300, hidden=(30, 30))
+    params = {"lr": 0.003, "weight_decay": 1e-6, "optimizer": "adam"}
     res, test_acc = evaluate_on_test(params, settings, seed=3)
     again = evaluate(params, settings, seed=3)
     assert res.curves == again.curves and res.value == again.value
