@@ -37,7 +37,7 @@ TRIAL_COLUMNS = (
 CURVE_COLUMNS = ("study", "number", "epoch", "metric", "value")
 META_KEYS = (
     "study", "spec", "space", "seed", "seeds", "sampler", "pruner", "direction", "storage", "versions",
-    "machine", "blas", "wall_seconds", "n_workers", "runs", "importance", "parent", "created", "exported",
+    "machine", "blas", "wall_seconds", "n_workers", "runs", "importance", "parent", "narrowing", "created", "exported",
     "n_trials", "counts",
 )
 
@@ -167,6 +167,7 @@ def _meta(study: optuna.Study, spec: StudySpec, storage: str, counts: dict[str, 
         "runs": runs,
         "importance": _importance(study),
         "parent": spec.parent,
+        "narrowing": study.user_attrs.get("narrowing"),
         "created": study.user_attrs.get("created"),
         "exported": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "n_trials": spec.n_trials,

@@ -1,0 +1,182 @@
+"""Range narrowing in rounds: the book's section 6.5 procedure, automated and auditable.
+
+Round 1 runs ``spec`` as study ``<name>-r1``. After each round the pure :func:`hpsearch.narrow.narrow` turns
+(the round's space, its finished trials, the rule) into the next round's space, which runs as a NEW study
+``<name>-r<r+1>`` whose spec names its parent; the narrowing record (rule, old and new boxes) is stored in the
+child study's user attributes. Samplers therefore never see a space change under their feet, and re-running
+the procedure resumes each round's study and recomputes the same spaces from the same trials.
+
+Stops on the round limit, when every searched log parameter's box is narrower than ``min_width`` decades, or
+when the best score has not improved by more than ``min_improvement`` for ``patience`` rounds. Then the final
+pick: the ``final_top`` best trials over all rounds are re-trained on ``final_seeds`` seeds and the best mean
+VALIDATION score wins; only that configuration is then scored on the TEST split, once per seed — data no
+selection step ever saw.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+from threadpoolctl import threadpool_limits
+
+from hpsearch.narrow import NarrowRule, Outcome, box_width, narrow
+from hpsearch.objective import evaluate, evaluate_on_test
+from hpsearch.plan import derive_seed
+from hpsearch.runner import run
+from hpsearch.spec import StudySpec
+
+__all__ = ["NarrowingResult", "run_narrowing", "outcomes", "round_name"]
+
+log = logging.getLogger(__name__)
+
+_FINAL_PURPOSE = 7  # derive_seed purpose of the final re-runs (distinct from training/plans/samplers)
+
+
+def round_name(name: str, r: int) -> str:
+    return f"{name}-r{r}"
+
+
+@dataclass
+class NarrowingResult:
+    name: str
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    stop_reason: str = ""
+    final: dict[str, Any] = field(default_factory=dict)
+    rule: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "rounds": self.rounds, "stop_reason": self.stop_reason, "final": self.final,
+                "rule": self.rule}
+
+
+def outcomes(study: optuna.Study) -> list[Outcome]:
+    """The finished (COMPLETE) trials of a study as narrowing sees them."""
+    out = []
+    for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        diverged = bool(t.user_attrs.get("result", {}).get("diverged", False))
+        out.append(Outcome(dict(t.params), float(t.value), diverged))
+    return out
+
+
+def _round_summary(r: int, spec: StudySpec, study: optuna.Study, seconds: float, record: dict | None
+                   ) -> dict[str, Any]:
+    outs = outcomes(study)
+    values = [o.value for o in outs if not o.diverged]
+    return {
+        "round": r,
+        "study": spec.name,
+        "parent": spec.parent,
+        "space": spec.space.describe(),
+        "n_trials": len(outs),
+        "diverged": sum(o.diverged for o in outs),
+        "best": max(values) if values else None,
+        "median": statistics.median(values) if values else None,
+        "seconds": seconds,
+        "narrowing": record,
+    }
+
+
+def _widths_below(spec: StudySpec, min_width: float) -> bool:
+    logs = [p.name for p in spec.space.params if p.log and not p.is_fixed and p.kind != "categorical"]
+    return bool(logs) and all(box_width(spec.space, n) < min_width for n in logs)
+
+
+def _final_pick(specs: list[StudySpec], studies: list[optuna.Study], *, top: int, seeds: int, seed: int
+                ) -> dict[str, Any]:
+    pool = []
+    for spec, study in zip(specs, studies, strict=True):
+        pool += [(o, spec) for o in outcomes(study) if not o.diverged]
+    pool.sort(key=lambda item: -item[0].value)
+    seen, candidates = set(), []
+    for o, spec in pool:  # distinct configurations only
+        key = tuple(sorted(o.params.items()))
+        if key not in seen:
+            seen.add(key)
+            candidates.append((o, spec))
+        if len(candidates) == top:
+            break
+    final_seeds = [derive_seed(seed, _FINAL_PURPOSE, k) for k in range(seeds)]
+    scored = []
+    for o, spec in candidates:
+        vals = [evaluate(o.params, spec.settings, seed=s).value for s in final_seeds]
+        scored.append({"params": dict(o.params), "study": spec.name, "search_value": o.value,
+                       "val_per_seed": vals, "val_mean": statistics.fmean(vals)})
+    best = max(scored, key=lambda c: c["val_mean"])
+    spec = next(s for s in specs if s.name == best["study"])
+    tests = [evaluate_on_test(best["params"], spec.settings, seed=s)[1] for s in final_seeds]
+    return {"candidates": scored, "chosen": best, "seeds": final_seeds, "test_per_seed": tests,
+            "test_mean": statistics.fmean(tests), "dataset": getattr(spec.settings, "dataset", None)}
+
+
+def run_narrowing(
+    spec: StudySpec,
+    *,
+    rounds: int = 3,
+    rule: NarrowRule | None = None,
+    n_jobs: int | None = None,
+    progress: bool = True,
+    min_width: float = 0.25,
+    min_improvement: float = 0.0,
+    patience: int = 1,
+    later: Callable[[StudySpec], StudySpec] | None = None,
+    final_top: int = 3,
+    final_seeds: int = 3,
+) -> NarrowingResult:
+    """Run the narrowing rounds of ``spec`` (round 1 = ``spec`` itself) and the final pick; see the module doc.
+
+    ``later(spec) -> spec`` may change rounds 2.. (e.g. another sampler or pruner). Writes
+    ``<out_dir>/<name>/narrowing.json`` and returns the same content.
+    """
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"rounds={rounds!r} is invalid; give an integer >= 1")
+    if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+        raise ValueError(f"patience={patience!r} is invalid; give an integer >= 1")
+    rule = rule or NarrowRule()
+    result = NarrowingResult(spec.name, rule=rule.to_dict())
+    specs: list[StudySpec] = []
+    studies: list[optuna.Study] = []
+    current = spec.replace(name=round_name(spec.name, 1), parent=None)
+    record: dict[str, Any] | None = None
+    best_so_far, stale_rounds = float("-inf"), 0
+    for r in range(1, rounds + 1):
+        t0 = time.perf_counter()
+        study = run(current, n_jobs=n_jobs, progress=progress)
+        if record is not None:
+            study.set_user_attr("narrowing", record)
+        summary = _round_summary(r, current, study, time.perf_counter() - t0, record)
+        result.rounds.append(summary)
+        specs.append(current)
+        studies.append(study)
+        log.info("narrowing %s round %d: best %s", spec.name, r, summary["best"])
+        best = summary["best"] if summary["best"] is not None else float("-inf")
+        stale_rounds = stale_rounds + 1 if r > 1 and best <= best_so_far + min_improvement else 0
+        best_so_far = max(best_so_far, best)
+        if r == rounds:
+            result.stop_reason = f"round limit ({rounds})"
+            break
+        if stale_rounds >= patience:
+            result.stop_reason = f"no improvement for {stale_rounds} round(s)"
+            break
+        new_space, rec = narrow(current.space, outcomes(study), rule)
+        record = {**rec, "parent": current.name, "round": r + 1}
+        nxt = spec.replace(name=round_name(spec.name, r + 1), space=new_space, parent=current.name,
+                           seed=derive_seed(spec.seed, _FINAL_PURPOSE + 1, r))
+        current = later(nxt) if later is not None else nxt
+        if _widths_below(current, min_width):
+            result.stop_reason = f"boxes narrower than {min_width} decades"
+            break
+    with threadpool_limits(limits=1):  # small matrices: one BLAS thread is fastest (see bench/core.py)
+        result.final = _final_pick(specs, studies, top=final_top, seeds=final_seeds, seed=spec.seed)
+    out = Path(spec.out_dir) / spec.name
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "narrowing.json").write_text(json.dumps(result.to_dict(), indent=2, default=str), encoding="utf-8")
+    return result

@@ -1,0 +1,63 @@
+"""Narrowing rounds: linked studies, spaces recomputed from the parent's trials, stop rules, final pick, resume."""
+
+from __future__ import annotations
+
+import json
+
+import optuna
+import pytest
+
+from hpsearch import ObjectiveSettings, StudySpec, book_space
+from hpsearch.narrow import NarrowRule, narrow
+from hpsearch.narrowing import outcomes, run_narrowing
+from hpsearch.storage import open_storage
+
+TINY = ObjectiveSettings(n_samples=200, hidden=(20, 20), epochs=3)
+
+
+def _spec(tmp_path, **kw):
+    return StudySpec(name="nar", space=book_space(lr=(1e-4, 1e-0)), settings=TINY, n_trials=6,
+                     out_dir=str(tmp_path), **kw)
+
+
+def _load(tmp_path, name):
+    return optuna.load_study(study_name=name, storage=open_storage(str(tmp_path / name / "journal.log")))
+
+
+def test_rounds_are_linked_studies_whose_spaces_come_from_the_parent(tmp_path):
+    rule = NarrowRule(top_k=3)
+    res = run_narrowing(_spec(tmp_path), rounds=3, rule=rule, n_jobs=1, progress=False, min_width=0.01,
+                        patience=3, final_top=2, final_seeds=2)
+    assert [r["study"] for r in res.rounds] == ["nar-r1", "nar-r2", "nar-r3"]
+    assert res.stop_reason == "round limit (3)"
+    r1, r2 = _load(tmp_path, "nar-r1"), _load(tmp_path, "nar-r2")
+    expected, _ = narrow(book_space(lr=(1e-4, 1e-0)), outcomes(r1), rule)
+    assert r2.user_attrs["spec"]["space"] == expected.to_dict()
+    assert r2.user_attrs["spec"]["parent"] == "nar-r1"
+    assert r2.user_attrs["narrowing"]["parent"] == "nar-r1"
+    assert r2.user_attrs["narrowing"]["rule"] == rule.to_dict()
+    assert all(len(r.get_trials()) == 6 for r in (r1, r2))
+    # the final pick: chosen by validation among the best trials, then scored once on the test split
+    final = res.final
+    assert len(final["candidates"]) == 2 and len(final["test_per_seed"]) == 2
+    assert final["chosen"]["val_mean"] == max(c["val_mean"] for c in final["candidates"])
+    assert 0.0 <= final["test_mean"] <= 1.0
+    saved = json.loads((tmp_path / "nar" / "narrowing.json").read_text())
+    assert saved["final"]["chosen"]["params"] == final["chosen"]["params"]
+
+
+def test_rerun_resumes_without_new_trials_and_gives_the_same_result(tmp_path):
+    kw = dict(rounds=2, rule=NarrowRule(top_k=2), n_jobs=1, progress=False, final_top=1, final_seeds=1)
+    first = run_narrowing(_spec(tmp_path), **kw)
+    again = run_narrowing(_spec(tmp_path), **kw)
+    assert [len(_load(tmp_path, f"nar-r{r}").get_trials()) for r in (1, 2)] == [6, 6]
+    assert again.final["chosen"] == first.final["chosen"]
+    assert [r["best"] for r in again.rounds] == [r["best"] for r in first.rounds]
+
+
+def test_stops_when_boxes_are_narrow_or_nothing_improves(tmp_path):
+    res = run_narrowing(_spec(tmp_path), rounds=5, rule=NarrowRule(top_k=1, padding=0.0, min_pad=0.01),
+                        n_jobs=1, progress=False, min_width=0.5, final_top=1, final_seeds=1)
+    assert res.stop_reason.startswith("boxes narrower") and len(res.rounds) < 5
+    with pytest.raises(ValueError, match="rounds"):
+        run_narrowing(_spec(tmp_path), rounds=0)
