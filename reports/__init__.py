@@ -4,6 +4,7 @@ netcore, hpsearch or optuna (tests/reports/test_layering.py checks it)."""
 
 from reports.compare import ComparisonData, comparison_data, render_comparison
 from reports.load import ExportError, StudyExport, load_export, write_export
+from reports.narrowing import render_narrowing
 from reports.render import render
 from reports.synthetic import synthetic_export
 
@@ -15,6 +16,7 @@ __all__ = [
     "load_export",
     "render",
     "render_comparison",
+    "render_narrowing",
     "synthetic_export",
     "write_export",
 ]

@@ -1,0 +1,69 @@
+"""Narrowing report: data layer (rounds table, ranges in words, figures' artists) on hand-made records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from reports.figures_narrowing import best_k_grid, score_vs_param_rounds
+from reports.narrowing import ranges_in_words, rounds_table
+
+SPACE1 = {"weight_decay": {"type": "float", "low": 1e-8, "high": 1e-4, "log": True, "fixed": None},
+          "lr": {"type": "float", "low": 1e-6, "high": 1e-2, "log": True, "fixed": None}}
+SPACE2 = {"weight_decay": {"type": "float", "low": 1e-7, "high": 1e-5, "log": True, "fixed": None},
+          "lr": {"type": "float", "low": 1e-3, "high": 0.1, "log": True, "fixed": None}}
+RECORD = {
+    "name": "n", "stop_reason": "round limit (2)",
+    "rule": {"top_k": 5, "top_fraction": None, "padding": 0.25, "min_pad": 0.05, "press": 0.05, "widen": 0.25,
+             "hard_limits": {}},
+    "rounds": [
+        {"round": 1, "study": "n-r1", "space": SPACE1, "n_trials": 100, "diverged": 3, "best": 0.9,
+         "median": 0.2, "seconds": 20.0, "narrowing": None},
+        {"round": 2, "study": "n-r2", "space": SPACE2, "n_trials": 100, "diverged": 0, "best": 0.93,
+         "median": 0.8, "seconds": 21.0,
+         "narrowing": {"parent": "n-r1", "n_top": 5, "params": {
+             "lr": {"old": [1e-6, 1e-2], "new": [1e-3, 0.1], "top": [2e-3, 9e-3], "pressed": ["high"]},
+             "weight_decay": {"old": [1e-8, 1e-4], "new": [1e-7, 1e-5], "top": [3e-7, 4e-6], "pressed": []}}}},
+    ],
+}
+
+
+def test_rounds_table_has_one_row_per_round_with_boxes():
+    table = rounds_table(RECORD)
+    assert list(table["round"]) == [1, 2]
+    assert table.loc[1, "lr"] == "[0.001, 0.1]"
+    assert list(table["best"]) == [0.9, 0.93]
+
+
+def test_ranges_in_words_say_what_was_searched_and_why():
+    words = ranges_in_words(RECORD)
+    assert words[0] == "Round 1 (n-r1) searched weight_decay in [1e-08, 0.0001], lr in [1e-06, 0.01]."
+    assert "the best 5 trials of n-r1 had lr in [0.002, 0.009]; pressed against the high bound" in words[1]
+    assert words[-1].startswith("Stopped: round limit (2).")
+
+
+def _trials(n, rng):
+    return pd.DataFrame({"number": np.arange(n), "value": rng.random(n), "diverged": np.arange(n) % 4 == 0,
+                         "lr": 10 ** rng.uniform(-6, -2, n), "weight_decay": 10 ** rng.uniform(-8, -4, n),
+                         "param_lr": 10 ** rng.uniform(-6, -2, n), "round": 1 + np.arange(n) % 2})
+
+
+def test_best_k_grid_draws_k_panels_with_two_curves_each():
+    rng = np.random.default_rng(0)
+    trials = _trials(7, rng).sort_values("value", ascending=False)
+    curves = pd.DataFrame([{"number": n, "epoch": e, "metric": m, "value": rng.random()}
+                           for n in range(7) for e in range(5) for m in ("val_acc", "train_acc")])
+    ax = best_k_grid(trials, curves, k=6, cols=3)
+    visible = [a for a in ax.figure.axes if a.get_visible()]
+    assert len(visible) == 6
+    assert all(len(a.lines) == 2 for a in visible)
+    assert visible[0].get_title().startswith("Best-1 (")
+
+
+def test_score_vs_param_shades_every_round_box_and_marks_diverged():
+    rng = np.random.default_rng(1)
+    ax = score_vs_param_rounds(_trials(12, rng), {1: (1e-6, 1e-2), 2: (1e-4, 1e-3)}, "lr")
+    assert len(ax.patches) == 2  # one shaded span per round
+    assert ax.get_xscale() == "log"
+    offsets = [len(c.get_offsets()) for c in ax.collections]
+    assert sum(offsets) == 12 and 3 in offsets  # 3 diverged (every 4th) drawn on their own

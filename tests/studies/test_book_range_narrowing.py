@@ -1,0 +1,51 @@
+"""The main job at a small budget: the book's range-narrowing study end to end, report included."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("book_range_narrowing", ROOT / "studies" / "book_range_narrowing.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_small_budget_study_writes_linked_rounds_and_the_report(tmp_path, capsys):
+    script = _script()
+    code = script.main(["--trials", "8", "--epochs", "3", "--rounds", "2", "--top", "0.25", "--n-jobs", "2",
+                        "--out", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    index = tmp_path / "book-narrowing" / "index.html"
+    assert f"report: {index.resolve()}" in out
+    page = index.read_text()
+    for text in ("Final pick", "TEST accuracy", "book-narrowing-r1", "book-narrowing-r2", "Best-20 of round 1",
+                 "Final score vs lr", "searched weight_decay in [1e-08, 0.0001], lr in [1e-06, 0.01]"):
+        assert text in page, text
+    record = json.loads((tmp_path / "book-narrowing" / "narrowing.json").read_text())
+    assert [r["study"] for r in record["rounds"]] == ["book-narrowing-r1", "book-narrowing-r2"]
+    assert record["rounds"][1]["parent"] == "book-narrowing-r1"
+    for r in ("r1", "r2"):
+        trials = pd.read_csv(tmp_path / f"book-narrowing-{r}" / "export" / "trials.csv")
+        assert len(trials) == 8 and set(trials["state"]) <= {"COMPLETE"}
+        assert (tmp_path / f"book-narrowing-{r}" / "index.html").is_file()
+    meta = json.loads((tmp_path / "book-narrowing-r2" / "export" / "meta.json").read_text())
+    assert meta["parent"] == "book-narrowing-r1" and meta["narrowing"]["parent"] == "book-narrowing-r1"
+    # round 1 is the book's protocol: its lr/wd lie in the book's ranges
+    r1 = pd.read_csv(tmp_path / "book-narrowing-r1" / "export" / "trials.csv")
+    assert r1["param_lr"].between(1e-6, 1e-2).all() and r1["param_weight_decay"].between(1e-8, 1e-4).all()
+
+
+def test_bad_option_is_one_line_and_exit_2(tmp_path, capsys):
+    code = _script().main(["--later-sampler", "annealing", "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "annealing" in err[0]
+    assert not any(tmp_path.iterdir())
