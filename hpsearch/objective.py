@@ -197,9 +197,20 @@ def evaluate_on_test(params: Mapping[str, Any], settings: ObjectiveSettings, *, 
     """Train exactly as :func:`evaluate`, then score once on the dataset's TEST split — data no search ever
     sees (selection uses the validation split of the training images). Returns (result, test accuracy)."""
     net, res = _train(params, settings, seed=seed, on_epoch=None)
-    ds = load_dataset(settings.dataset)
-    x_test = ds.x_test.astype(_DTYPES[settings.dtype])
-    return res, float(net.accuracy(x_test, ds.t_test))
+    x_test, t_test = load_test(settings)
+    return res, float(net.accuracy(x_test, t_test))
+
+
+_TEST_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def load_test(settings: ObjectiveSettings) -> tuple[np.ndarray, np.ndarray]:
+    """The dataset's test images (in the settings' dtype) and labels (cached per process)."""
+    key = (settings.dataset, settings.dtype)
+    if key not in _TEST_CACHE:
+        ds = load_dataset(settings.dataset)
+        _TEST_CACHE[key] = (ds.x_test.astype(_DTYPES[settings.dtype]), ds.t_test)
+    return _TEST_CACHE[key]
 
 
 def _result(hist: History, seconds: float) -> TrialResult:
