@@ -70,3 +70,11 @@ def get_objective(name: str) -> Objective:
 
 
 register(Objective("mlp", ObjectiveSettings, evaluate, PARAM_NAMES, required=("lr",)))
+
+# the book's chapter-6 experiments (hpsearch/experiments/): imported by the processes that need them
+lazy("surface2d", "hpsearch.experiments.surface2d")
+lazy("mnist-curves", "hpsearch.experiments.optimizer_curves")
+lazy("activation-hist", "hpsearch.experiments.weight_init")
+lazy("batch-norm", "hpsearch.experiments.batch_norm")
+lazy("overfit", "hpsearch.experiments.overfit")
+lazy("mlp-test", "hpsearch.experiments.fair")
