@@ -1,7 +1,9 @@
 """``hpsearch`` command line: run, worker, status, export (and report, when ``reports.render`` exists).
 
 A thin layer: parse, build plain data, call the library, print. ``main(argv)`` returns the exit code; bad
-arguments print ONE line to stderr and return 2 before anything is written.
+arguments (and missing or corrupt data, an unusable storage) print ONE line to stderr and return 2 before
+anything is written. Ctrl-C stops every local worker cleanly, prints one line and returns 130; running the
+same command again resumes the study.
 
     hpsearch run [SPEC.json] [--name N] [--n-trials N] [--sampler S] [--pruner P] [--seed S] [--epochs E]
                  [--storage URL] [--out DIR] [--n-jobs K] [--blas-threads T] [--no-progress]
@@ -30,8 +32,9 @@ import optuna
 from hpsearch.progress import snapshot
 from hpsearch.samplers import PRUNERS, SAMPLERS
 from hpsearch.spec import StudySpec
-from hpsearch.storage import journal_path, open_storage, redact
+from hpsearch.storage import StorageError, check_name, journal_path, open_storage, redact
 from hpsearch.study import check_resume, load_spec, state_counts
+from hpsearch.worker import check_data
 
 __all__ = ["main"]
 
@@ -122,7 +125,9 @@ def _target(args: argparse.Namespace) -> tuple[str, str]:
         if args.study or args.storage:
             raise UsageError("give either RUN_DIR or --study/--storage, not both")
         name, storage = Path(args.run_dir).name, str(Path(args.run_dir) / "journal.log")
+        _checked(check_name, name)
     elif args.study:
+        _checked(check_name, args.study)
         name, storage = args.study, args.storage or str(journal_path(args.runs, args.study))
     else:
         raise UsageError("say which study: RUN_DIR (runs/<study>) or --study NAME [--storage URL]")
@@ -136,7 +141,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if args.n_jobs is not None and args.n_jobs < 0:
         raise UsageError(f"--n-jobs {args.n_jobs} is invalid; give a number of workers >= 0")
+    _check_blas(args)
     spec = _checked(_spec_from_args, args)
+    _checked(check_data, spec)
     _checked(check_resume, spec)
     study = run(spec, n_jobs=args.n_jobs, progress=not args.no_progress, blas_threads=args.blas_threads or None)
     _print_status(study, spec.n_trials, spec.storage_url)
@@ -146,14 +153,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_worker(args: argparse.Namespace) -> int:
     from hpsearch.worker import run_worker
 
+    _check_blas(args)
+    _checked(check_name, args.study)
     if args.storage and "://" not in args.storage and not Path(args.storage).is_file():
         raise UsageError(f"no journal at {args.storage}; check --storage")
     spec = _checked(load_spec, args.storage, args.study)
+    _checked(check_data, spec)
     # a worker started by hand gets an index from its host and pid: distinct sampler seeds across machines
     index = args.index if args.index is not None else (zlib.crc32(socket.gethostname().encode()) + os.getpid())
     summary = run_worker(spec, index % 2**31, blas_threads=args.blas_threads or None)
     print(f"worker {summary['worker']}: ran {summary['trials']} trial(s) of {args.study}")
     return 0
+
+
+def _check_blas(args: argparse.Namespace) -> None:
+    if args.blas_threads is not None and args.blas_threads < 0:
+        raise UsageError(f"--blas-threads {args.blas_threads} is invalid; give threads >= 1 (0: leave BLAS alone)")
 
 
 def _print_status(study: optuna.Study, n_trials: int, storage: str) -> None:
@@ -224,6 +239,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     optuna.logging.set_verbosity(optuna.logging.INFO if args.verbose else optuna.logging.WARNING)
     try:
         return _COMMANDS[args.command](args)
-    except UsageError as exc:
+    except (UsageError, StorageError) as exc:
         print(f"hpsearch: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        what = str(exc) or "stopped"
+        print(f"hpsearch: interrupted: {what}; run the same command again to resume", file=sys.stderr)
+        return 130

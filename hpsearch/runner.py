@@ -4,6 +4,11 @@ Worker 0 runs in this process (it starts at once: no process to spawn, nothing t
 1..k-1 run in loky processes (joblib's reusable executor), each calling :func:`hpsearch.worker.run_worker`
 with plain data only (the spec as a dict and its index). The progress bar polls the storage from this
 process meanwhile, in a thread. The study ends with exactly ``spec.n_trials`` finished trials.
+
+Ctrl-C (SIGINT) in this process stops every worker of the launch cleanly: worker 0 sees the signal, creates
+a stop file that workers 1..k-1 check at each epoch end and between trials, each running trial is failed and
+its slot re-queued, and once all workers have returned :func:`run` raises KeyboardInterrupt. Re-running the
+spec resumes the study. An exception in worker 0 stops the other workers the same way before it propagates.
 """
 
 from __future__ import annotations
@@ -11,8 +16,11 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import os
+import shutil
+import tempfile
 import time
 from concurrent.futures import BrokenExecutor, Future
+from pathlib import Path
 
 import optuna
 from joblib.externals.loky import get_reusable_executor
@@ -22,38 +30,74 @@ from hpsearch.progress import ProgressBar
 from hpsearch.spec import StudySpec
 from hpsearch.storage import warn_if_sqlite
 from hpsearch.study import create_study
-from hpsearch.worker import finished_count, run_worker
+from hpsearch.worker import StopToken, check_data, finished_count, run_worker, stop_on_sigint
 
 __all__ = ["run"]
 
 log = logging.getLogger(__name__)
 
 
-def _record_run(study: optuna.Study, *, n_jobs: int, blas_threads: int | None, started: str, wall: float) -> None:
+def _record_run(
+    study: optuna.Study, *, n_jobs: int, blas_threads: int | None, started: str, wall: float, interrupted: bool
+) -> None:
     runs = list(study.user_attrs.get("runs", []))
-    runs.append(
-        {
-            "started": started,
-            "wall_seconds": wall,
-            "n_workers": n_jobs,
-            "versions": versions(),
-            "machine": machine(),
-            "blas": blas(blas_threads),
-        }
-    )
+    run = {
+        "started": started,
+        "wall_seconds": wall,
+        "n_workers": n_jobs,
+        "versions": versions(),
+        "machine": machine(),
+        "blas": blas(blas_threads),
+    }
+    if interrupted:
+        run["interrupted"] = True
+    runs.append(run)
     study.set_user_attr("runs", runs)
 
 
-def _wait(futures: list[Future]) -> int:
-    """Wait for every worker; re-raise a worker's exception, but count (not raise) dead worker processes:
-    their RUNNING trials are stale (dead pid) and the remaining workers re-run them."""
-    lost = 0
+def _wait(futures: list[Future]) -> tuple[int, bool]:
+    """Wait for EVERY worker, then re-raise the first worker exception; dead worker processes are counted,
+    not raised: their RUNNING trials are stale (dead pid) and the remaining workers re-run them.
+    Returns (dead workers, whether a worker was interrupted)."""
+    lost, interrupted, error = 0, False, None
     for f in futures:
         try:
-            f.result()
+            interrupted |= bool(f.result().get("interrupted"))
         except BrokenExecutor:
             lost += 1
-    return lost
+        except BaseException as exc:  # re-raised below, once every worker has returned
+            error = error or exc
+    if error is not None:
+        raise error
+    return lost, interrupted
+
+
+def _check_jobs(n_jobs: object, blas_threads: object) -> None:
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 0:
+        raise ValueError(f"n_jobs={n_jobs!r} is invalid; give a number of worker processes >= 1 (0: create only)")
+    if blas_threads is not None and (isinstance(blas_threads, bool) or not isinstance(blas_threads, int)
+                                     or blas_threads < 1):
+        raise ValueError(f"blas_threads={blas_threads!r} is invalid; give a number of threads >= 1 (None: leave)")
+
+
+def _launch(spec: StudySpec, n_jobs: int, blas_threads: int | None, stop_file: str) -> tuple[int, bool]:
+    """Run worker 0 here and workers 1..n_jobs-1 in loky processes; returns (dead workers, interrupted)."""
+    futures: list[Future] = []
+    if n_jobs > 1:
+        executor = get_reusable_executor(max_workers=n_jobs - 1)
+        data = spec.to_dict()
+        futures = [
+            executor.submit(run_worker, data, i, blas_threads=blas_threads, stop_file=stop_file)
+            for i in range(1, n_jobs)
+        ]
+    try:
+        mine = run_worker(spec, 0, blas_threads=blas_threads, stop_file=stop_file)
+    except BaseException:
+        Path(stop_file).touch()  # the other workers stop at their next epoch; then the error propagates
+        _wait(futures)
+        raise
+    lost, interrupted = _wait(futures)
+    return lost, interrupted or mine["interrupted"]
 
 
 def run(
@@ -65,28 +109,36 @@ def run(
 ) -> optuna.Study:
     """Run study ``spec`` with ``n_jobs`` worker processes (None = every core; 0 = only create the study).
 
-    Re-running a spec resumes its study up to ``spec.n_trials``. Returns the study.
+    Re-running a spec resumes its study up to ``spec.n_trials``. Returns the study. Bad arguments, missing
+    or corrupt data and an unusable storage raise a one-line ValueError before anything is written; Ctrl-C
+    raises KeyboardInterrupt once every worker has stopped (see the module docstring).
     """
     if n_jobs is None:
         n_jobs = os.cpu_count() or 1
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 0:
-        raise ValueError(f"n_jobs={n_jobs!r} is invalid; give a number of worker processes >= 1 (0: create only)")
+    _check_jobs(n_jobs, blas_threads)
+    check_data(spec)
     study = create_study(spec)
     if n_jobs == 0:
         return study
     warn_if_sqlite(spec.storage_url, n_jobs)
     started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    with ProgressBar(spec, enabled=progress):
-        futures = []
-        if n_jobs > 1:
-            executor = get_reusable_executor(max_workers=n_jobs - 1)
-            data = spec.to_dict()
-            futures = [executor.submit(run_worker, data, i, blas_threads=blas_threads) for i in range(1, n_jobs)]
-        try:
-            run_worker(spec, 0, blas_threads=blas_threads)
-        finally:
-            lost = _wait(futures)
+    stop_dir = tempfile.mkdtemp(prefix="hpsearch-stop-")
+    stop_file = os.path.join(stop_dir, "stop")
+    try:
+        # a Ctrl-C while worker 0 is not running (e.g. waiting for the others) still stops every worker
+        with ProgressBar(spec, enabled=progress), stop_on_sigint(StopToken(stop_file)):
+            lost, interrupted = _launch(spec, n_jobs, blas_threads, stop_file)
+            interrupted |= os.path.exists(stop_file)
+    finally:
+        shutil.rmtree(stop_dir, ignore_errors=True)
+    if interrupted and finished_count(study, spec.n_trials) < spec.n_trials:
+        wall = time.perf_counter() - t0
+        _record_run(study, n_jobs=n_jobs, blas_threads=blas_threads, started=started, wall=wall, interrupted=True)
+        done = finished_count(study, spec.n_trials)
+        log.warning("study %s interrupted: %d/%d trials finished; run it again to resume", spec.name, done,
+                    spec.n_trials)
+        raise KeyboardInterrupt(f"study {spec.name} interrupted: {done}/{spec.n_trials} trials finished")
     if lost:
         done = finished_count(study, spec.n_trials)
         if done < spec.n_trials:
@@ -96,6 +148,6 @@ def run(
             )
         log.warning("study %s: %d worker process(es) died; their trials were re-run by the others", spec.name, lost)
     wall = time.perf_counter() - t0
-    _record_run(study, n_jobs=n_jobs, blas_threads=blas_threads, started=started, wall=wall)
+    _record_run(study, n_jobs=n_jobs, blas_threads=blas_threads, started=started, wall=wall, interrupted=False)
     log.info("study %s: %d workers, %.1f s", spec.name, n_jobs, wall)
     return study

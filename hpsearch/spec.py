@@ -7,7 +7,6 @@ every problem is a one-line ValueError naming the bad value and the fix. The spe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -18,11 +17,10 @@ from hpsearch.objectives import get_objective
 from hpsearch.plan import grid_size
 from hpsearch.samplers import check_sampler, pruner_name
 from hpsearch.space import SearchSpace, book_space
-from hpsearch.storage import resolve
+from hpsearch.storage import check_name, resolve, study_dir
+from netcore.data import DATASETS
 
 __all__ = ["StudySpec"]
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def _int(name: str, value: Any, *, low: int, fix: str) -> None:
@@ -50,10 +48,12 @@ class StudySpec:
     parent: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _NAME.match(self.name):
+        try:
+            check_name(self.name)
+        except ValueError:
             raise ValueError(
                 f"spec: name={self.name!r} is invalid; use letters, digits, '_', '-' or '.' (it names a folder)"
-            )
+            ) from None
         if not isinstance(self.space, SearchSpace):
             raise ValueError(f"spec: space={self.space!r} is not a SearchSpace; build one with hpsearch.space")
         try:
@@ -65,6 +65,9 @@ class StudySpec:
                 f"spec: settings is not a {obj.settings_cls.__name__} (objective {self.objective!r}); build one"
                 f" with {obj.settings_cls.__module__}"
             )
+        dataset = getattr(self.settings, "dataset", None)
+        if isinstance(dataset, str) and dataset not in DATASETS:
+            raise ValueError(f"spec: dataset {dataset!r} is unknown; use one of {', '.join(DATASETS)}")
         unknown = [n for n in self.space.names if n not in obj.param_names]
         if unknown:
             raise ValueError(
@@ -114,7 +117,7 @@ class StudySpec:
     @property
     def run_dir(self) -> Path:
         """``<out_dir>/<name>``: exports and reports go there."""
-        return Path(self.out_dir) / self.name
+        return study_dir(self.out_dir, self.name)
 
     def replace(self, **changes: Any) -> StudySpec:
         return replace(self, **changes)

@@ -24,7 +24,7 @@ from optuna.trial import FrozenTrial, TrialState
 from hpsearch.plan import plan, train_seed
 from hpsearch.samplers import is_planned, make_pruner, make_sampler
 from hpsearch.spec import StudySpec
-from hpsearch.storage import is_database, open_storage
+from hpsearch.storage import is_database, open_storage, redact
 
 __all__ = ["check_resume", "create_study", "load_spec", "open_study", "claim", "requeue", "state_counts", "FINISHED"]
 
@@ -97,20 +97,27 @@ def create_study(spec: StudySpec) -> optuna.Study:
     """Create study ``spec.name`` (or load it to resume) and make sure its slots 0..n_trials-1 exist.
 
     Idempotent: re-running a spec enqueues only the missing slots (new ones when n_trials grew, and the
-    slots of failed trials). Call it from one process; workers then join with :func:`open_study`.
+    slots of failed trials). Call it from one process; workers then join with :func:`open_study`. An
+    existing study is checked before anything is written: a changed spec is refused and leaves the
+    storage byte for byte as it was. The stored spec holds the storage URL without its password.
     """
     storage = _storage(spec)
-    study = optuna.create_study(
-        study_name=spec.name,
-        storage=storage,
-        direction=spec.direction,
-        load_if_exists=True,
-        sampler=make_sampler(spec.sampler, seed=spec.seed),
-        pruner=make_pruner(spec.pruner, epochs=spec.settings.epochs),
-    )
+    sampler = make_sampler(spec.sampler, seed=spec.seed)
+    pruner = make_pruner(spec.pruner, epochs=spec.settings.epochs)
+    try:  # load first: on a journal, create_study of an existing name appends a record before it fails
+        study = optuna.load_study(study_name=spec.name, storage=storage, sampler=sampler, pruner=pruner)
+    except KeyError:
+        study = optuna.create_study(
+            study_name=spec.name,
+            storage=storage,
+            direction=spec.direction,
+            load_if_exists=True,  # another process may create it between the two calls
+            sampler=sampler,
+            pruner=pruner,
+        )
     stored = study.user_attrs.get("spec")
     if stored is None:
-        study.set_user_attr("spec", spec.to_dict())
+        study.set_user_attr("spec", {**spec.to_dict(), "storage": spec.storage and redact(spec.storage)})
         study.set_user_attr("created", _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
     else:
         _check_same(spec, stored)

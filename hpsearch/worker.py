@@ -5,15 +5,25 @@ can run in a loky process of :func:`hpsearch.runner.run` or on another machine (
 pinned to ``blas_threads`` threads (one by default: parallelism comes from processes). A worker stops when
 ``n_trials`` trials are finished (COMPLETE or PRUNED); while others still run trials it waits, failing and
 re-queuing trials whose worker died (:mod:`hpsearch.stale`).
+
+Stopping (Ctrl-C): the first SIGINT a worker receives, or a *stop file* created by the launching process
+(:func:`hpsearch.runner.run` forwards its own Ctrl-C to its loky workers that way), asks the worker to stop.
+The running trial stops at its next epoch, is failed and its slot re-queued at once (same parameters and
+seed), so the storage holds exactly one live trial per slot and a re-run resumes without duplicates. A second
+SIGINT raises KeyboardInterrupt at once.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
+import signal
+import threading
 import time
-from collections.abc import Callable, Mapping
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -21,17 +31,83 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 from threadpoolctl import threadpool_limits
 
-from hpsearch.objective import TrialResult
+from hpsearch.objective import ObjectiveSettings, TrialResult, load_data
 from hpsearch.objectives import get_objective
 from hpsearch.plan import sampler_seed, train_seed
 from hpsearch.space import suggest
 from hpsearch.spec import StudySpec
 from hpsearch.stale import Heartbeat, fail_stale, worker_id
-from hpsearch.study import FINISHED, claim, open_study
+from hpsearch.study import FINISHED, claim, open_study, requeue
 
-__all__ = ["run_worker", "run_trial", "finished_count"]
+__all__ = ["Interrupted", "StopToken", "check_data", "finished_count", "run_trial", "run_worker"]
 
 log = logging.getLogger(__name__)
+
+
+class Interrupted(Exception):
+    """Raised inside a trial (at an epoch end) when its worker was asked to stop."""
+
+
+class StopToken:
+    """Whether a worker should stop: set in this process (SIGINT) or through a shared stop file."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+        if self.path is not None:
+            try:
+                Path(self.path).touch()
+            except OSError:
+                log.warning("could not create the stop file %s", self.path, exc_info=True)
+
+    def is_set(self) -> bool:
+        return self._event.is_set() or (self.path is not None and os.path.exists(self.path))
+
+
+@contextmanager
+def stop_on_sigint(stop: StopToken) -> Iterator[None]:
+    """While inside: the first SIGINT sets ``stop``, a second one raises KeyboardInterrupt (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+
+    def handler(signum: int, frame: object) -> None:
+        received.append(signum)
+        if len(received) > 1:
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        log.warning("process %s: stopped by SIGINT (a trial it was running is failed and re-queued)", worker_id())
+
+
+_DATA_OK: set[tuple] = set()
+
+
+def check_data(spec: StudySpec) -> None:
+    """Load the study's data once before any trial: missing or corrupt files fail here (a one-line
+    ValueError), not as a failed trial in the storage. Cached per process."""
+    settings = spec.settings
+    dataset = getattr(settings, "dataset", None)
+    if not isinstance(dataset, str):
+        return
+    if isinstance(settings, ObjectiveSettings):
+        load_data(settings)  # cached by the objective: the first trial reuses it
+        return
+    if dataset not in _DATA_OK:
+        from netcore.data import load_dataset
+
+        load_dataset(dataset)
+        _DATA_OK.add(dataset)
 
 
 def finished_count(study: optuna.Study, n_trials: int) -> int:
@@ -63,10 +139,27 @@ def _record(trial: optuna.Trial, res: TrialResult) -> None:
 Objective = Callable[..., TrialResult]
 
 
+def _interrupted(study: optuna.Study, trial: optuna.Trial) -> None:
+    """Fail an interrupted trial and re-queue its slot at once (one live trial per slot, nothing duplicated)."""
+    try:
+        trial.set_user_attr("interrupted", True)
+        study.tell(trial, state=TrialState.FAIL)
+    except UpdateFinishedTrialError:
+        return  # failed as stale by another worker, which re-queued it
+    requeue(study, study._storage.get_trial(trial._trial_id))
+    log.warning("trial %d interrupted: failed and re-queued", trial.number)
+
+
 def run_trial(
-    study: optuna.Study, trial: optuna.Trial, spec: StudySpec, *, objective: Objective | None = None
+    study: optuna.Study,
+    trial: optuna.Trial,
+    spec: StudySpec,
+    *,
+    objective: Objective | None = None,
+    stop: StopToken | None = None,
 ) -> bool:
-    """Run one claimed trial to its end; False when another worker failed it as stale meanwhile."""
+    """Run one claimed trial to its end; False when another worker failed it as stale meanwhile, or when
+    ``stop`` was set during it (it is then failed and re-queued)."""
     if objective is None:
         objective = get_objective(spec.objective).evaluate
     trial_id = trial._trial_id
@@ -75,6 +168,8 @@ def run_trial(
     prune = spec.pruner != "none"
 
     def on_epoch(epoch: int, val_acc: float) -> bool:
+        if stop is not None and stop.is_set():
+            raise Interrupted(f"trial {trial.number} stopped at epoch {epoch}")
         # each report is a storage write (an fsync on the journal): only pruners need them; the curves are
         # stored once, at the end of the trial, in any case
         if not prune:
@@ -97,6 +192,9 @@ def run_trial(
     except UpdateFinishedTrialError:
         log.warning("trial %d was failed as stale by another worker; its result is dropped", trial.number)
         return False
+    except Interrupted:
+        _interrupted(study, trial)
+        return False
     except BaseException:
         study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
         raise
@@ -110,25 +208,30 @@ def run_worker(
     blas_threads: int | None = 1,
     poll: float = 0.2,
     objective: Objective | None = None,
+    stop_file: str | None = None,
 ) -> dict[str, Any]:
-    """Work on study ``spec.name`` until it holds ``spec.n_trials`` finished trials.
+    """Work on study ``spec.name`` until it holds ``spec.n_trials`` finished trials, or until asked to stop
+    (SIGINT in this process, or the file ``stop_file`` exists; see the module docstring).
 
     ``index`` distinguishes the workers of one launch (distinct sampler seeds); ``blas_threads=None``
     leaves BLAS threading alone; ``objective`` replaces the spec's registered objective (benchmarks of
-    the harness). Returns a summary {worker, index, trials}.
+    the harness). Returns a summary {worker, index, trials, interrupted}.
     """
     if not isinstance(spec, StudySpec):
         spec = StudySpec.from_dict(spec)
+    if objective is None:
+        check_data(spec)
     seed = sampler_seed(spec.seed, index)
     limits = threadpool_limits(limits=blas_threads) if blas_threads else nullcontext()
+    stop = StopToken(stop_file)
     ran = 0
-    with limits:
+    with limits, stop_on_sigint(stop):
         study = open_study(spec, sampler_seed=seed)
-        while True:
+        while not stop.is_set():
             fail_stale(study, grace_period=spec.grace_period)
             trial = claim(study, spec.n_trials)
             if trial is not None:
-                ran += run_trial(study, trial, spec, objective=objective)
+                ran += run_trial(study, trial, spec, objective=objective, stop=stop)
                 continue
             if finished_count(study, spec.n_trials) >= spec.n_trials:
                 break
@@ -146,4 +249,4 @@ def run_worker(
                 break
             time.sleep(poll)
     log.info("worker %s (index %d) ran %d trial(s)", worker_id(), index, ran)
-    return {"worker": worker_id(), "index": index, "trials": ran}
+    return {"worker": worker_id(), "index": index, "trials": ran, "interrupted": stop.is_set()}

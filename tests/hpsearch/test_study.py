@@ -8,7 +8,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from hpsearch import ParamSpec, SearchSpace, create_study, run, wide_space
+from hpsearch import ObjectiveSettings, ParamSpec, SearchSpace, create_study, run, wide_space
+from hpsearch.objectives import Objective, register
 from hpsearch.progress import snapshot
 from hpsearch.study import state_counts
 
@@ -122,10 +123,16 @@ def test_run_rejects_a_bad_worker_count(make_spec):
         run(make_spec("bad"), n_jobs=-1)
 
 
-def test_a_crashing_objective_fails_its_trial_and_is_requeued_on_rerun(make_spec, tiny_settings):
-    broken = tiny_settings.__class__(**{**tiny_settings.to_dict(), "dataset": "no-such-dataset"})
-    spec = make_spec("crash", settings=broken, n_trials=2)
-    with pytest.raises(ValueError, match="unknown dataset"):
+def _crash(params, settings, *, seed, on_epoch=None):
+    raise RuntimeError("the objective crashed")
+
+
+register(Objective("test-crash", ObjectiveSettings, _crash, ("lr", "weight_decay")))
+
+
+def test_a_crashing_objective_fails_its_trial_and_is_requeued_on_rerun(make_spec):
+    spec = make_spec("crash", objective="test-crash", n_trials=2)
+    with pytest.raises(RuntimeError, match="the objective crashed"):
         run(spec, n_jobs=1, progress=False)
     study = optuna.load_study(study_name="crash", storage=create_study(spec)._storage)
     failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
