@@ -70,7 +70,8 @@ class CurveSettings(SettingsBase):
              else "from the gradient pass, before the update (option: shifted by one update)"),
             ("initialisation", "one shared draw per seed (option)" if self.shared_init
              else "independent per method (book)"),
-            ("learning rate", "each optimizer's default (book)" if self.lr is None else f"{self.lr:g} (option)"),
+            ("learning rate", "each optimizer's default (book 2.2)" if self.lr is None
+             else f"{self.lr:g} for every net (book 2.4: SGD 0.01)"),
             ("smoothing", "the book's smooth_curve: Kaiser window 11, beta 2, mirror padding"),
             ("dtype", f"{self.dtype} (book: float64 parameters)"),
         ]

@@ -1,0 +1,54 @@
+"""What every study script of the book's experiments shares: its common options and its run-and-export step.
+
+Common options: ``--dataset`` (the embedded ``mnist-5k`` digits by default; ``fashion-mnist`` for the
+full-size analogue of the book's 60,000-image runs), ``--seeds`` (replicates 0..N-1), ``--n-jobs`` (worker
+processes), ``--out`` (the runs folder), ``--quick`` (a small budget, e.g. for tests) and ``--name``
+(the study name prefix; by default the experiment and the dataset, plus ``-quick``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from hpsearch.export import Tables, export
+from hpsearch.runner import run
+from hpsearch.spec import StudySpec
+from netcore.data import DATASETS
+
+__all__ = ["base_parser", "run_grid", "seeds", "study_name"]
+
+
+def base_parser(doc: str | None, *, default_seeds: int = 5, quick_seeds: int = 2) -> argparse.ArgumentParser:
+    """A parser with the common options (the script adds its own)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dataset", default="mnist-5k", choices=DATASETS,
+                    help="mnist-5k (embedded, default) or fashion-mnist (60,000 images; mnist once downloaded)")
+    ap.add_argument("--seeds", type=int, default=None,
+                    help=f"replicates 0..N-1 (default {default_seeds}; {quick_seeds} with --quick)")
+    ap.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: every core)")
+    ap.add_argument("--out", default="runs", help="folder of the studies and reports (default runs)")
+    ap.add_argument("--name", default=None, help="study name prefix (default: experiment-dataset[-quick])")
+    ap.add_argument("--quick", action="store_true", help="a small budget (seconds), e.g. to check the pipeline")
+    ap.set_defaults(_default_seeds=default_seeds, _quick_seeds=quick_seeds)
+    return ap
+
+
+def seeds(args: argparse.Namespace) -> list[int]:
+    """The replicate seeds 0..N-1 (N from --seeds, or the script's default for the budget)."""
+    n = args.seeds if args.seeds is not None else (args._quick_seeds if args.quick else args._default_seeds)
+    if n < 1:
+        raise ValueError(f"--seeds {n}: give at least 1 replicate")
+    return list(range(n))
+
+
+def study_name(experiment: str, args: argparse.Namespace) -> str:
+    """``--name`` or ``<experiment>-<dataset>[-quick]``."""
+    return args.name or f"{experiment}-{args.dataset}{'-quick' if args.quick else ''}"
+
+
+def run_grid(spec: StudySpec, *, n_jobs: int) -> Tables:
+    """Run (or resume) ``spec`` with ``n_jobs`` workers and export it to ``<out>/<name>/export``."""
+    study = run(spec, n_jobs=n_jobs, progress=sys.stderr.isatty())
+    return export(study)

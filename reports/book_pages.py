@@ -1,0 +1,225 @@
+"""Report pages of the book's chapter-6 experiments (one self-contained page per study script).
+
+Every page opens with what was run and under which semantics: the rows the study script passes
+(``semantics``: "book" unless marked "option"), the settings stored in the export's meta, and per study its
+trials, seeds, workers and wall time. Figures come from `reports.figures_book`, tables from
+`reports.book_data`; the HTML is `reports.html`'s and the PNGs are drawn by `reports.render.draw_figures`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reports import book_data as D
+from reports import figures_book as B
+from reports import html as H
+from reports.load import StudyExport
+from reports.render import FigurePlan, as_export, draw_figures
+
+log = logging.getLogger(__name__)
+
+Semantics = Sequence[tuple[str, str]]
+OPTIMIZER_ORDER = ("sgd", "momentum", "adagrad", "adam", "rmsprop", "nesterov")
+INIT_ORDER = ("std=0.01", "xavier", "he")
+SCALE_ORDER = ("std=1", "std=0.01", "xavier", "he")
+
+
+def ci_text(frame: pd.DataFrame, prefix: str) -> pd.Series:
+    """'mean [low, high]' strings from the columns `<prefix> mean`, `<prefix> ci low`, `<prefix> ci high`."""
+    return pd.Series([f"{H.fmt(m)} [{H.fmt(lo)}, {H.fmt(hi)}]" for m, lo, hi in zip(
+        frame[f"{prefix} mean"], frame[f"{prefix} ci low"], frame[f"{prefix} ci high"], strict=True)],
+        index=frame.index, dtype=object)
+
+
+def setup_section(exports: Sequence[StudyExport], semantics: Semantics) -> str:
+    """The 'what ran' section: semantics rows, each study's settings (from its meta) and run facts."""
+    parts = [H.kv_table(list(semantics), title="Semantics (the book's unless marked option)")]
+    for exp in exports:
+        spec = exp.meta.get("spec") or {}
+        settings = spec.get("settings") or {}
+        flat = [(k, v if not isinstance(v, list | dict) else str(v)) for k, v in settings.items() if k != "configs"]
+        facts = [("trials", len(exp.trials)), ("objective", spec.get("objective")),
+                 ("sampler", exp.meta.get("sampler")), ("workers", exp.meta.get("n_workers")),
+                 ("wall seconds", exp.meta.get("wall_seconds"))]
+        parts.append(H.kv_table(facts + flat, title=f"Study {exp.study}"))
+    return H.cards(parts)
+
+
+def write_page(out_dir: str | Path, title: str, subtitle: str, sections: list[tuple[str, str, str]],
+               plans: Sequence[FigurePlan]) -> Path:
+    """Draw `plans` into `<out_dir>/figures`, append them as a Figures section, write `<out_dir>/index.html`."""
+    out = Path(out_dir)
+    blocks = draw_figures(plans, out / "figures")
+    text = H.page(title, [*sections, ("figures", "Figures", H.figures_html(blocks))], subtitle=subtitle,
+                  footer="Rendered by reports from study exports.")
+    out.mkdir(parents=True, exist_ok=True)
+    index = out / "index.html"
+    index.write_text(text, encoding="utf-8")
+    log.info("wrote %s (%d figures)", index, len(blocks))
+    return index
+
+
+def _order(values: pd.Series, preferred: Sequence[str]) -> list[str]:
+    present = list(dict.fromkeys(str(v) for v in values))
+    return [p for p in preferred if p in present] + [p for p in present if p not in preferred]
+
+
+def render_trajectories(export: StudyExport | str | Path, *, out_dir: str | Path, semantics: Semantics) -> Path:
+    """Section 2.1: the 2x2 (2x3 with RMSprop/Nesterov) contour panels and a table of final points."""
+    exp = as_export(export)
+    paths = D.trajectories(exp)
+    order = _order(paths["optimizer"], OPTIMIZER_ORDER) if len(paths) else []
+    last = paths.sort_values("step").groupby("optimizer", sort=False).tail(1) if len(paths) else paths
+    table = last.set_index("optimizer").reindex(order).reset_index() if len(paths) else last
+    plans = [FigurePlan("trajectories", "Optimizer paths on f(x, y) = x^2/20 + y^2",
+                        "Book order SGD, Momentum, AdaGrad, Adam (then the extra panels); red circles: the 30 "
+                        "recorded points; '+': the minimum.", lambda: B.plot_trajectories(paths, order=order),
+                        wide=True)]
+    sections = [("setup", "What ran", setup_section([exp], semantics)),
+                ("table", "Last recorded point", H.data_table(table, table_id="last"))]
+    return write_page(out_dir, "Optimizer paths on the book's 2-D bowl", "book section 6.1 (2.1)", sections, plans)
+
+
+def curves_parts(exp: StudyExport, group: str, *, order: Sequence[str], ylim: tuple[float, float],
+                 rng: np.random.Generator, n_boot: int) -> tuple[list[tuple[str, str, str]], list[FigurePlan]]:
+    """Loss-curve sections and figures of an `mnist-curves` study, grouped by `group` (optimizer or init)."""
+    raw = D.curve_frame(exp, "loss")
+    smooth = D.curve_frame(exp, "loss_smooth")
+    n_iter = int(raw["epoch"].max()) + 1 if len(raw) else 0
+    windows = D.book_windows(n_iter) if n_iter else []
+    table = D.window_table(raw, group, windows, rng=rng, n_boot=n_boot) if len(raw) else pd.DataFrame()
+    for a, b in windows:
+        if len(table):
+            table[f"loss {a}-{b}: mean [95% CI]"] = ci_text(table, f"loss {a}-{b}")
+    shown = table[[group, "seeds", *[c for c in table.columns if "[95% CI]" in str(c)]]] if len(table) else table
+    test = D.final_values(D.curve_frame(exp, "test_acc"))
+    test_table = D.summary_table(test, group, "value", rng=rng, n_boot=n_boot, label="test acc") if len(test) else test
+    if len(test_table):
+        test_table = test_table.assign(**{"test acc: mean [95% CI]": ci_text(test_table, "test acc")})
+        test_table = test_table[[group, "n", "test acc: mean [95% CI]"]]
+    bands = D.mean_bands(smooth if len(smooth) else raw, group, rng=rng, n_boot=n_boot)
+    plans = [FigurePlan(f"loss_{group}", f"Smoothed training loss by {group}",
+                        "The book's smooth_curve of the post-update minibatch loss; mean over seeds with a 95% "
+                        "bootstrap band (seeds resampled); markers every 100 iterations.",
+                        lambda: B.plot_curve_bands(bands, group, order=order, ylim=ylim,
+                                                   markevery=max(n_iter // 20, 1)), wide=True)]
+    note = ("<p>Mean raw post-update minibatch loss of each run over the iteration windows (inclusive), then "
+            f"the mean over seeds with a 95% percentile-bootstrap CI ({n_boot} resamples).</p>")
+    sections = [(f"loss_{group}", f"Loss by {group}", note + H.data_table(shown, table_id=f"loss_{group}")),
+                (f"test_{group}", "Test accuracy after training",
+                 "<p>One evaluation on the test set after the last iteration (not in the book).</p>"
+                 + H.data_table(test_table, table_id=f"test_{group}"))]
+    return sections, plans
+
+
+def render_curves(export: StudyExport | str | Path, *, out_dir: str | Path, semantics: Semantics,
+                  group: str = "optimizer", title: str = "Optimizers on MNIST", ylim: tuple[float, float] = (0, 1),
+                  rng: np.random.Generator | None = None, n_boot: int = 1000) -> Path:
+    """Sections 2.2 / 2.4: smoothed loss curves with bands by `group`, and the window table."""
+    exp = as_export(export)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    params = D.params_frame(exp.trials)
+    order = _order(params[group], OPTIMIZER_ORDER if group == "optimizer" else INIT_ORDER) if len(params) else []
+    sections, plans = curves_parts(exp, group, order=order, ylim=ylim, rng=rng, n_boot=n_boot)
+    return write_page(out_dir, title, f"{len(order)} groups, {exp.study}",
+                      [("setup", "What ran", setup_section([exp], semantics)), *sections], plans)
+
+
+def render_weight_init(hist_export: StudyExport | str | Path, curves_export: StudyExport | str | Path | None, *,
+                       out_dir: str | Path, semantics: Semantics, ylim: tuple[float, float] = (0, 2.5),
+                       rng: np.random.Generator | None = None, n_boot: int = 1000) -> Path:
+    """Sections 2.3-2.4: per activation the histogram grid (scale x layer), the spread table, and (if
+    given) the std=0.01 / Xavier / He loss curves with bands."""
+    hist = as_export(hist_export)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    counts = D.hist_counts(hist)
+    settings = (hist.meta.get("spec") or {}).get("settings") or {}
+    spread = D.curve_frame(hist, "act_std")
+    spread_table = (spread.pivot_table(index=["activation", "init"], columns="epoch", values="value", aggfunc="mean")
+                    .rename(columns=lambda k: f"std layer {int(k) + 1}").reset_index()) if len(spread) else spread
+    plans = []
+    for act in _order(counts["activation"], ("sigmoid", "tanh", "relu")) if len(counts) else []:
+        symmetric = act == "tanh" and bool(settings.get("tanh_symmetric"))
+        rows = _order(counts.loc[counts["activation"] == act, "init"], SCALE_ORDER)
+        plans.append(FigurePlan(
+            f"hist_{act}", f"{act}: activations per layer",
+            f"Counts of each layer's activations in {settings.get('bins', 30)} bins over "
+            f"{'(-1, 1)' if symmetric else '(0, 1)'}, mean over seeds; rows: weight scale.",
+            lambda a=act, r=rows, s=symmetric: B.plot_activation_histograms(
+                counts, a, inits=r, value_range=(-1.0, 1.0) if s else (0.0, 1.0)), wide=True))
+    exports = [hist]
+    sections = [("spread", "Spread of the activations",
+                 "<p>Standard deviation of each layer's activations (all values), mean over seeds.</p>"
+                 + H.data_table(spread_table, table_id="spread"))]
+    if curves_export is not None:
+        cur = as_export(curves_export)
+        exports.append(cur)
+        order = _order(D.params_frame(cur.trials)["init"], INIT_ORDER)
+        more, more_plans = curves_parts(cur, "init", order=order, ylim=ylim, rng=rng, n_boot=n_boot)
+        sections += more
+        plans += more_plans
+    return write_page(out_dir, "Weight initialisation", "book sections 6.2.2-6.2.4 (2.3, 2.4)",
+                      [("setup", "What ran", setup_section(exports, semantics)), *sections], plans)
+
+
+def render_batch_norm(export: StudyExport | str | Path, *, out_dir: str | Path, semantics: Semantics,
+                      rng: np.random.Generator | None = None, n_boot: int = 1000) -> Path:
+    """Section 2.5: the 4x4 grid of training-accuracy curves (BN solid, none dashed) with bands, and the
+    final training accuracy per scale with CIs."""
+    exp = as_export(export)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    acc = D.curve_frame(exp, "train_acc")
+    bands = D.mean_bands(acc, ["w_index", "norm"], rng=rng, n_boot=n_boot) if len(acc) else pd.DataFrame()
+    final = D.final_values(acc)
+    table = pd.DataFrame()
+    if len(final):
+        final["w"] = [D.BN_SCALES[int(k)] for k in final["w_index"]]
+        final["net"] = final["norm"].map({"batch_norm": "with BN", "none": "without BN"})
+        table = D.summary_table(final.assign(key=list(zip(final["w"], final["net"], strict=True))), "key", "value",
+                                rng=rng, n_boot=n_boot, label="final train acc")
+        table[["w", "net"]] = pd.DataFrame(table["key"].tolist(), index=table.index)
+        table["final train acc: mean [95% CI]"] = ci_text(table, "final train acc")
+        table = table.sort_values(["w", "net"], ascending=[False, True])[["w", "net", "n",
+                                                                          "final train acc: mean [95% CI]"]]
+    plans = [FigurePlan("bn_grid", "Training accuracy, with and without batch norm, per init scale",
+                        "Solid: with BN; dashed: without; mean over seeds with a 95% bootstrap band; x: evaluations "
+                        "('epochs' of 10 updates).", lambda: B.plot_bn_grid(bands, scales=D.BN_SCALES), wide=True)]
+    sections = [("setup", "What ran", setup_section([exp], semantics)),
+                ("final", "Final training accuracy", H.data_table(table, table_id="final"))]
+    return write_page(out_dir, "Batch normalization and the init scale", "book section 6.3.2 (2.5)", sections, plans)
+
+
+def render_overfitting(export: StudyExport | str | Path, *, out_dir: str | Path, semantics: Semantics,
+                       rng: np.random.Generator | None = None, n_boot: int = 1000) -> Path:
+    """Sections 2.7-2.8: train vs test accuracy per regulariser with bands, and the gap table."""
+    exp = as_export(export)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    frames = {}
+    for metric in ("train_acc", "test_acc"):
+        f = D.curve_frame(exp, metric)
+        f["regulariser"] = [D.overfit_label(r) for r in f.to_dict("records")] if len(f) else []
+        frames[metric] = D.mean_bands(f, "regulariser", rng=rng, n_boot=n_boot) if len(f) else pd.DataFrame(
+            columns=["regulariser", "epoch", "mean", "low", "high", "n"])
+    order = list(dict.fromkeys(frames["train_acc"]["regulariser"]))
+    gap = D.gap_table(exp, rng=rng, n_boot=n_boot) if not exp.curves.empty else pd.DataFrame()
+    if len(gap):
+        for name in ("train acc", "test acc", "gap", "max train acc"):
+            gap[f"{name}: mean [95% CI]"] = ci_text(gap, name)
+        gap = gap[["regulariser", "seeds", *[c for c in gap.columns if "[95% CI]" in str(c)]]]
+    plans = [FigurePlan("train_test", "Train and test accuracy per regulariser",
+                        "Train (o, solid) on the training images, test (s, dashed) on the test set; mean over seeds "
+                        "with 95% bootstrap bands.",
+                        lambda: B.plot_train_test(frames["train_acc"], frames["test_acc"], "regulariser", order=order),
+                        wide=True)]
+    sections = [("setup", "What ran", setup_section([exp], semantics)),
+                ("gap", "Train-test gap at the last evaluation",
+                 "<p>Final train and test accuracy, their gap (train - test) and the best train accuracy of each "
+                 f"run; mean over seeds with 95% percentile-bootstrap CIs ({n_boot} resamples).</p>"
+                 + H.data_table(gap, table_id="gap"))]
+    return write_page(out_dir, "Overfitting, weight decay and dropout", "book sections 6.4.1-6.4.3 (2.7, 2.8)",
+                      sections, plans)
