@@ -78,3 +78,4 @@ lazy("activation-hist", "hpsearch.experiments.weight_init")
 lazy("batch-norm", "hpsearch.experiments.batch_norm")
 lazy("overfit", "hpsearch.experiments.overfit")
 lazy("mlp-test", "hpsearch.experiments.fair")
+lazy("table-mlp", "hpsearch.benchmark.table")  # mlp plus one test score: the tabular benchmark grids

@@ -1,0 +1,37 @@
+"""Benchmarking search methods: which sampler and pruner reaches a good score first, and how sure we are.
+
+    from hpsearch.benchmark import BenchmarkSpec, run_benchmark, analyze, write_export
+    spec = BenchmarkSpec(name="bench", tasks=("book",), seeds=tuple(range(10)), budget=100)
+    result = run_benchmark(spec, mode="replay", n_jobs=2)     # or mode="live": real training
+    analysis = analyze(result, rng=np.random.default_rng(0))
+    write_export(result, analysis, spec.run_dir / "export")   # then reports.render_benchmark(...)
+
+Registries: :mod:`~hpsearch.benchmark.methods` (random = the book, tpe, cmaes, qmc, tpe-hyperband,
+random-median, narrowing) and :mod:`~hpsearch.benchmark.tasks` (book, fashion, lr-<optimizer>, wide, and the
+grids their replays read). See docs/benchmark.md.
+"""
+
+from hpsearch.benchmark.export import Analysis, analyze, headline, write_export
+from hpsearch.benchmark.methods import DEFAULT_METHODS, METHODS, REFERENCE, Method, get_method, register_method
+from hpsearch.benchmark.replay import replay_run
+from hpsearch.benchmark.results import BenchmarkResult
+from hpsearch.benchmark.runner import BenchmarkSpec, live_run, run_benchmark
+from hpsearch.benchmark.table import Table, build_table, load_or_build, table_path
+from hpsearch.benchmark.tasks import (
+    DEFAULT_TASKS,
+    TABLES,
+    TASKS,
+    TableDef,
+    Task,
+    get_table_def,
+    get_task,
+    register_table,
+    register_task,
+)
+
+__all__ = [
+    "Analysis", "BenchmarkResult", "BenchmarkSpec", "DEFAULT_METHODS", "DEFAULT_TASKS", "METHODS", "Method",
+    "REFERENCE", "TABLES", "TASKS", "Table", "TableDef", "Task", "analyze", "build_table", "get_method",
+    "get_table_def", "get_task", "headline", "live_run", "load_or_build", "register_method", "register_table",
+    "register_task", "replay_run", "run_benchmark", "table_path", "write_export",
+]

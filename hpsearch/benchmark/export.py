@@ -1,0 +1,150 @@
+"""Analyse a benchmark and write it where ``reports`` reads it: ``<out_dir>/<name>/export/``.
+
+Files (each table as ``.parquet`` and ``.csv``):
+
+* ``trials``, ``runs``: the tidy results (:mod:`hpsearch.benchmark.results`);
+* ``best_so_far``: per task, method, axis (epochs | seconds) and budget x: IQM of the best-so-far score across
+  seeds with its bootstrap CI, median and quartiles;
+* ``final``: per task and method, the final best validation score and the chosen configuration's test score
+  (IQM + CI, median + quartiles);
+* ``time_to_target``: per task, method and axis: target, success rate, median budget to target, ERT + CI and
+  the speed-up over the reference method + CI;
+* ``ranking``: per task and method, the rank by final score and by ERT;
+* ``profile``: the performance profile (per axis);
+* ``meta.json``: the benchmark's definition, machine, versions, tables' provenance, the definitions of every
+  metric, and the ``headline``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hpsearch.benchmark import metrics as M
+from hpsearch.benchmark.results import BenchmarkResult
+
+__all__ = ["Analysis", "analyze", "headline", "write_export", "TABLES"]
+
+TABLES = ("trials", "runs", "best_so_far", "final", "time_to_target", "ranking", "profile")
+AXES = ("epochs", "seconds")
+
+DEFINITIONS = {
+    "best_so_far": "best validation score among the run's COMPLETE trials finished within the budget x",
+    "target": "lower median of the reference method's final best validation scores on the task",
+    "budget_to_target": "budget spent when the first COMPLETE trial scoring >= target finished (inf: never)",
+    "ert": "expected running time: budget spent by all runs (each up to its success, else the whole limit) "
+           "divided by the number of successes",
+    "speedup": "ERT(reference) / ERT(method); 95% percentile bootstrap over each method's seeds, target fixed",
+    "iqm": "interquartile mean across seeds (int(n/4) values cut at each end), 95% percentile bootstrap CI",
+    "profile": "fraction of tasks on which the method's ERT is within tau of the best method's ERT",
+    "seconds": "per trial: live wall time from claim to tell; replay: stored training seconds of the epochs "
+               "run plus the measured sampler cost. Seconds comparisons stop at each task's smallest total.",
+    "equal_budget": "every run spends budget x epochs (pruned runs run more trials); narrowing runs its "
+                    "rounds of budget // rounds trials",
+}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    best_so_far: pd.DataFrame
+    final: pd.DataFrame
+    time_to_target: pd.DataFrame
+    ranking: pd.DataFrame
+    profile: pd.DataFrame
+    headline: dict[str, Any]
+
+
+def analyze(result: BenchmarkResult, *, rng: np.random.Generator, n_boot: int = 2000, points: int = 101,
+            headline_task: str = "book") -> Analysis:
+    """Every metric table of ``result`` (see the module docstring); bootstraps draw from ``rng``."""
+    reference = result.meta.get("benchmark", {}).get("reference", "random")
+    trials, runs = result.trials, result.runs
+    goal = M.targets(runs, reference)
+    curves, ttt, profiles = [], [], []
+    for axis in AXES:
+        bsf = M.best_so_far(trials, runs, axis=axis, points=points)
+        curves.append(M.curve_summary(bsf, rng=rng, n_boot=n_boot).assign(axis=axis))
+        t = M.time_to_target(M.budget_to_target(trials, runs, goal, axis=axis), reference=reference, rng=rng,
+                             n_boot=n_boot)
+        ttt.append(t.assign(axis=axis))
+        profiles.append(M.performance_profile(t).assign(axis=axis))
+    final = M.final_scores(runs, rng=rng, n_boot=n_boot)
+    time_table = pd.concat(ttt, ignore_index=True)
+    ranking = M.ranking(final, ttt[0])
+    task = headline_task if headline_task in set(runs["task"]) else str(runs["task"].iloc[0])
+    return Analysis(best_so_far=pd.concat(curves, ignore_index=True), final=final, time_to_target=time_table,
+                    ranking=ranking, profile=pd.concat(profiles, ignore_index=True),
+                    headline=headline(time_table, task=task, reference=reference))
+
+
+def _num(v: Any) -> float | None:
+    v = float(v)
+    return v if math.isfinite(v) else (None if math.isnan(v) else v)
+
+
+def headline(ttt: pd.DataFrame, *, task: str, reference: str = "random") -> dict[str, Any]:
+    """The best method on ``task`` (largest speed-up in epochs over ``reference``) and its speed-ups with
+    CIs, in epochs and in seconds, plus one sentence."""
+    ep = ttt.loc[(ttt["task"] == task) & (ttt["axis"] == "epochs") & (ttt["method"] != reference)]
+    ep = ep.loc[np.isfinite(ep["speedup"])]
+    if ep.empty:
+        return {"task": task, "reference": reference, "text": f"no method reached the target on {task}"}
+    best = ep.sort_values(["speedup", "ert"], ascending=[False, True], kind="stable").iloc[0]
+    sec = ttt.loc[(ttt["task"] == task) & (ttt["axis"] == "seconds") & (ttt["method"] == best["method"])]
+    ref = ttt.loc[(ttt["task"] == task) & (ttt["axis"] == "epochs") & (ttt["method"] == reference)]
+    out = {"task": task, "reference": reference, "method": str(best["method"]), "target": _num(best["target"]),
+           "speedup_epochs": _num(best["speedup"]), "ci_epochs": [_num(best["speedup_low"]),
+                                                                  _num(best["speedup_high"])],
+           "ert_epochs": _num(best["ert"]), "ert_reference_epochs": _num(ref["ert"].iloc[0]) if len(ref) else None,
+           "success": _num(best["success"]), "runs": int(best["runs"])}
+    if len(sec):
+        s = sec.iloc[0]
+        out |= {"speedup_seconds": _num(s["speedup"]), "ci_seconds": [_num(s["speedup_low"]),
+                                                                      _num(s["speedup_high"])]}
+    lo, hi = out["ci_epochs"]
+    out["text"] = (f"On {task}, {out['method']} reaches {reference} search's median final best validation score "
+                   f"({out['target']:.3f}) {out['speedup_epochs']:.2f}x faster in epochs "
+                   f"(95% CI {_fmt(lo)}-{_fmt(hi)}; ERT {out['ert_epochs']:.0f} vs "
+                   f"{_fmt(out['ert_reference_epochs'], '.0f')} epochs, {out['runs']} seeds)")
+    if "speedup_seconds" in out:
+        slo, shi = out["ci_seconds"]
+        out["text"] += (f" and {_fmt(out['speedup_seconds'])}x in seconds (95% CI {_fmt(slo)}-{_fmt(shi)})")
+    out["text"] += "."
+    return out
+
+
+def _fmt(v: float | None, spec: str = ".2f") -> str:
+    if v is None:
+        return "n/a"
+    return "inf" if math.isinf(v) else format(v, spec)
+
+
+def _write_table(frame: pd.DataFrame, out: Path, name: str) -> None:
+    frame.to_parquet(out / f"{name}.parquet", index=False)
+    frame.to_csv(out / f"{name}.csv", index=False)
+
+
+def write_export(result: BenchmarkResult, analysis: Analysis, out_dir: str | Path) -> Path:
+    """Write the tables and ``meta.json`` into ``out_dir`` (created); returns it."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    trials = result.trials.copy()
+    for col in [c for c in trials.columns if str(c).startswith("param_")]:
+        if trials[col].dtype == object:  # mixed categorical values: store as text
+            trials[col] = trials[col].map(lambda v: v if v is None or isinstance(v, str) else str(v))
+    tables = {"trials": trials, "runs": result.runs, "best_so_far": analysis.best_so_far,
+              "final": analysis.final, "time_to_target": analysis.time_to_target, "ranking": analysis.ranking,
+              "profile": analysis.profile}
+    for name, frame in tables.items():
+        _write_table(frame, out, name)
+    meta = {**result.meta, "headline": analysis.headline, "definitions": DEFINITIONS,
+            "exported": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "tables": list(TABLES)}
+    (out / "meta.json").write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+    return out

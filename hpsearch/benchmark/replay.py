@@ -1,0 +1,152 @@
+"""Replay a search method against a tabular benchmark: the same Optuna samplers and pruners, no training.
+
+Each replayed run is an Optuna study IN MEMORY (``optuna.create_study(storage=None)``) driven by ask/tell.
+A trial's parameters are snapped to a grid cell (:meth:`hpsearch.benchmark.table.Table.cell`: nearest grid
+value in log10 units, categorical exact), one of the cell's training replicates is drawn for it (from a
+Generator seeded by (run seed, trial slot)), and the replicate's stored validation curve is reported epoch by
+epoch to the pruner exactly as a live worker would; a pruned trial ends at that epoch. A trial's seconds are
+the stored training seconds of the epochs it ran plus the measured cost of asking, reporting and telling.
+
+Like a live run, a replayed run continues until its trials have spent the epoch budget (``budget`` trials of
+the task's full epochs); the narrowing procedure instead runs its rounds of ``budget // rounds`` trials.
+Planned samplers (random, qmc) take the same parameters as live (``hpsearch.plan``); adaptive ones get the
+sampler seed a live worker 0 gets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.trial import TrialState
+
+from hpsearch.benchmark.methods import Method, narrow_rule
+from hpsearch.benchmark.results import run_frames
+from hpsearch.benchmark.table import Table
+from hpsearch.benchmark.tasks import Task
+from hpsearch.narrow import Outcome, narrow
+from hpsearch.plan import derive_seed, plan, sampler_seed
+from hpsearch.samplers import is_planned, make_pruner, make_sampler
+from hpsearch.space import suggest
+
+__all__ = ["replay_run", "NARROW_ROUND_PURPOSE", "REPLICATE_PURPOSE"]
+
+NARROW_ROUND_PURPOSE = 8  # round r+1's study seed = derive_seed(seed, 8, r), as hpsearch.narrowing derives it
+REPLICATE_PURPOSE = 11  # which stored training replicate slot k of a run reads
+
+
+@contextlib.contextmanager
+def quiet_optuna() -> Iterator[None]:
+    """Optuna logs every told trial at INFO; thousands of in-memory trials say nothing worth reading."""
+    old = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(max(old, optuna.logging.WARNING))
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(old)
+
+
+def _replicate(table: Table, seed: int, slot: int) -> int:
+    return int(np.random.default_rng(derive_seed(seed, REPLICATE_PURPOSE, slot)).integers(table.replicates))
+
+
+def _look_up(table: Table, params: Mapping[str, Any], seed: int, slot: int) -> dict[str, Any]:
+    cell = table.cell(params)
+    rep = _replicate(table, seed, slot)
+    at = (*cell, rep)
+    n = int(table.epochs_run[at])
+    return {"cell": at, "curve": table.val_acc[at][:n].astype(float), "n": n,
+            "seconds": float(table.seconds[at]), "diverged": bool(table.diverged[at]),
+            "train_seed": int(table.seed[at]), "replicate": rep}
+
+
+def _row(params: Mapping[str, Any], hit: dict[str, Any], *, done: int, pruned: bool, overhead: float,
+         number: int, rnd: int, slot: int) -> dict[str, Any]:
+    return {"round": rnd, "study": "", "number": number, "slot": slot,
+            "state": "PRUNED" if pruned else "COMPLETE", "value": float(hit["curve"][done - 1]),
+            "diverged": hit["diverged"] and not pruned, "epochs": done,
+            "seconds": hit["seconds"] * done / max(hit["n"], 1) + overhead, "train_seed": hit["train_seed"],
+            "replicate": hit["replicate"], **{f"param_{k}": v for k, v in params.items()}}
+
+
+def _study_rows(table: Table, task: Task, method: Method, seed: int, budget: int) -> list[dict[str, Any]]:
+    epochs = task.settings.epochs
+    limit = budget * epochs
+    study = optuna.create_study(direction="maximize", sampler=make_sampler(method.sampler, seed=sampler_seed(seed, 0)),
+                                pruner=make_pruner(method.pruner, epochs=epochs))
+    prune = method.pruner != "none"
+    planned: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    used = 0
+    while used < limit:
+        k = len(rows)
+        t0 = time.perf_counter()
+        if is_planned(method.sampler):
+            if k >= len(planned):
+                planned = plan(task.space, method.sampler, seed=seed, n=max(2 * len(planned), budget))
+            study.enqueue_trial(planned[k])
+        trial = study.ask()
+        params = suggest(trial, task.space)
+        hit = _look_up(table, params, seed, k)
+        done, pruned = hit["n"], False
+        if prune:
+            for e in range(hit["n"]):
+                trial.report(float(hit["curve"][e]), e)
+                if trial.should_prune():
+                    done, pruned = e + 1, True
+                    break
+        if pruned:
+            study.tell(trial, state=TrialState.PRUNED)
+        else:
+            study.tell(trial, float(hit["curve"][done - 1]))
+        overhead = time.perf_counter() - t0
+        rows.append(_row(params, hit, done=done, pruned=pruned, overhead=overhead, number=trial.number, rnd=1,
+                         slot=k))
+        used += done
+    return rows
+
+
+def _narrowing_rows(table: Table, task: Task, method: Method, seed: int, budget: int) -> list[dict[str, Any]]:
+    space, rule = task.space, narrow_rule(method, task.space)
+    size = max(budget // method.rounds, 1)
+    rows: list[dict[str, Any]] = []
+    for r in range(1, method.rounds + 1):
+        round_seed = seed if r == 1 else derive_seed(seed, NARROW_ROUND_PURPOSE, r - 1)
+        outcomes = []
+        for k, params in enumerate(plan(space, "random", seed=round_seed, n=size)):
+            t0 = time.perf_counter()
+            hit = _look_up(table, params, round_seed, k)
+            row = _row(params, hit, done=hit["n"], pruned=False, overhead=0.0, number=k, rnd=r, slot=k)
+            outcomes.append(Outcome(params, row["value"], row["diverged"]))
+            row["seconds"] += time.perf_counter() - t0
+            rows.append(row)
+        if r < method.rounds:
+            t0 = time.perf_counter()
+            with contextlib.suppress(ValueError):  # every trial diverged: keep the box
+                space, _ = narrow(space, outcomes, rule)
+            rows[-1]["seconds"] += time.perf_counter() - t0
+    return rows
+
+
+def replay_run(table: Table, task: Task, method: Method, seed: int, *, budget: int
+               ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Replay ``method`` on ``task`` with run seed ``seed`` at ``budget`` trials' worth of epochs; returns the
+    run's tidy trial rows and its run row (:func:`hpsearch.benchmark.results.run_frames`)."""
+    if task.settings != table.defn.settings:
+        raise ValueError(f"task {task.name!r} trains under other settings than table {table.defn.name!r}; "
+                         "replay it against a table built with the task's settings")
+    t0 = time.perf_counter()
+    with quiet_optuna():
+        rows = (_narrowing_rows if method.narrowing else _study_rows)(table, task, method, seed, budget)
+    raw = pd.DataFrame(rows)
+
+    def test_of(best: pd.Series) -> float:
+        params = {k[len("param_"):]: v for k, v in best.items() if str(k).startswith("param_") and pd.notna(v)}
+        return float(table.test_acc[(*table.cell(params), int(best["replicate"]))])
+
+    return run_frames(raw, task, method, seed, budget=budget, wall=time.perf_counter() - t0, test_of=test_of)
