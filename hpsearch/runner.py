@@ -136,8 +136,8 @@ def run(
         wall = time.perf_counter() - t0
         _record_run(study, n_jobs=n_jobs, blas_threads=blas_threads, started=started, wall=wall, interrupted=True)
         done = finished_count(study, spec.n_trials)
-        log.warning("study %s interrupted: %d/%d trials finished; run it again to resume", spec.name, done,
-                    spec.n_trials)
+        log.info("study %s interrupted: %d/%d trials finished; run it again to resume", spec.name, done,
+                 spec.n_trials)
         raise KeyboardInterrupt(f"study {spec.name} interrupted: {done}/{spec.n_trials} trials finished")
     if lost:
         done = finished_count(study, spec.n_trials)

@@ -195,16 +195,27 @@ def repair_journal(path: str | Path) -> int:
     Optuna skips such a partial last line when reading, but the next append would be glued to it: that
     record would be lost and the journal unreadable from the append after. The repair runs under the
     journal's own lock, so a writer in the middle of an append finishes first; a complete record that only
-    lacks its newline is kept.
+    lacks its newline is kept. A complete last line that is not a record (which Optuna would skip silently
+    too) is a StorageError: that is corruption, not a cut write, and nothing is changed.
     """
     path = Path(path)
     with open(path, "rb") as fh:
         size = fh.seek(0, os.SEEK_END)
         if size == 0:
             return 0
-        fh.seek(size - 1)
-        if fh.read(1) == b"\n":
-            return 0
+        fh.seek(_tail_start(fh, size - 1))
+        tail = fh.read()
+    if tail.endswith(b"\n"):
+        try:
+            record = json.loads(tail)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            raise StorageError(
+                f"journal {path} is corrupt (its last line is not a journal record); restore it from a backup, "
+                "or run the study under another name"
+            )
+        return 0
     lock = JournalFileSymlinkLock(str(path))
     lock.acquire()
     try:

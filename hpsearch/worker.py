@@ -87,7 +87,7 @@ def stop_on_sigint(stop: StopToken) -> Iterator[None]:
     finally:
         signal.signal(signal.SIGINT, previous)
     if received:
-        log.warning("process %s: stopped by SIGINT (a trial it was running is failed and re-queued)", worker_id())
+        log.info("process %s: stopped by SIGINT (a trial it was running is failed and re-queued)", worker_id())
 
 
 _DATA_OK: set[tuple] = set()
@@ -147,7 +147,7 @@ def _interrupted(study: optuna.Study, trial: optuna.Trial) -> None:
     except UpdateFinishedTrialError:
         return  # failed as stale by another worker, which re-queued it
     requeue(study, study._storage.get_trial(trial._trial_id))
-    log.warning("trial %d interrupted: failed and re-queued", trial.number)
+    log.info("trial %d interrupted: failed and re-queued", trial.number)
 
 
 def run_trial(
