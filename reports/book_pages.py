@@ -36,18 +36,32 @@ def ci_text(frame: pd.DataFrame, prefix: str) -> pd.Series:
         index=frame.index, dtype=object)
 
 
+def _settings_rows(exp: StudyExport) -> list[tuple[object, object]]:
+    spec = exp.meta.get("spec") or {}
+    settings = spec.get("settings") or {}
+    if isinstance(settings.get("base"), dict):  # settings wrapping a trial's settings (the fair comparison)
+        settings = {**settings["base"], **{k: v for k, v in settings.items() if k not in ("base", "configs")}}
+    return [(k, v if not isinstance(v, list | dict) else str(v)) for k, v in settings.items() if k != "configs"]
+
+
 def setup_section(exports: Sequence[StudyExport], semantics: Semantics) -> str:
-    """The 'what ran' section: semantics rows, each study's settings (from its meta) and run facts."""
-    parts = [H.kv_table(list(semantics), title="Semantics (the book's unless marked option)")]
+    """The 'what ran' section: the semantics rows (full width), then each study's settings (from its meta)
+    and run facts; with more than three studies, one settings card and a table of the studies."""
+    top = H.kv_table(list(semantics), title="Semantics (the book's unless marked option)")
+    if len(exports) > 3:
+        rows = pd.DataFrame([{"study": e.study, "objective": (e.meta.get("spec") or {}).get("objective"),
+                              "seed": e.meta.get("seed"), "trials": len(e.trials), "workers": e.meta.get("n_workers"),
+                              "wall seconds": e.meta.get("wall_seconds")} for e in exports])
+        return (top + H.cards([H.kv_table(_settings_rows(exports[0]), title="Settings of every trial")])
+                + H.data_table(rows, table_id="studies"))
+    parts = []
     for exp in exports:
         spec = exp.meta.get("spec") or {}
-        settings = spec.get("settings") or {}
-        flat = [(k, v if not isinstance(v, list | dict) else str(v)) for k, v in settings.items() if k != "configs"]
         facts = [("trials", len(exp.trials)), ("objective", spec.get("objective")),
                  ("sampler", exp.meta.get("sampler")), ("workers", exp.meta.get("n_workers")),
                  ("wall seconds", exp.meta.get("wall_seconds"))]
-        parts.append(H.kv_table(facts + flat, title=f"Study {exp.study}"))
-    return H.cards(parts)
+        parts.append(H.kv_table(facts + _settings_rows(exp), title=f"Study {exp.study}"))
+    return top + H.cards(parts)
 
 
 def write_page(out_dir: str | Path, title: str, subtitle: str, sections: list[tuple[str, str, str]],

@@ -27,7 +27,7 @@ def surface_contour(step: float = 0.01, cutoff: float = 7.0) -> tuple[np.ndarray
     return gx, gy, z
 
 
-def _grid(n: int, cols: int, *, size: tuple[float, float], sharey: bool = False) -> tuple[Figure, np.ndarray]:
+def panel_grid(n: int, cols: int, *, size: tuple[float, float], sharey: bool = False) -> tuple[Figure, np.ndarray]:
     rows = max(1, -(-n // cols))
     fig = Figure(figsize=(size[0] * cols, size[1] * rows), dpi=DPI, layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False, sharey=sharey)).ravel()
@@ -42,7 +42,7 @@ def plot_trajectories(paths: pd.DataFrame, *, order: Sequence[str], step: float 
     names = [o for o in order if o in set(paths["optimizer"])] if len(paths) else []
     if not names:
         return no_data(new_axes(), "no trajectories exported")
-    fig, axes = _grid(len(names), 2 if len(names) <= 4 else 3, size=(4.2, 4.0))
+    fig, axes = panel_grid(len(names), 2 if len(names) <= 4 else 3, size=(4.2, 4.0))
     gx, gy, z = surface_contour(step)
     for ax, name in zip(axes, names, strict=False):
         sub = paths.loc[paths["optimizer"] == name].sort_values("step")
@@ -127,7 +127,7 @@ def plot_bn_grid(bands: pd.DataFrame, *, scales: Sequence[float]) -> Axes:
     (dashed), mean over seeds with bands; ylim 0-1. `bands`: w_index, norm, epoch, mean, low, high."""
     if bands.empty:
         return no_data(new_axes(), "no batch-norm curves exported")
-    fig, axes = _grid(len(scales), 4, size=(2.7, 2.2), sharey=True)
+    fig, axes = panel_grid(len(scales), 4, size=(2.7, 2.2), sharey=True)
     for k, ax in enumerate(axes[: len(scales)]):
         for norm, style, colour, text in (("batch_norm", "-", "C0", "Batch Normalization"),
                                           ("none", "--", "C1", "Normal (without BatchNorm)")):
@@ -151,7 +151,7 @@ def plot_train_test(train: pd.DataFrame, test: pd.DataFrame, group: str, *, orde
     names = [n for n in order if n in set(train[group])] if len(train) else []
     if not names:
         return no_data(new_axes(), "no accuracy curves exported")
-    fig, axes = _grid(len(names), min(len(names), 2), size=(5.2, 3.4), sharey=True)
+    fig, axes = panel_grid(len(names), min(len(names), 2), size=(5.2, 3.4), sharey=True)
     for ax, name in zip(axes, names, strict=False):
         for frame, text, marker, style, colour in ((train, "train", "o", "-", "C0"), (test, "test", "s", "--", "C3")):
             sub = frame.loc[frame[group] == name].sort_values("epoch")
