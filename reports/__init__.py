@@ -2,6 +2,7 @@
 self-contained HTML page per study or comparison. Reads exported files/DataFrames only: never imports
 netcore, hpsearch or optuna (tests/reports/test_layering.py checks it)."""
 
+from reports.bench import BenchmarkExport, load_benchmark, render_benchmark
 from reports.compare import ComparisonData, comparison_data, render_comparison
 from reports.load import ExportError, StudyExport, load_export, write_export
 from reports.narrowing import render_narrowing
@@ -9,12 +10,15 @@ from reports.render import render
 from reports.synthetic import synthetic_export
 
 __all__ = [
+    "BenchmarkExport",
     "ComparisonData",
     "ExportError",
     "StudyExport",
     "comparison_data",
+    "load_benchmark",
     "load_export",
     "render",
+    "render_benchmark",
     "render_comparison",
     "render_narrowing",
     "synthetic_export",

@@ -124,26 +124,26 @@ def best_so_far(trials: pd.DataFrame, runs: pd.DataFrame, *, axis: str = "epochs
 
 
 def curve_summary(curves: pd.DataFrame, *, rng: np.random.Generator, n_boot: int = 2000) -> pd.DataFrame:
-    """Per task, method and budget x: n runs with a value, IQM with bootstrap CI, median, quartiles."""
+    """Per task, method and budget x: the runs with a value (``n`` of ``runs``) and, once every run has a
+    value (NaN before: an aggregate over the lucky early runs only would mislead), the IQM with its bootstrap
+    CI, the median and the quartiles."""
     rows = []
     for (task, method), g in curves.groupby(["task", "method"], sort=False):
         mat = g.pivot_table(index="seed", columns="x", values="best", aggfunc="first", dropna=False)
         xs, m = mat.columns.to_numpy(dtype=float), mat.to_numpy(dtype=float)
         full = ~np.isnan(m).any(axis=0)
-        low, high = np.full(len(xs), np.nan), np.full(len(xs), np.nan)
+        nan = np.full(len(xs), np.nan)
+        stats = {k: nan.copy() for k in ("iqm", "iqm_low", "iqm_high", "q25", "median", "q75")}
         if full.any():
-            low[full], high[full] = bootstrap(m[:, full], iqm, rng=rng, n_boot=n_boot)
-        for j in np.flatnonzero(~full):
-            col = m[:, j][~np.isnan(m[:, j])]
-            if col.size:
-                low[j], high[j] = bootstrap(col, iqm, rng=rng, n_boot=n_boot)
-        for j, x in enumerate(xs):
-            col = m[:, j][~np.isnan(m[:, j])]
-            q25, med, q75 = np.quantile(col, [0.25, 0.5, 0.75]) if col.size else (np.nan,) * 3
-            rows.append({"task": task, "method": method, "x": x, "n": int(col.size),
-                         "iqm": float(iqm(col)) if col.size else np.nan, "iqm_low": low[j], "iqm_high": high[j],
-                         "median": med, "q25": q25, "q75": q75})
-    return pd.DataFrame(rows)
+            sub = m[:, full]
+            stats["iqm"][full] = iqm(sub, axis=0)
+            stats["iqm_low"][full], stats["iqm_high"][full] = bootstrap(sub, iqm, rng=rng, n_boot=n_boot)
+            q = np.quantile(sub, [0.25, 0.5, 0.75], axis=0)
+            stats["q25"][full], stats["median"][full], stats["q75"][full] = q
+        rows.append(pd.DataFrame({"task": task, "method": method, "x": xs,
+                                  "n": (~np.isnan(m)).sum(axis=0), "runs": m.shape[0], **stats}))
+    cols = ["task", "method", "x", "n", "runs", "iqm", "iqm_low", "iqm_high", "median", "q25", "q75"]
+    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
 
 
 def final_scores(runs: pd.DataFrame, *, rng: np.random.Generator, n_boot: int = 2000) -> pd.DataFrame:

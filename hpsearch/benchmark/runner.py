@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,19 +158,21 @@ def _replay_all(spec: BenchmarkSpec, tables: Mapping[str, Table], n_jobs: int) -
         by_table.setdefault(job[0].table, []).append(job)
     if n_jobs <= 1:
         return [out for name, js in by_table.items() for out in _replay_chunk(tables[name], js, spec.budget)]
-    from joblib import Parallel, delayed
+    from joblib.externals.loky import get_reusable_executor  # the executor hpsearch.run uses too
 
+    executor = get_reusable_executor(max_workers=n_jobs)
     chunks = [(name, js[i::n_jobs * 4]) for name, js in by_table.items() for i in range(n_jobs * 4)]
-    parts = Parallel(n_jobs=n_jobs)(delayed(_replay_chunk)(tables[name], js, spec.budget)
-                                    for name, js in chunks if js)
-    return [out for part in parts for out in part]
+    futures = [executor.submit(_replay_chunk, tables[name], js, spec.budget) for name, js in chunks if js]
+    return [out for f in futures for out in f.result()]
 
 
 def run_benchmark(spec: BenchmarkSpec, *, mode: str = "replay", n_jobs: int | None = 1, progress: bool = False,
-                  tables: Mapping[str, Table] | None = None, tables_dir: str | Path | None = None) -> BenchmarkResult:
+                  tables: Mapping[str, Table] | None = None, tables_dir: str | Path | None = None,
+                  on_run: Callable[[dict[str, Any]], None] | None = None) -> BenchmarkResult:
     """Run every (task, method, seed) of ``spec``. ``mode="live"`` trains (studies under
     ``<out_dir>/<name>/live``); ``mode="replay"`` looks trials up in each task's table: ``tables`` (by table
-    name) or the cache under ``tables_dir`` (default ``<out_dir>/tables``), built there on first use."""
+    name) or the cache under ``tables_dir`` (default ``<out_dir>/tables``), built there on first use.
+    ``on_run(run_row)`` is called after each live run (progress reports belong to the caller)."""
     if mode not in MODES:
         raise ValueError(f"mode={mode!r} is unknown; use one of {', '.join(MODES)}")
     started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
@@ -178,8 +180,12 @@ def run_benchmark(spec: BenchmarkSpec, *, mode: str = "replay", n_jobs: int | No
     workers = n_jobs if n_jobs is not None else 1
     table_meta: dict[str, Any] = {}
     if mode == "live":
-        parts = [live_run(t, m, s, budget=spec.budget, out_dir=spec.run_dir / "live", n_jobs=n_jobs,
-                          progress=progress) for t in spec.tasks for m in spec.methods for s in spec.seeds]
+        parts = []
+        for t, m, s in ((t, m, s) for t in spec.tasks for m in spec.methods for s in spec.seeds):
+            parts.append(live_run(t, m, s, budget=spec.budget, out_dir=spec.run_dir / "live", n_jobs=n_jobs,
+                                  progress=progress))
+            if on_run is not None:
+                on_run(parts[-1][1])
     else:
         loaded = dict(tables or {})
         cache = Path(tables_dir) if tables_dir is not None else Path(spec.out_dir) / "tables"

@@ -1,8 +1,9 @@
 """The tabular benchmark: full learning curves of every grid cell, computed once, stored compactly, looked up.
 
 ``build_table(defn, out_dir=..., n_jobs=k)`` runs one ``grid`` study per replicate (study seed = replicate
-index, so replicate r of slot k trains with ``train_seed(r, k)``) through :func:`hpsearch.run` on k parallel
-workers, with the ``table-mlp`` objective: the registered ``mlp`` training, then one score on the TEST split.
+index, so replicate r of slot k trains with ``train_seed(r, k)``; study names carry a fingerprint of the
+grid) through :func:`hpsearch.run` on k parallel workers, with the ``table-mlp`` objective: the registered
+``mlp`` training, then one score on the TEST split.
 The exports become arrays saved in one ``.npz`` (no pickle; the definition and provenance as JSON text):
 
 * ``val_acc`` float32 [lr, weight_decay, optimizer, init_scale, replicate, epoch] (NaN after divergence),
@@ -18,6 +19,7 @@ init scale 1), which must then be on the grid.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -111,6 +113,12 @@ class Table:
         return cls(defn=TableDef.from_dict(header["defn"]), meta=header["meta"], **arrays)
 
 
+def fingerprint(defn: TableDef) -> str:
+    """8 hex digits of the definition's SHA-256: a changed grid never resumes another grid's studies."""
+    text = json.dumps(defn.to_dict(), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
 def table_path(defn: TableDef, out_dir: str | Path) -> Path:
     return Path(out_dir) / f"table-{defn.name}.npz"
 
@@ -136,7 +144,7 @@ def _fill(defn: TableDef, r: int, trials: Any, curves: Any, arrays: dict[str, np
 def build_table(defn: TableDef, *, out_dir: str | Path, n_jobs: int | None = None, progress: bool = False
                 ) -> Table:
     """Run the grid (one study per replicate, resumable) and collect it into a :class:`Table`, saved to
-    :func:`table_path`. The studies' journals live in ``out_dir/table-<name>-r<replicate>/``."""
+    :func:`table_path`. The studies' journals live in ``out_dir/table-<name>-<fingerprint>-r<replicate>/``."""
     from hpsearch.export import export
     from hpsearch.runner import run
     from hpsearch.spec import StudySpec
@@ -154,8 +162,8 @@ def build_table(defn: TableDef, *, out_dir: str | Path, n_jobs: int | None = Non
     wall = 0.0
     studies = []
     for r in range(defn.replicates):
-        spec = StudySpec(name=f"table-{defn.name}-r{r}", space=defn.grid_space(), objective="table-mlp",
-                         settings=defn.settings, n_trials=defn.n_cells, sampler="grid", seed=r,
+        spec = StudySpec(name=f"table-{defn.name}-{fingerprint(defn)}-r{r}", space=defn.grid_space(),
+                         objective="table-mlp", settings=defn.settings, n_trials=defn.n_cells, sampler="grid", seed=r,
                          out_dir=str(out_dir))
         study = run(spec, n_jobs=n_jobs, progress=progress)
         tables = export(study, out_dir=False)

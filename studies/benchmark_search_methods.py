@@ -1,0 +1,129 @@
+"""Benchmark search methods: which sampler and pruner reaches a good score first, by how much, how sure.
+
+Compares the book's random search with TPE, CMA-ES, QMC, TPE + Hyperband, random + median pruning and the
+book's range-narrowing procedure, on every task of ``hpsearch.benchmark.tasks`` (the book's section 6.5
+search on the embedded digits, the same on Fashion-MNIST, the learning rate alone per optimizer, a wide
+4-parameter space), over >= 10 seeds per method, at equal budgets (``--budget`` trials' worth of epochs).
+
+``--mode replay`` (default) looks every trial up in a tabular benchmark: each task's grid of full learning
+curves (lr x weight decay x optimizer x init scale x 2 training seeds) is trained ONCE on the parallel
+workers and cached as ``<out>/tables/table-<name>.npz`` (about 6 minutes for the book grid on 2 cores); the
+benchmark itself then replays in seconds. ``--mode live`` trains every trial (hours at full budget; use it at
+a small budget or on one task). Off-grid rule of the replay: each numeric parameter snaps to the nearest grid
+value in log10 units, categorical values match exactly.
+
+Writes ``<out>/<name>/export/`` (tidy trials and runs, metric tables, meta.json) and the report
+``<out>/<name>/index.html``, and prints the headline: the best method's speed-up over random search on the
+book task (ERT to reach random search's median final best score) with its 95% bootstrap CI.
+
+Run:
+    python studies/benchmark_search_methods.py                        # replay, all tasks, 10 seeds, budget 100
+    python studies/benchmark_search_methods.py --seeds 30 --tasks book
+    python studies/benchmark_search_methods.py --mode live --tasks book --budget 20 --seeds 10 --n-jobs 2
+    python studies/benchmark_search_methods.py --quick                # a one-minute look (small grid and net)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from dataclasses import replace
+
+import numpy as np
+import optuna
+
+from hpsearch.benchmark import (
+    DEFAULT_METHODS,
+    DEFAULT_TASKS,
+    BenchmarkSpec,
+    analyze,
+    get_table_def,
+    get_task,
+    register_table,
+    register_task,
+    run_benchmark,
+    write_export,
+)
+from hpsearch.benchmark.tasks import decades
+from reports.bench import render_benchmark
+
+
+def _names(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    return default if not text else tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def _quick(tasks: tuple[str, ...]) -> tuple[str, ...]:
+    """Quick variants of the tasks: 300 images, a 784-50-50-10 net, 10 epochs of batch 30 (80 updates); grids with 1 lr per decade
+    and 3 weight decays."""
+    out = []
+    for name in tasks:
+        task = get_task(name)
+        settings = replace(task.settings, n_samples=300, hidden=(50, 50), epochs=10, batch_size=30)
+        base = get_table_def(task.table)
+        defn = replace(base, name=f"{base.name}-quick", settings=settings, lr=decades(-6, -1, 1),
+                       weight_decay=(1e-8, 1e-6, 1e-4))
+        register_table(defn, replace=True)
+        out.append(register_task(replace(task, name=f"{name}-quick", settings=settings, table=defn.name),
+                                 replace=True).name)
+    return tuple(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mode", choices=("replay", "live"), default="replay")
+    ap.add_argument("--seeds", type=int, default=10, help="seeds per method and task (default 10)")
+    ap.add_argument("--tasks", default=None, help="comma-separated task names (default: all in replay, "
+                                                  "book in live mode)")
+    ap.add_argument("--methods", default=None, help="comma-separated method names (default: all)")
+    ap.add_argument("--budget", type=int, default=100, help="trials' worth of epochs per run (default 100)")
+    ap.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    ap.add_argument("--out", default="runs", help="output folder (default runs)")
+    ap.add_argument("--name", default=None, help="benchmark name (default search-methods-<mode>)")
+    ap.add_argument("--tables-dir", default=None, help="grid tables cache (default <out>/tables)")
+    ap.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)")
+    ap.add_argument("--quick", action="store_true", help="3 seeds, budget 20, book task, small net and grid")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    optuna.logging.set_verbosity(optuna.logging.INFO if args.verbose else optuna.logging.WARNING)
+    tasks = _names(args.tasks, DEFAULT_TASKS if args.mode == "replay" else ("book",))
+    seeds, budget = args.seeds, args.budget
+    try:
+        if args.quick:
+            tasks = _quick(_names(args.tasks, ("book",)))
+            seeds, budget = min(seeds, 3), min(budget, 20)
+        spec = BenchmarkSpec(name=args.name or f"search-methods-{args.mode}" + ("-quick" if args.quick else ""),
+                             tasks=tasks, methods=_names(args.methods, DEFAULT_METHODS),
+                             seeds=tuple(range(seeds)), budget=budget, out_dir=args.out)
+    except ValueError as exc:
+        print(f"benchmark_search_methods: {exc}", file=sys.stderr)
+        return 2
+    n_runs = len(spec.tasks) * len(spec.methods) * len(spec.seeds)
+    print(f"{args.mode}: {len(spec.methods)} methods x {len(spec.tasks)} tasks x {len(spec.seeds)} seeds = "
+          f"{n_runs} runs at {spec.budget} trials' worth of epochs each")
+    t0 = time.perf_counter()
+
+    def on_run(run: dict) -> None:
+        print(f"  {run['task']:<12} {run['method']:<14} seed {run['seed']:>2}: best {run['best_value']:.3f}, "
+              f"test {run['test_acc']:.3f}, {run['trials']} trials, {run['seconds_used']:.1f} s", flush=True)
+
+    result = run_benchmark(spec, mode=args.mode, n_jobs=args.n_jobs, tables_dir=args.tables_dir,
+                           on_run=on_run if args.mode == "live" else None)
+    ran = time.perf_counter() - t0
+    headline = "book-quick" if args.quick else "book"
+    analysis = analyze(result, rng=np.random.default_rng(0), n_boot=args.n_boot, headline_task=headline)
+    export_dir = write_export(result, analysis, spec.run_dir / "export")
+    page = render_benchmark(export_dir)
+    print(f"{n_runs} runs ({len(result.trials)} trials) in {ran:.1f} s; analysis and report in "
+          f"{time.perf_counter() - t0 - ran:.1f} s")
+    print(f"export: {export_dir}")
+    print(f"report: {page}")
+    print(analysis.headline.get("text", ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
