@@ -140,7 +140,9 @@ def plot_bn_grid(bands: pd.DataFrame, *, scales: Sequence[float]) -> Axes:
             ax.set_ylabel("accuracy")
         if k >= len(scales) - 4:
             ax.set_xlabel("epochs")
-    axes[len(scales) - 1].legend(loc="lower right", fontsize="x-small")
+    drawn = [ax for ax in axes[: len(scales)] if ax.get_legend_handles_labels()[0]]
+    if drawn:  # the book puts the legend text on the last panel only
+        drawn[-1].legend(loc="lower right", fontsize="x-small")
     return axes[0]
 
 
