@@ -197,9 +197,10 @@ def render_batch_norm(export: StudyExport | str | Path, *, out_dir: str | Path, 
         table = D.summary_table(final.assign(key=list(zip(final["w"], final["net"], strict=True))), "key", "value",
                                 rng=rng, n_boot=n_boot, label="final train acc")
         table[["w", "net"]] = pd.DataFrame(table["key"].tolist(), index=table.index)
-        table["final train acc: mean [95% CI]"] = ci_text(table, "final train acc")
-        table = table.sort_values(["w", "net"], ascending=[False, True])[["w", "net", "n",
-                                                                          "final train acc: mean [95% CI]"]]
+        table["text"] = ci_text(table, "final train acc")
+        table = (table.pivot_table(index="w", columns="net", values="text", aggfunc="first")
+                 .rename(columns=lambda c: f"{c}: final train acc [95% CI]").sort_index(ascending=False)
+                 .reset_index().assign(seeds=int(final["number"].nunique() // max(len(table), 1))))
     plans = [FigurePlan("bn_grid", "Training accuracy, with and without batch norm, per init scale",
                         "Solid: with BN; dashed: without; mean over seeds with a 95% bootstrap band; x: evaluations "
                         "('epochs' of 10 updates).", lambda: B.plot_bn_grid(bands, scales=D.BN_SCALES), wide=True)]
