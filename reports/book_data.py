@@ -8,6 +8,7 @@ thousands of epochs are no problem); the tables summarise windows, final values 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -42,13 +43,15 @@ def mean_bands(frame: pd.DataFrame, group: str | Sequence[str], *, rng: np.rando
     for key, sub in frame.groupby(keys, sort=False):
         wide = sub.pivot_table(index="number", columns=x, values=y, aggfunc="last")
         values = wide.to_numpy(dtype=float)
-        mean = np.nanmean(values, axis=0) if len(values) else np.array([])
-        if len(values) > 1:
-            idx = rng.integers(0, len(values), size=(int(n_boot), len(values)))
-            boots = np.nanmean(values[idx], axis=1)
-            low, high = np.nanquantile(boots, [(1 - level) / 2, 1 - (1 - level) / 2], axis=0)
-        else:
-            low = high = mean
+        with warnings.catch_warnings():  # an epoch no replicate reached (diverged runs) is NaN, not a warning
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(values, axis=0) if len(values) else np.array([])
+            if len(values) > 1:
+                idx = rng.integers(0, len(values), size=(int(n_boot), len(values)))
+                boots = np.nanmean(values[idx], axis=1)
+                low, high = np.nanquantile(boots, [(1 - level) / 2, 1 - (1 - level) / 2], axis=0)
+            else:
+                low = high = mean
         part = pd.DataFrame({x: wide.columns.to_numpy(), "mean": mean, "low": low, "high": high,
                              "n": np.isfinite(values).sum(axis=0)})
         for k, v in zip(keys, key if isinstance(key, tuple) else (key,), strict=True):

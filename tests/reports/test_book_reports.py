@@ -115,3 +115,10 @@ def test_fair_data_layer_and_figures():
     assert summary.loc["tuned", "lr"] == "0.1" and summary.loc["default", "runs"] == 2
     dax = FF.plot_default_vs_tuned(summary.reset_index(), order=["sgd"])
     assert len(dax.containers) == 2
+
+
+def test_bands_of_diverged_runs_are_nan_where_no_replicate_reached():
+    exp = _export({"optimizer": ["sgd", "sgd"], "seed": [0, 1]},
+                  {0: {"loss": [1.0, float("nan")]}, 1: {"loss": [2.0, float("nan")]}})
+    bands = D.mean_bands(D.curve_frame(exp, "loss"), "optimizer", rng=np.random.default_rng(0), n_boot=50)
+    assert bands["mean"].iloc[0] == 1.5 and np.isnan(bands["mean"].iloc[1]) and bands["n"].tolist() == [2, 0]
