@@ -41,7 +41,7 @@ def mean_bands(frame: pd.DataFrame, group: str | Sequence[str], *, rng: np.rando
     keys = [group] if isinstance(group, str) else list(group)
     parts = []
     for key, sub in frame.groupby(keys, sort=False):
-        wide = sub.pivot_table(index="number", columns=x, values=y, aggfunc="last")
+        wide = sub.pivot_table(index="number", columns=x, values=y, aggfunc="last", dropna=False)
         values = wide.to_numpy(dtype=float)
         with warnings.catch_warnings():  # an epoch no replicate reached (diverged runs) is NaN, not a warning
             warnings.simplefilter("ignore", RuntimeWarning)
