@@ -22,6 +22,7 @@ import datetime as _dt
 import hashlib
 import json
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -161,6 +162,7 @@ def build_table(defn: TableDef, *, out_dir: str | Path, n_jobs: int | None = Non
     }
     wall = 0.0
     studies = []
+    load_start = os.getloadavg()
     for r in range(defn.replicates):
         spec = StudySpec(name=f"table-{defn.name}-{fingerprint(defn)}-r{r}", space=defn.grid_space(),
                          objective="table-mlp", settings=defn.settings, n_trials=defn.n_cells, sampler="grid", seed=r,
@@ -177,6 +179,7 @@ def build_table(defn: TableDef, *, out_dir: str | Path, n_jobs: int | None = Non
         "studies": studies, "wall_seconds": wall, "trials": int(np.prod(shape)),
         "built": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "machine": machine(),
         "versions": versions(), "n_jobs": n_jobs,
+        "load_average": {"start": list(load_start), "end": list(os.getloadavg())},
         "seed_rule": "replicate r = grid study of seed r: slot k trains with SeedSequence([r, 0, k])",
         "off_grid_rule": "each numeric parameter snaps to the nearest grid value in log10 units (outside the "
                          "grid: its edge; exact ties: the lower value); categorical values match exactly",
