@@ -157,5 +157,8 @@ def trajectories(export: StudyExport) -> pd.DataFrame:
     ys = curve_frame(export, "y")[["number", "epoch", "value"]].rename(columns={"value": "y"})
     fs = curve_frame(export, "f")[["number", "epoch", "value"]].rename(columns={"value": "f"})
     out = xs.merge(ys, on=["number", "epoch"]).merge(fs, on=["number", "epoch"])
+    lr = export.curves.loc[export.curves["metric"] == "lr", ["number", "value"]]
+    if len(lr) and "lr" not in out.columns:  # the rate actually used (exported as a one-point curve)
+        out = out.merge(lr.rename(columns={"value": "lr"}), on="number", how="left")
     keep = [c for c in ("optimizer", "lr") if c in out.columns]
     return out[[*keep, "epoch", "x", "y", "f"]].rename(columns={"epoch": "step"})

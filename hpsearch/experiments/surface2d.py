@@ -6,7 +6,7 @@ Adam 0.3 (other hyperparameters at their defaults); the book has no figure for R
 extra panels use the rates in ``EXTRA_LR`` (our choice, stated in the report). A ``lr`` parameter overrides.
 
 Params: ``optimizer`` (and optionally ``lr``; a ``seed`` parameter is accepted and ignored: the path is
-deterministic). Curves: ``x``, ``y`` and ``f`` per point. Value: f at the last point (minimize).
+deterministic). Curves: ``x``, ``y`` and ``f`` per point, ``lr`` (one point). Value: f at the last point (minimize).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def evaluate(params: Mapping[str, Any], settings: SurfaceSettings, *, seed: int,
     points = trajectory(make_optimizer(name, lr=lr), (settings.start_x, settings.start_y), settings.epochs)
     xs, ys = points[:, 0], points[:, 1]
     values = f(xs, ys)
-    curves = {"x": xs.tolist(), "y": ys.tolist(), "f": values.tolist()}
+    curves = {"x": xs.tolist(), "y": ys.tolist(), "f": values.tolist(), "lr": [lr]}
     last = float(values[-1])
     return result(last if abs(last) < 1e300 else 1e300, curves, seconds=time.perf_counter() - t0)
 
