@@ -97,6 +97,31 @@ def time_table(ttt: pd.DataFrame, axis: str) -> pd.DataFrame:
     })
 
 
+def _verdict(low: float, high: float) -> str:
+    if low > 1:
+        return "faster (CI above 1)"
+    if high < 1:
+        return "slower (CI below 1)"
+    return "not distinguishable (CI spans 1)"
+
+
+def task_summary(ttt: pd.DataFrame, reference: str = "random") -> pd.DataFrame:
+    """Per task: the fastest method to the target (largest ERT speed-up in epochs over the reference), its
+    speed-up with CI and whether the CI excludes 1."""
+    data = ttt.loc[(ttt["axis"] == "epochs") & (ttt["method"] != reference)]
+    data = data.loc[np.isfinite(data["speedup"].to_numpy(dtype=float))]
+    rows = []
+    for task, g in data.groupby("task", sort=False):
+        best = g.sort_values(["speedup", "ert"], ascending=[False, True], kind="stable").iloc[0]
+        ref = ttt.loc[(ttt["task"] == task) & (ttt["axis"] == "epochs") & (ttt["method"] == reference), "ert"]
+        rows.append({"task": task, "target": round(float(best["target"]), 4), "fastest": best["method"],
+                     f"ERT {reference} (epochs)": float(ref.iloc[0]) if len(ref) else np.nan,
+                     "ERT fastest (epochs)": float(best["ert"]),
+                     "speed-up [95% CI]": _ci(best["speedup"], best["speedup_low"], best["speedup_high"], ".2f"),
+                     "verdict": _verdict(float(best["speedup_low"]), float(best["speedup_high"]))})
+    return pd.DataFrame(rows)
+
+
 def final_table(final: pd.DataFrame) -> pd.DataFrame:
     cols = {}
     for kind, label in (("val", "validation"), ("test", "test")):
@@ -134,7 +159,11 @@ def _headline(exp: BenchmarkExport) -> str:
             ("seeds per method", head.get("runs")), ("budget (trials of full epochs)", bench.get("budget")),
             ("mode", exp.meta.get("mode"))]
     text = head.get("text") or "no headline (the export has no meta.json headline)"
-    return f"<p><strong>{H.esc(text)}</strong></p>" + H.cards([H.kv_table(rows, title="Headline")])
+    ttt = exp["time_to_target"]
+    per_task = ("<h3>Fastest method per task (epochs to the target)</h3>"
+                + H.data_table(task_summary(ttt, exp.reference), table_id="per_task") if len(ttt) else "")
+    return (f"<p><strong>{H.esc(text)}</strong></p>" + H.cards([H.kv_table(rows, title="Headline")])
+            + per_task)
 
 
 def _task_plans(exp: BenchmarkExport, task: str, colors: Mapping[str, str]) -> list[FigurePlan]:

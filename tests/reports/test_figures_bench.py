@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from reports import figures_bench as FB
-from reports.bench import load_benchmark, rank_table, render_benchmark, time_table
+from reports.bench import load_benchmark, rank_table, render_benchmark, task_summary, time_table
 from reports.load import ExportError
 
 METHODS = ["random", "tpe"]
@@ -61,6 +61,11 @@ def test_tables_format_intervals_and_ranks(nasty):
     assert table["speed-up [95% CI]"].iloc[1] == "2.00 [0.50, inf]"
     ranks = rank_table(t["ranking"])
     assert ranks["method"].tolist() == ["tpe", "random"]
+    summary = task_summary(t["time_to_target"])
+    assert summary["fastest"].tolist() == ["tpe", "tpe"]
+    assert summary["verdict"].iloc[0] == "not distinguishable (CI spans 1)"  # 2.00 [0.50, inf]
+    faster = t["time_to_target"].assign(speedup_low=1.5)
+    assert task_summary(faster)["verdict"].iloc[0] == "faster (CI above 1)"
 
 
 def test_page_escapes_data_and_needs_runs(tmp_path, nasty):
