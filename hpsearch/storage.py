@@ -86,9 +86,9 @@ def check_url(url: str) -> str:
         )
     if is_database(url):
         try:
-            make_url(url)
-        except ArgumentError as exc:
-            raise ValueError(f"storage {redact(url)!r} is not a valid database URL ({exc})") from None
+            make_url(url).port  # noqa: B018 - parsing the port raises on a malformed one
+        except (ArgumentError, ValueError) as exc:
+            raise ValueError(f"storage {redact(url)!r} is not a valid database URL ({_one_line(exc)})") from None
     return url
 
 
@@ -105,7 +105,7 @@ def redact(url: str) -> str:
         return url
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         head, _, rest = url.partition("://")
         creds, at, host = rest.rpartition("@")
         if not at or ":" not in creds:
