@@ -33,7 +33,9 @@ def softmax(x: ArrayLike) -> np.ndarray:
         x = x.astype(np.float64)
     # Work on the transposed rows, (C, R): NumPy reduces and broadcasts along a short last axis one row at
     # a time (slow for C = 10 classes), whereas along axis 0 each step is one vectorised loop over all rows.
-    t = np.ascontiguousarray(x.reshape(-1, x.shape[-1]).T)
+    # np.array copies always: with one row, the transposed view is contiguous already and ascontiguousarray
+    # would hand back the caller's memory, which the in-place steps below would overwrite
+    t = np.array(x.reshape(-1, x.shape[-1]).T, order="C")
     t -= t.max(axis=0)
     np.exp(t, out=t)
     t /= t.sum(axis=0)
