@@ -162,6 +162,9 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     # a worker started by hand gets an index from its host and pid: distinct sampler seeds across machines
     index = args.index if args.index is not None else (zlib.crc32(socket.gethostname().encode()) + os.getpid())
     summary = run_worker(spec, index % 2**31, blas_threads=args.blas_threads or None)
+    if summary["interrupted"]:
+        raise KeyboardInterrupt(f"worker {summary['worker']} stopped after {summary['trials']} trial(s) of "
+                                f"{args.study}; its running trial was re-queued")
     print(f"worker {summary['worker']}: ran {summary['trials']} trial(s) of {args.study}")
     return 0
 

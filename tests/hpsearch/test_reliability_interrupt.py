@@ -140,3 +140,32 @@ def test_run_in_process_raises_keyboardinterrupt_after_a_clean_stop(make_spec):
     assert study.user_attrs["runs"][-1]["interrupted"] is True
     done = run(spec, n_jobs=1, progress=False)  # the re-run resumes
     assert len(done.get_trials(states=(TrialState.COMPLETE,))) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["journal", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_sigint_to_a_joined_worker_requeues_its_trial(kind, request, make_spec, tmp_path):
+    storage = None if kind == "journal" else request.getfixturevalue("postgres_url")
+    spec = make_spec(f"sigint-worker-{kind}", settings=SLOW, n_trials=3, storage=storage)
+    study = create_study(spec)
+    cmd = [sys.executable, "-m", "hpsearch", "worker", "--storage", spec.storage_url, "--study", spec.name]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not any(
+            len(t.params) == 2 for t in study.get_trials(states=(TrialState.RUNNING,))
+        ):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert out == "" and err.count("\n") == 1 and "its running trial was re-queued" in err
+    trials = _check_consistent(study, 3)
+    failed = [t for t in trials if t.state == TrialState.FAIL]
+    assert len(failed) == 1 and failed[0].user_attrs["interrupted"] is True
+    assert _pid(failed[0]) == proc.pid
