@@ -179,7 +179,9 @@ def _write(tables: Tables, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name in ("trials", "curves"):
         df: pd.DataFrame = getattr(tables, name)
-        df.to_csv(out / f"{name}.csv", index=False)
+        # CRLF line ends (RFC 4180): the csv writer then quotes any value holding \r or \n, which a reader
+        # would otherwise take for the end of a row
+        df.to_csv(out / f"{name}.csv", index=False, lineterminator="\r\n")
         df.to_parquet(out / f"{name}.parquet", index=False)
     (out / "meta.json").write_text(json.dumps(tables.meta, indent=2, default=str) + "\n", encoding="utf-8")
 
