@@ -132,18 +132,14 @@ def final_table(final: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"task": final["task"], "method": final["method"], "seeds": final["val_n"], **cols})
 
 
-def rank_table(ranking: pd.DataFrame) -> pd.DataFrame:
-    """Methods x (criterion: task ranks and mean rank), best mean rank first."""
-    parts = []
-    for criterion, g in ranking.groupby("criterion", sort=False):
-        wide = g.pivot_table(index="method", columns="task", values="rank", aggfunc="first", sort=False)
-        wide.columns = [f"{criterion}: {c}" for c in wide.columns]
-        wide[f"{criterion}: mean rank"] = wide.mean(axis=1)
-        parts.append(wide)
-    if not parts:
+def rank_table(ranking: pd.DataFrame, criterion: str) -> pd.DataFrame:
+    """Methods x tasks ranks under one criterion, with the mean rank; best mean rank first."""
+    g = ranking.loc[ranking["criterion"] == criterion]
+    if g.empty:
         return pd.DataFrame()
-    out = pd.concat(parts, axis=1)
-    return out.sort_values(out.columns[-1]).reset_index()
+    wide = g.pivot_table(index="method", columns="task", values="rank", aggfunc="first", sort=False)
+    wide["mean rank"] = wide.mean(axis=1)
+    return wide.sort_values("mean rank").reset_index()
 
 
 def _headline(exp: BenchmarkExport) -> str:
@@ -254,8 +250,11 @@ def render_benchmark(export: BenchmarkExport | str | Path, *, out_dir: str | Pat
                              + H.data_table(time_table(ttt, axis), table_id=f"ttt_{axis}", bar="speedup")))
     if len(exp["final"]):
         sections.append(("final", "Final scores", H.data_table(final_table(exp["final"]), table_id="final")))
-    sections.append(("ranking", "Ranking and performance profile",
-                     H.data_table(rank_table(exp["ranking"]), table_id="ranking") + H.figures_html(summary_blocks)))
+    ranking = exp["ranking"]
+    criteria = list(dict.fromkeys(ranking["criterion"])) if len(ranking) else []
+    ranks = "".join(f"<h3>Ranks by {H.esc(c)} (1 = best)</h3>"
+                    + H.data_table(rank_table(ranking, c), table_id=f"ranks_{slug(c)}") for c in criteria)
+    sections.append(("ranking", "Ranking and performance profile", ranks + H.figures_html(summary_blocks)))
     runs = exp["runs"]
     sections.append(("runs", "Runs", f"<details><summary>{len(runs)} runs</summary>"
                      + H.data_table(runs, table_id="runs") + "</details>"))

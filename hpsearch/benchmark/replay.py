@@ -77,7 +77,9 @@ def _row(params: Mapping[str, Any], hit: dict[str, Any], *, done: int, pruned: b
 def _study_rows(table: Table, task: Task, method: Method, seed: int, budget: int) -> list[dict[str, Any]]:
     epochs = task.settings.epochs
     limit = budget * epochs
-    study = optuna.create_study(direction="maximize", sampler=make_sampler(method.sampler, seed=sampler_seed(seed, 0)),
+    # the live study's name: Hyperband assigns brackets by a hash of (study name, trial number)
+    study = optuna.create_study(study_name=f"{task.name}-{method.name}-s{seed}", direction="maximize",
+                                sampler=make_sampler(method.sampler, seed=sampler_seed(seed, 0)),
                                 pruner=make_pruner(method.pruner, epochs=epochs))
     prune = method.pruner != "none"
     planned: list[dict[str, Any]] = []

@@ -59,8 +59,8 @@ def test_tables_format_intervals_and_ranks(nasty):
     t = _tables(nasty)
     table = time_table(t["time_to_target"], "epochs")
     assert table["speed-up [95% CI]"].iloc[1] == "2.00 [0.50, inf]"
-    ranks = rank_table(t["ranking"])
-    assert ranks["method"].tolist() == ["tpe", "random"]
+    ranks = rank_table(t["ranking"], "ERT")
+    assert ranks["method"].tolist() == ["tpe", "random"] and ranks["mean rank"].tolist() == [1.0, 2.0]
     summary = task_summary(t["time_to_target"])
     assert summary["fastest"].tolist() == ["tpe", "tpe"]
     assert summary["verdict"].iloc[0] == "not distinguishable (CI spans 1)"  # 2.00 [0.50, inf]
