@@ -87,11 +87,11 @@ def _launch(spec: StudySpec, n_jobs: int, blas_threads: int | None, stop_file: s
         executor = get_reusable_executor(max_workers=n_jobs - 1)
         data = spec.to_dict()
         futures = [
-            executor.submit(run_worker, data, i, blas_threads=blas_threads, stop_file=stop_file)
+            executor.submit(run_worker, data, i, blas_threads=blas_threads, stop_file=stop_file, preflight=False)
             for i in range(1, n_jobs)
         ]
     try:
-        mine = run_worker(spec, 0, blas_threads=blas_threads, stop_file=stop_file)
+        mine = run_worker(spec, 0, blas_threads=blas_threads, stop_file=stop_file, preflight=False)
     except BaseException:
         Path(stop_file).touch()  # the other workers stop at their next epoch; then the error propagates
         _wait(futures)

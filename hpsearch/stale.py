@@ -3,9 +3,11 @@
 Databases use Optuna's heartbeat (``RDBStorage(heartbeat_interval, grace_period)``; our worker records the
 beats, ``optuna.storages.fail_stale_trials`` fails stale trials and calls :func:`hpsearch.study.requeue`).
 The journal file has no heartbeat, so we keep one: while a trial runs, its worker rewrites the system attr
-``hb`` (a Unix time) every ``heartbeat_interval`` seconds, and its user attr ``worker`` names it
-``host:pid``. A RUNNING trial is stale when its worker is a dead process on this host, or when its last
-beat (or its start, before the first beat) is older than ``grace_period`` seconds.
+``hb`` (a Unix time) every ``heartbeat_interval`` seconds. On every storage the user attr ``worker`` names
+the trial's worker ``host:pid``. A RUNNING trial is stale when its worker is a dead process on this host (at
+once, on any storage), or when its last beat is older than ``grace_period`` seconds. A trial that never beat
+(its worker died right after claiming it, before writing anything) is dated by its start instead: Optuna's
+heartbeat ignores such trials, which would otherwise stay RUNNING for ever.
 
 Failing is a storage transition RUNNING -> FAIL that only one process can win; the winner re-queues.
 """
@@ -21,12 +23,12 @@ import warnings
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
-from optuna.storages import RDBStorage
+from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from hpsearch.study import requeue
 
-__all__ = ["worker_id", "pid_alive", "is_stale", "fail_stale", "Heartbeat"]
+__all__ = ["worker_id", "pid_alive", "is_stale", "fail_stale", "optuna_heartbeat", "Heartbeat"]
 
 log = logging.getLogger(__name__)
 HB = "hb"
@@ -54,19 +56,29 @@ def _dead_here(owner: str | None) -> bool:
     return host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))
 
 
-def is_stale(trial: FrozenTrial, *, grace_period: float, now: float | None = None) -> bool:
-    """Whether a RUNNING trial's worker is gone (see the module docstring)."""
+def optuna_heartbeat(storage: BaseStorage) -> bool:
+    """Whether ``storage`` keeps Optuna's heartbeat (a database opened with ``heartbeat_interval``). Asked of
+    the storage itself: Optuna wraps an ``RDBStorage`` in a cache, so an isinstance test would miss it."""
+    interval = getattr(storage, "get_heartbeat_interval", None)  # Optuna's BaseHeartbeat storages only
+    return interval is not None and interval() is not None
+
+
+def _older(trial: FrozenTrial, last: float | None, grace_period: float, now: float | None) -> bool:
+    if last is None and trial.datetime_start is not None:
+        last = trial.datetime_start.timestamp()
+    return last is not None and (time.time() if now is None else now) - float(last) > grace_period
+
+
+def is_stale(trial: FrozenTrial, *, grace_period: float, now: float | None = None, beats: bool = True) -> bool:
+    """Whether a RUNNING trial's worker is gone (see the module docstring). ``beats=False``: the beats are
+    Optuna's (a database), judged by Optuna; only a dead local worker or a trial that never beat is judged."""
     if trial.state != TrialState.RUNNING:
         return False
     if _dead_here(trial.user_attrs.get("worker")):
         return True
-    last = trial.system_attrs.get(HB)
-    if last is None:
-        start = trial.datetime_start
-        last = start.timestamp() if start is not None else None
-    if last is None:
-        return False
-    return (time.time() if now is None else now) - float(last) > grace_period
+    if not beats:  # the first beat precedes the "worker" attr: without it, the trial may never have beaten
+        return "worker" not in trial.user_attrs and _older(trial, None, grace_period, now)
+    return _older(trial, trial.system_attrs.get(HB), grace_period, now)
 
 
 def _fail_and_requeue(study: optuna.Study, trial: FrozenTrial) -> bool:
@@ -84,15 +96,18 @@ def _fail_and_requeue(study: optuna.Study, trial: FrozenTrial) -> bool:
 
 def fail_stale(study: optuna.Study, *, grace_period: float) -> int:
     """Fail the stale RUNNING trials of ``study`` and re-queue their slots; returns how many this call did."""
-    storage = study._storage
-    if isinstance(storage, RDBStorage) and storage.heartbeat_interval:
-        before = len(study.get_trials(deepcopy=False, states=(TrialState.FAIL,)))
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-            optuna.storages.fail_stale_trials(study)
-        return len(study.get_trials(deepcopy=False, states=(TrialState.FAIL,))) - before
+    if not optuna_heartbeat(study._storage):
+        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        return sum(_fail_and_requeue(study, t) for t in running if is_stale(t, grace_period=grace_period))
+    before = len(study.get_trials(deepcopy=False, states=(TrialState.FAIL,)))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
     running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    return sum(_fail_and_requeue(study, t) for t in running if is_stale(t, grace_period=grace_period))
+    for t in running:
+        if is_stale(t, grace_period=grace_period, beats=False):
+            _fail_and_requeue(study, t)
+    return len(study.get_trials(deepcopy=False, states=(TrialState.FAIL,))) - before
 
 
 class Heartbeat:
@@ -106,7 +121,7 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{trial_id}", daemon=True)
 
     def beat(self) -> None:
-        if isinstance(self._storage, RDBStorage) and self._storage.heartbeat_interval:
+        if optuna_heartbeat(self._storage):
             self._storage.record_heartbeat(self._trial_id)
         else:
             self._storage.set_trial_system_attr(self._trial_id, HB, time.time())

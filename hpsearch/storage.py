@@ -216,12 +216,17 @@ def repair_journal(path: str | Path) -> int:
                 "or run the study under another name"
             )
         return 0
-    lock = JournalFileSymlinkLock(str(path))
-    lock.acquire()
     try:
-        return _cut_tail(path)
-    finally:
-        lock.release()
+        lock = JournalFileSymlinkLock(str(path))
+        lock.acquire()
+        try:
+            return _cut_tail(path)
+        finally:
+            lock.release()
+    except OSError as exc:  # e.g. a read-only copy: Optuna still reads it, skipping the cut record
+        log.warning("journal %s: its last record was cut mid-write and cannot be repaired here (%s); reading "
+                    "without it", path, exc)
+        return 0
 
 
 def _open_database(

@@ -209,17 +209,19 @@ def run_worker(
     poll: float = 0.2,
     objective: Objective | None = None,
     stop_file: str | None = None,
+    preflight: bool = True,
 ) -> dict[str, Any]:
     """Work on study ``spec.name`` until it holds ``spec.n_trials`` finished trials, or until asked to stop
     (SIGINT in this process, or the file ``stop_file`` exists; see the module docstring).
 
     ``index`` distinguishes the workers of one launch (distinct sampler seeds); ``blas_threads=None``
     leaves BLAS threading alone; ``objective`` replaces the spec's registered objective (benchmarks of
-    the harness). Returns a summary {worker, index, trials, interrupted}.
+    the harness); ``preflight=False`` skips :func:`check_data` (the launcher checked the data already).
+    Returns a summary {worker, index, trials, interrupted}.
     """
     if not isinstance(spec, StudySpec):
         spec = StudySpec.from_dict(spec)
-    if objective is None:
+    if objective is None and preflight:
         check_data(spec)
     seed = sampler_seed(spec.seed, index)
     limits = threadpool_limits(limits=blas_threads) if blas_threads else nullcontext()

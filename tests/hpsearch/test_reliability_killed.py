@@ -21,10 +21,11 @@ import pytest
 from optuna.trial import TrialState
 
 from hpsearch import ObjectiveSettings, create_study, run_worker
-from hpsearch.stale import pid_alive
+from hpsearch.stale import HB, optuna_heartbeat, pid_alive
+from hpsearch.study import claim, open_study
 
-# about 0.3 s per trial on one core: long enough to be killed inside training
-SLOW = ObjectiveSettings(n_samples=200, hidden=(32, 32), epochs=60, batch_size=20)
+# about half a second per trial on one core: the kill lands inside training, not between two trials
+SLOW = ObjectiveSettings(n_samples=200, hidden=(32, 32), epochs=100, batch_size=20)
 N_TRIALS = 4
 
 
@@ -43,7 +44,7 @@ def _start_worker(spec, cwd):
 
 
 def _wait_mid_trial(spec, proc, *, timeout=120.0):
-    """Poll the storage until the worker has finished one trial and is training the next one."""
+    """Poll the storage until the worker has finished one trial and is training the next one; returns it."""
     owner = f"{socket.gethostname()}:{proc.pid}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -55,16 +56,15 @@ def _wait_mid_trial(spec, proc, *, timeout=120.0):
             if t.state == TrialState.RUNNING and t.user_attrs.get("worker") == owner and len(t.params) == 2
         ]
         if done and running:
-            return
-        time.sleep(0.05)
+            return running[0]
+        time.sleep(0.02)
     pytest.fail("the worker never got into a second trial")
 
 
 def _kill_mid_trial(spec, tmp_path):
     proc = _start_worker(spec, tmp_path)
     try:
-        _wait_mid_trial(spec, proc)
-        time.sleep(0.05)  # its parameters are written: it is training now
+        training = _wait_mid_trial(spec, proc)  # its parameters are written: it is training now
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         if proc.poll() is None:
@@ -72,15 +72,16 @@ def _kill_mid_trial(spec, tmp_path):
         proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     assert not pid_alive(proc.pid)
-    return proc.pid
+    return proc.pid, training.number
 
 
-def _check_after_kill(spec, pid):
+def _check_after_kill(spec, pid, number):
     """The state right after the kill: returns (completed trials' snapshots, the killed trial)."""
     trials = _trials(spec)
     owner = f"{socket.gethostname()}:{pid}"
     killed = [t for t in trials if t.state == TrialState.RUNNING]
-    assert len(killed) == 1 and killed[0].user_attrs["worker"] == owner
+    assert [t.number for t in killed] == [number]  # killed in the trial it was training
+    assert killed[0].user_attrs["worker"] == owner
     completed = {t.number: _snapshot(t) for t in trials if t.state == TrialState.COMPLETE}
     assert completed and all(v[4]["worker"] == owner for v in completed.values())
     return completed, killed[0]
@@ -108,11 +109,12 @@ def _check_final(spec, completed, killed):
 def test_sigkill_of_a_journal_worker_mid_trial(make_spec, tmp_path):
     spec = make_spec("killed-journal", settings=SLOW, n_trials=N_TRIALS)
     create_study(spec)
-    pid = _kill_mid_trial(spec, tmp_path)
-    completed, killed = _check_after_kill(spec, pid)
+    pid, number = _kill_mid_trial(spec, tmp_path)
+    completed, killed = _check_after_kill(spec, pid, number)
     summary = run_worker(spec, 1)  # another worker: finds the dead pid's trial stale at once
     assert summary["trials"] == spec.n_trials - len(completed)
     _check_final(spec, completed, killed)
+    assert all(HB in t.system_attrs for t in _trials(spec) if t.state == TrialState.COMPLETE)  # our beats
 
 
 @pytest.mark.slow
@@ -121,8 +123,31 @@ def test_sigkill_of_a_postgresql_worker_mid_trial(make_spec, tmp_path, postgres_
     spec = make_spec("killed-pg", settings=SLOW, n_trials=N_TRIALS, storage=postgres_url, heartbeat_interval=1,
                      grace_period=2)
     create_study(spec)
-    pid = _kill_mid_trial(spec, tmp_path)
-    completed, killed = _check_after_kill(spec, pid)
-    summary = run_worker(spec, 1)  # waits until Optuna's heartbeat says the trial is stale, then re-runs it
+    pid, number = _kill_mid_trial(spec, tmp_path)
+    completed, killed = _check_after_kill(spec, pid, number)
+    summary = run_worker(spec, 1)  # the dead pid on this host, or Optuna's heartbeat after 2 s: re-run
     assert summary["trials"] == spec.n_trials - len(completed)
     _check_final(spec, completed, killed)
+    assert optuna_heartbeat(create_study(spec)._storage)  # Optuna's heartbeat, not the journal's "hb"
+    assert not [t for t in _trials(spec) if HB in t.system_attrs]
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_trial_claimed_by_a_worker_killed_before_its_first_beat_is_rerun(make_spec, tmp_path, postgres_url):
+    """Optuna's heartbeat only judges trials that beat once: a worker killed between claiming a trial and its
+    first beat left it RUNNING for ever, and every other worker waited for it. Its start time dates it now."""
+    spec = make_spec("never-beat", n_trials=2, storage=postgres_url, heartbeat_interval=1, grace_period=2)
+    create_study(spec)
+    lost = claim(open_study(spec, sampler_seed=0), spec.n_trials)  # claimed, then the worker "dies"
+    cmd = [sys.executable, "-m", "hpsearch", "worker", "--storage", postgres_url, "--study", spec.name]
+    try:
+        proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the worker waited for ever on a trial that never beat")
+    assert proc.returncode == 0, proc.stderr
+    trials = _trials(spec)
+    assert [t.number for t in trials if t.state == TrialState.FAIL] == [lost.number]
+    finished = [t for t in trials if t.state == TrialState.COMPLETE]
+    assert sorted(t.user_attrs["slot"] for t in finished) == [0, 1]
+    assert [t.user_attrs.get("retry_of") for t in finished].count(lost.number) == 1
