@@ -56,8 +56,8 @@ def _names(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _quick(tasks: tuple[str, ...]) -> tuple[str, ...]:
-    """Quick variants of the tasks: 300 images, a 784-50-50-10 net, 10 epochs of batch 30 (80 updates); grids with 1 lr per decade
-    and 3 weight decays."""
+    """Quick variants of the tasks: 300 images, a 784-50-50-10 net, 10 epochs of batch 30 (80 updates);
+    grids with 1 lr per decade and 3 weight decays."""
     out = []
     for name in tasks:
         task = get_task(name)
