@@ -121,8 +121,9 @@ def create_study(spec: StudySpec) -> optuna.Study:
         study.set_user_attr("created", _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
     else:
         _check_same(spec, stored)
-        if stored.get("n_trials") != spec.n_trials:
-            study.set_user_attr("spec", {**stored, "n_trials": spec.n_trials})
+        if stored.get("n_trials") != spec.n_trials:  # (an older study's URL loses its password here too)
+            url = stored.get("storage")
+            study.set_user_attr("spec", {**stored, "n_trials": spec.n_trials, "storage": url and redact(url)})
     missing = _missing_slots(study, spec.n_trials)
     if missing:
         planned = (
