@@ -203,8 +203,9 @@ def repair_journal(path: str | Path) -> int:
         size = fh.seek(0, os.SEEK_END)
         if size == 0:
             return 0
-        fh.seek(_tail_start(fh, size - 1))
-        tail = fh.read()
+        start = _tail_start(fh, size - 1)
+        fh.seek(start)
+        tail = fh.read(size - start)  # exactly the last line seen: a writer may append meanwhile
     if tail.endswith(b"\n"):
         try:
             record = json.loads(tail)
