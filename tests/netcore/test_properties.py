@@ -58,9 +58,11 @@ def test_activations_on_any_shape(seed, layer_cls, shape):
 
 
 @settings(max_examples=30, deadline=None)
-@given(seed=seeds, n=st.integers(2, 6), tail=st.lists(st.integers(1, 3), min_size=1, max_size=3),
+@given(seed=seeds, n=st.integers(3, 6), tail=st.lists(st.integers(1, 3), min_size=1, max_size=3),
        train=st.booleans())
 def test_batchnorm_on_any_shape_and_mode(seed, n, tail, train):
+    # n >= 3: with n = 2 a training batch normalises to exactly +-1 whatever x, so dL/dx comes from eps alone
+    # and central differences measure curvature, not the gradient (tests/netcore/test_layers.py checks n = 2)
     rng = np.random.default_rng(seed)
     d = int(np.prod(tail))
     layer = BatchNorm(rng.uniform(0.5, 1.5, d), rng.standard_normal(d))
@@ -70,7 +72,7 @@ def test_batchnorm_on_any_shape_and_mode(seed, n, tail, train):
     x = 2.0 * rng.standard_normal((n, *tail)) + 1.0
     if train:  # a batch whose columns all vary: the normalisation is then differentiable
         x += np.arange(n).reshape(n, *([1] * len(tail)))
-    _ok(check_layer(layer, x, rng=rng, train=train), tol=1e-6)
+    _ok(check_layer(layer, x, rng=rng, train=train, h=1e-5), tol=1e-6)  # BN is strongly curved: h = 1e-5
 
 
 @st.composite
