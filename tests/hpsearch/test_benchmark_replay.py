@@ -1,8 +1,7 @@
 """The tabular benchmark: a tiny grid built with the parallel runner, stored, looked up, and replayed.
 
 The grid (4 lr x 2 weight decays x 2 optimizers x 1 init scale x 2 replicates = 32 trials of a 784-16-16-10
-net for 3 epochs) is built once per module through hpsearch.run. One worker: with two, a worker opening the
-journal while the other appends can hit hpsearch.storage.repair_journal's unlocked tail read (reported).
+net for 3 epochs) is built once per module on 2 workers through hpsearch.run.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ TASK = Task("tiny", book_space(lr=(1e-4, 1e-1), weight_decay=(1e-6, 1e-4)), TINY
 
 @pytest.fixture(scope="module")
 def table(tmp_path_factory) -> Table:
-    return build_table(DEFN, out_dir=tmp_path_factory.mktemp("tables"), n_jobs=1)
+    return build_table(DEFN, out_dir=tmp_path_factory.mktemp("tables"), n_jobs=2)
 
 
 def test_the_table_holds_every_cell_and_round_trips_without_pickle(table, tmp_path):
