@@ -43,6 +43,15 @@ def _check_positive_ints(name: str, values: Sequence[int]) -> None:
             raise ValueError(f"{name} must be positive integers, got {list(values)!r}")
 
 
+def _affine(p: dict, g: dict, i: int) -> Affine:
+    """Affine layer i over the views ``W{i}``/``b{i}`` of the network's flat parameter and gradient vectors."""
+    return Affine(p[f"W{i}"], p[f"b{i}"], grads={"W": g[f"W{i}"], "b": g[f"b{i}"]})
+
+
+def _conv(p: dict, g: dict, i: int, *, stride: int, pad: int) -> Conv2D:
+    return Conv2D(p[f"W{i}"], p[f"b{i}"], stride=stride, pad=pad, grads={"W": g[f"W{i}"], "b": g[f"b{i}"]})
+
+
 def build_mlp(
     input_size: int = 784,
     hidden: Sequence[int] = (100,) * 6,
@@ -82,7 +91,7 @@ def build_mlp(
     layers: list = []
     for k in range(n_affine):
         i = k + 1
-        layers.append(Affine(p[f"W{i}"], p[f"b{i}"], grads={"W": g[f"W{i}"], "b": g[f"b{i}"]}))
+        layers.append(_affine(p, g, i))
         if k == n_affine - 1:
             break
         if batch_norm:
@@ -127,12 +136,12 @@ def build_simple_convnet(
     for name in ("W1", "W2", "W3"):
         p[name][...] = rng.standard_normal(p[name].shape) * weight_std
     layers = [
-        Conv2D(p["W1"], p["b1"], stride=stride, pad=pad, grads={"W": g["W1"], "b": g["b1"]}),
+        _conv(p, g, 1, stride=stride, pad=pad),
         Relu(),
         MaxPool2D(2, 2, stride=2),
-        Affine(p["W2"], p["b2"], grads={"W": g["W2"], "b": g["b2"]}),
+        _affine(p, g, 2),
         Relu(),
-        Affine(p["W3"], p["b3"], grads={"W": g["W3"], "b": g["b3"]}),
+        _affine(p, g, 3),
     ]
     return Network(layers, SoftmaxCrossEntropy(), flat)
 
@@ -170,15 +179,14 @@ def build_deep_convnet(
     layers: list = []
     for k, (_, pad) in enumerate(convs):
         i = k + 1
-        layers += [Conv2D(p[f"W{i}"], p[f"b{i}"], stride=1, pad=pad, grads={"W": g[f"W{i}"], "b": g[f"b{i}"]}),
-                   Relu()]
+        layers += [_conv(p, g, i, stride=1, pad=pad), Relu()]
         if k % 2 == 1:
             layers.append(MaxPool2D(2, 2, stride=2))
     layers += [
-        Affine(p["W7"], p["b7"], grads={"W": g["W7"], "b": g["b7"]}),
+        _affine(p, g, 7),
         Relu(),
         Dropout(dropout, rng=rng),
-        Affine(p["W8"], p["b8"], grads={"W": g["W8"], "b": g["b8"]}),
+        _affine(p, g, 8),
         Dropout(dropout, rng=rng),
     ]
     return Network(layers, SoftmaxCrossEntropy(), flat)
