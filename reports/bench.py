@@ -10,7 +10,6 @@ performance profile, then the setup (methods, tasks, budget, seeds, grids, machi
 from __future__ import annotations
 
 import json
-import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,8 +23,6 @@ from reports import figures_bench as FB
 from reports import html as H
 from reports.load import ExportError
 from reports.render import FigurePlan, draw_figures, slug
-
-log = logging.getLogger(__name__)
 
 TABLES = ("trials", "runs", "best_so_far", "final", "time_to_target", "ranking", "profile")
 
@@ -263,8 +260,4 @@ def render_benchmark(export: BenchmarkExport | str | Path, *, out_dir: str | Pat
     subtitle = f"{len(exp.methods)} methods x {len(exp.tasks)} tasks, {exp.meta.get('mode', '?')} mode"
     text = H.page(f"Benchmark {name}", sections, subtitle=subtitle,
                   footer="Rendered by reports from a benchmark export.")
-    out.mkdir(parents=True, exist_ok=True)
-    index = out / "index.html"
-    index.write_text(text, encoding="utf-8")
-    log.info("wrote %s", index)
-    return index
+    return H.write_page(out, text)

@@ -8,7 +8,6 @@ trials, seeds, workers and wall time. Figures come from `reports.figures_book`, 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,8 +19,6 @@ from reports import figures_book as B
 from reports import html as H
 from reports.load import StudyExport
 from reports.render import FigurePlan, as_export, draw_figures
-
-log = logging.getLogger(__name__)
 
 Semantics = Sequence[tuple[str, str]]
 OPTIMIZER_ORDER = ("sgd", "momentum", "adagrad", "adam", "rmsprop", "nesterov")
@@ -71,11 +68,7 @@ def write_page(out_dir: str | Path, title: str, subtitle: str, sections: list[tu
     blocks = draw_figures(plans, out / "figures")
     text = H.page(title, [*sections, ("figures", "Figures", H.figures_html(blocks))], subtitle=subtitle,
                   footer="Rendered by reports from study exports.")
-    out.mkdir(parents=True, exist_ok=True)
-    index = out / "index.html"
-    index.write_text(text, encoding="utf-8")
-    log.info("wrote %s (%d figures)", index, len(blocks))
-    return index
+    return H.write_page(out, text)
 
 
 def _order(values: pd.Series, preferred: Sequence[str]) -> list[str]:

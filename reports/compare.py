@@ -137,8 +137,4 @@ def render_comparison(
     ]
     text = H.page(title, sections, subtitle=f"{len(loaded)} studies, direction {data.direction}",
                   footer="Rendered by reports from study exports.")
-    out.mkdir(parents=True, exist_ok=True)
-    index = out / "index.html"
-    index.write_text(text, encoding="utf-8")
-    log.info("wrote %s", index)
-    return index
+    return H.write_page(out, text)

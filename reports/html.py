@@ -10,13 +10,17 @@ from __future__ import annotations
 import base64
 import html as _html
 import io
+import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+
+log = logging.getLogger(__name__)
 
 CSS = """
 body{font:14px/1.45 system-ui,"Segoe UI",Roboto,sans-serif;color:#1d2330;margin:0;background:#f6f7f9}
@@ -167,3 +171,13 @@ def page(
         f"<body><header><h1>{esc(title)}</h1><p>{esc(subtitle)}</p></header><nav>{nav}</nav>"
         f"<main>{body}</main><footer>{esc(footer)}</footer><script>{SORT_JS}</script></body></html>\n"
     )
+
+
+def write_page(out_dir: str | Path, text: str) -> Path:
+    """Write a page as ``<out_dir>/index.html`` (creating the folder); returns its path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    index = out / "index.html"
+    index.write_text(text, encoding="utf-8")
+    log.info("wrote %s", index)
+    return index

@@ -8,7 +8,6 @@ Best-20 grid of the first and of the last round, and score vs each log parameter
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from reports.summaries import top_k
 
 __all__ = ["render_narrowing", "load_narrowing", "rounds_table", "ranges_in_words"]
 
-log = logging.getLogger(__name__)
 
 
 def load_narrowing(run_dir: str | Path) -> tuple[dict[str, Any], list[StudyExport]]:
@@ -144,7 +142,4 @@ def render_narrowing(run_dir: str | Path, *, render_rounds: bool = True) -> Path
     text = H.page(f"Range narrowing {record.get('name')}", sections,
                   subtitle=f"{len(exports)} round(s); {record.get('stop_reason', '')}",
                   footer="Rendered by reports from narrowing.json and the rounds' exports.")
-    index = run_dir / "index.html"
-    index.write_text(text, encoding="utf-8")
-    log.info("wrote %s", index)
-    return index
+    return H.write_page(run_dir, text)

@@ -241,8 +241,4 @@ def render(export: StudyExport | str | Path, *, out_dir: str | Path | None = Non
     subtitle = f"{n} trials, direction {exp.direction}, parent {exp.meta.get('parent') or '—'}"
     text = H.page(f"Study {exp.study}", sections, subtitle=subtitle,
                   footer=f"Rendered by reports from the export of study {exp.study}.")
-    out.mkdir(parents=True, exist_ok=True)
-    index = out / "index.html"
-    index.write_text(text, encoding="utf-8")
-    log.info("wrote %s (%d figures)", index, len(blocks))
-    return index
+    return H.write_page(out, text)
