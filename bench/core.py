@@ -75,7 +75,7 @@ def netcore_mlp(opt_name: str, dtype) -> Callable[[int], Step]:
         def step() -> None:
             idx = rng.integers(0, len(x), BATCH)
             net.gradient(x[idx], t[idx])
-            opt.update(net.params, net.grads)
+            opt.update(net.params, net.grads, overwrite_grads=True)
 
         return step
 
@@ -117,7 +117,7 @@ def netcore_convnet(dtype) -> Callable[[int], Step]:
         def step() -> None:
             idx = rng.integers(0, len(x), CONV_BATCH)
             net.gradient(x[idx], t[idx])
-            opt.update(net.params, net.grads)
+            opt.update(net.params, net.grads, overwrite_grads=True)
 
         return step
 

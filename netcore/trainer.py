@@ -116,7 +116,7 @@ class _Run:
         xb = self.x_train[idx]
         tb = self.t_train[idx]
         loss = self.net.gradient(xb, tb)
-        self.opt.update(self.net.params, self.net.grads)
+        self.opt.update(self.net.params, self.net.grads, overwrite_grads=True)  # gradient() rewrites them
         if self.config.loss_record == "post":
             loss = self.net.loss(xb, tb, train=False)
         h = self.hist

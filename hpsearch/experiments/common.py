@@ -134,7 +134,7 @@ def book_loop(
             idx = rng.integers(0, n, size=batch_size)
             xb, tb = x[idx], t[idx]
             loss = net.gradient(xb, tb)
-            opt.update(net.params, net.grads)
+            opt.update(net.params, net.grads, overwrite_grads=True)
             if loss_record == "post":
                 loss = net.loss(xb, tb, train=False)
             out.losses.append(float(loss))

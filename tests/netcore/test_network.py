@@ -136,3 +136,30 @@ def test_deep_convnet_dropout_makes_train_mode_random_and_eval_deterministic():
     x = rng.random((3, 1, 28, 28)).astype(np.float32)
     assert np.array_equal(net.predict(x), net.predict(x))
     assert not np.array_equal(net.predict(x, train=True), net.predict(x, train=True))
+
+
+@pytest.mark.parametrize(
+    ("build", "input_shape"),
+    [
+        (lambda rng: build_mlp(10, (8, 8), 4, batch_norm=True, dropout=0.3, weight_decay=0.1, rng=rng), (10,)),
+        (lambda rng: build_simple_convnet((1, 7, 7), filters=3, filter_size=3, hidden=5, output_size=4, rng=rng),
+         (1, 7, 7)),
+        (lambda rng: build_deep_convnet(rng=rng), (1, 28, 28)),
+    ],
+    ids=["mlp-bn-dropout-decay", "simple-convnet", "deep-convnet"],
+)
+def test_gradient_rewrites_every_entry_of_the_flat_gradient(build, input_shape):
+    # optimizers may use the gradient vector as scratch (overwrite_grads=True): gradient() must not read it
+    rng = np.random.default_rng(13)
+    net = build(rng)
+    x = rng.random((3, *input_shape)).astype(np.float32)
+    t = np.array([0, 1, 3])
+    state = rng.bit_generator.state  # dropout draws from this generator: replay the same masks
+    net.grads[...] = 0.0
+    net.gradient(x, t)
+    want = net.grads.copy()
+    assert np.count_nonzero(want) > want.size // 2
+    rng.bit_generator.state = state
+    net.grads[...] = np.nan
+    net.gradient(x, t)
+    np.testing.assert_array_equal(net.grads, want)

@@ -90,7 +90,9 @@ def test_adam_by_hand_first_steps_move_about_lr() -> None:
     np.testing.assert_allclose(got, [-s1, -s1 - s2], rtol=1e-14)
     assert s1 == pytest.approx(0.1, rel=1e-5)  # the book: the first step is ~ lr*sign(g)
     assert opt.t == 2
-    np.testing.assert_allclose(opt.state["m"], [m2], rtol=1e-15)
+    m_got, v_got = opt.moments()
+    np.testing.assert_allclose(m_got, [m2], rtol=1e-15)
+    np.testing.assert_allclose(v_got, [v2], rtol=1e-14)
 
 
 # ---------------------------------------------------------------- naive reference over many steps
@@ -168,20 +170,53 @@ def test_float32_stays_float32_and_tracks_float64(name: str) -> None:
     np.testing.assert_allclose(w32, w64, rtol=1e-4, atol=1e-5)
 
 
-def test_adam_bitwise_equal_to_book_expressions_in_float64() -> None:
+def test_adam_equals_book_expressions_in_float64_and_exposes_the_books_moments() -> None:
     rng = np.random.default_rng(11)
     w_ref = rng.standard_normal(100)
     w = w_ref.copy()
     m, v = np.zeros(100), np.zeros(100)
     opt = Adam()
-    for t in range(1, 20):
-        g = rng.standard_normal(100)
+    for t in range(1, 200):
+        g = rng.standard_normal(100) * 10.0 ** rng.uniform(-6, 2)
         lr_t = 0.001 * np.sqrt(1.0 - 0.999**t) / (1.0 - 0.9**t)
         m += (1 - 0.9) * (g - m)
         v += (1 - 0.999) * (g**2 - v)
         w_ref -= lr_t * m / (np.sqrt(v) + 1e-7)
         opt.update(w, g)
-    np.testing.assert_array_equal(w, w_ref)
+    np.testing.assert_allclose(w, w_ref, rtol=1e-14, atol=0)  # the same rule, evaluated in another order
+    m_got, v_got = opt.moments()
+    np.testing.assert_allclose(m_got, m, rtol=1e-13)
+    np.testing.assert_allclose(v_got, v, rtol=1e-13)
+
+
+def test_adam_moments_before_the_first_update_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="call update"):
+        Adam().moments()
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_overwrite_grads_gives_bit_identical_params_and_state(name: str, dtype) -> None:
+    rng = np.random.default_rng(4)
+    w_keep = rng.standard_normal(64).astype(dtype)
+    w_over = w_keep.copy()
+    keep, over = make_optimizer(name), make_optimizer(name)
+    for _ in range(40):  # past a flush step
+        g = rng.standard_normal(64).astype(dtype)
+        g_keep = g.copy()
+        keep.update(w_keep, g_keep)
+        np.testing.assert_array_equal(g_keep, g)  # without the flag the gradient is left alone
+        over.update(w_over, g.copy(), overwrite_grads=True)
+    np.testing.assert_array_equal(w_over, w_keep)
+    for k in keep.state:
+        np.testing.assert_array_equal(over.state[k], keep.state[k])
+
+
+def test_sgd_and_adam_take_the_offer_to_overwrite_grads() -> None:
+    for name in ("sgd", "adam"):
+        g = np.ones(5)
+        make_optimizer(name).update(np.zeros(5), g, overwrite_grads=True)
+        assert not np.array_equal(g, np.ones(5)), name  # grads were the scratch buffer
 
 
 # ---------------------------------------------------------------- float32: subnormal state is flushed
@@ -214,10 +249,10 @@ def _dead_unit_run(name: str, dtype: type, *, scale: float, zero_steps: int) -> 
 def test_without_the_flush_float32_adam_stalls_in_subnormals(monkeypatch) -> None:
     monkeypatch.setattr(optim, "_FLUSH_EVERY", 10**9)
     w, opt = _dead_unit_run("adam", np.float32, scale=1e-12, zero_steps=1000)
-    m = opt.state["m"].copy()
-    assert _subnormal(m).all()
+    s = opt.state["s"].copy()
+    assert _subnormal(s).all()
     opt.update(w, np.zeros(20, np.float32))
-    np.testing.assert_array_equal(opt.state["m"], m)  # m += 0.1 * (0 - m) rounds back to m: stuck for good
+    np.testing.assert_array_equal(opt.state["s"], s)  # 0.9 * s rounds back to s: stuck for good
 
 
 @pytest.mark.parametrize("name", ["momentum", "nesterov", "rmsprop", "adam"])
@@ -248,7 +283,7 @@ def test_flush_happens_every_16_updates_only() -> None:
 
 
 def test_float64_state_is_never_flushed() -> None:
-    # the float64 path is the book's arithmetic bit for bit, subnormals included
+    # float64 keeps the book's arithmetic, subnormals included
     _, opt = _dead_unit_run("momentum", np.float64, scale=1e-290, zero_steps=1019)
     assert _subnormal(opt.state["v"]).all()
 
@@ -270,7 +305,7 @@ def test_update_is_in_place_on_views(name: str) -> None:
 
 def test_lazy_state_names() -> None:
     expected = {"sgd": set(), "momentum": {"v"}, "nesterov": {"v"}, "adagrad": {"h"},
-                "rmsprop": {"h"}, "adam": {"m", "v"}}
+                "rmsprop": {"h"}, "adam": {"s", "r"}}
     for name, keys in expected.items():
         opt = make_optimizer(name)
         opt.update(np.zeros(2, np.float32), np.ones(2, np.float32))
