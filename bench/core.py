@@ -6,7 +6,8 @@ its matrix products, on preallocated arrays), and — when PyTorch is installed 
 thread and its default optimizers. All in one run, BLAS pinned to one thread; ratios are within this run.
 
 A step is what the book's training loop does per update: draw a batch with replacement, gradient, update (the
-post-update loss the book records is not part of it, for netcore nor for PyTorch). The data are random.
+post-update loss the book records is not part of it, for netcore nor for PyTorch). As in netcore's trainer, the
+update may use the gradient vector as scratch (``overwrite_grads=True``). The data are random.
 
 How it measures, for a shared and noisy machine:
   * interleaved: the configurations are timed round-robin (A, B, C, ..., then A, B, C, ... again), so a burst of
