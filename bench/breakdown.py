@@ -1,0 +1,93 @@
+"""Where the time of one netcore training step goes, next to the GEMM-only bound's budget.
+
+Times every phase of the bench MLP step (784-100x4-10, ReLU, He, batch 128, float32, 1 BLAS thread) inside the
+training loop, where caches hold what a real step leaves in them: the batch gather, each layer's forward and
+backward, the loss, the optimizer update. Then it prints what the targets of bench/core.py leave for the work
+that is not a matrix product (bound / target - bound) beside what that work costs here.
+
+Run: python bench/breakdown.py [--steps 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+
+import numpy as np
+from core import BATCH, SIZES, TARGETS, _data, _print_header, gemm_only
+from threadpoolctl import threadpool_limits
+
+from netcore.builders import build_mlp
+from netcore.optim import make_optimizer
+
+WARMUP = 50
+
+
+def phases(opt_name: str, steps: int) -> dict[str, float]:
+    """Mean microseconds per step of every phase of netcore's step, measured in the loop."""
+    x, t = _data(np.float32, 4096, (784,), seed=1)
+    rng = np.random.default_rng(0)
+    net = build_mlp(784, SIZES[1:-1], 10, dtype=np.float32, rng=rng)
+    opt = make_optimizer(opt_name)
+    clock = time.perf_counter
+    acc: dict[str, float] = defaultdict(float)
+    for i in range(WARMUP + steps):
+        if i == WARMUP:
+            acc.clear()
+        t0 = clock()
+        idx = rng.integers(0, len(x), BATCH)
+        out, tb = x[idx], t[idx]
+        t1 = clock()
+        acc["gather"] += t1 - t0
+        for k, layer in enumerate(net.layers):
+            out = layer.forward(out, train=True)
+            t0, t1 = t1, clock()
+            acc[f"forward {k} {type(layer).__name__}"] += t1 - t0
+        net.loss_layer.forward(out, tb)
+        dout = net.loss_layer.backward()
+        t0, t1 = t1, clock()
+        acc["loss forward+backward"] += t1 - t0
+        for k in range(len(net.layers) - 1, -1, -1):
+            dout = net.layers[k].backward(dout)
+            t0, t1 = t1, clock()
+            acc[f"backward {k} {type(net.layers[k]).__name__}"] += t1 - t0
+        opt.update(net.params, net.grads, overwrite_grads=True)
+        acc["update"] += clock() - t1
+    return {k: v / steps * 1e6 for k, v in acc.items()}
+
+
+def bound_us(steps: int) -> float:
+    step = gemm_only(np.float32)(0)
+    for _ in range(WARMUP):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - t0) / steps * 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=3000, help="timed steps per configuration")
+    args = ap.parse_args(argv)
+    with threadpool_limits(1):
+        _print_header()
+        bound = bound_us(args.steps)
+        results = {name: phases(name, args.steps) for name in TARGETS}
+    print(f"\nGEMM-only bound: {bound:.0f} us per step (hot caches, no gather)")
+    for name, ph in results.items():
+        total = sum(ph.values())
+        affine = sum(v for k, v in ph.items() if "Affine" in k)
+        print(f"\nnetcore {name}, float32: {total:.0f} us per step in the loop = {bound / total:.1%} of the bound")
+        for k, v in ph.items():
+            print(f"  {k:<26} {v:7.1f} us  {v / total:6.1%}")
+        budget = bound / TARGETS[name] - bound
+        print(f"  target {TARGETS[name]:.0%} leaves {budget:.0f} us per step for all work beyond the bound's GEMMs;"
+              f" here: Affine layers beyond the bound {affine - bound:.0f} us, gather {ph['gather']:.0f} us,"
+              f" update {ph['update']:.0f} us, the rest {total - affine - ph['gather'] - ph['update']:.0f} us")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
