@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from netcore.builders import build_mlp
 from netcore.optim import make_optimizer
+from netcore.trainer import take_rows
 
 WARMUP = 50
 
@@ -32,12 +33,14 @@ def phases(opt_name: str, steps: int) -> dict[str, float]:
     opt = make_optimizer(opt_name)
     clock = time.perf_counter
     acc: dict[str, float] = defaultdict(float)
+    buf = None
     for i in range(WARMUP + steps):
         if i == WARMUP:
             acc.clear()
         t0 = clock()
         idx = rng.integers(0, len(x), BATCH)
-        out, tb = x[idx], t[idx]
+        out = buf = take_rows(x, idx, buf)
+        tb = t[idx]
         t1 = clock()
         acc["gather"] += t1 - t0
         for k, layer in enumerate(net.layers):

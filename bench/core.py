@@ -7,7 +7,8 @@ thread and its default optimizers. All in one run, BLAS pinned to one thread; ra
 
 A step is what the book's training loop does per update: draw a batch with replacement, gradient, update (the
 post-update loss the book records is not part of it, for netcore nor for PyTorch). As in netcore's trainer, the
-update may use the gradient vector as scratch (``overwrite_grads=True``). The data are random.
+update may use the gradient vector as scratch (``overwrite_grads=True``) and the batch is gathered into one reused
+buffer (``take_rows``). The data are random.
 
 How it measures, for a shared and noisy machine:
   * interleaved: the configurations are timed round-robin (A, B, C, ..., then A, B, C, ... again), so a burst of
@@ -40,6 +41,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from netcore.builders import build_mlp, build_simple_convnet
 from netcore.optim import make_optimizer
+from netcore.trainer import take_rows
 
 SIZES = [784, 100, 100, 100, 100, 10]
 BATCH = 128
@@ -72,10 +74,11 @@ def netcore_mlp(opt_name: str, dtype) -> Callable[[int], Step]:
         rng = np.random.default_rng(seed)
         net = build_mlp(784, SIZES[1:-1], 10, dtype=dtype, rng=rng)
         opt = make_optimizer(opt_name)
+        buf = take_rows(x, np.zeros(BATCH, np.intp))
 
         def step() -> None:
             idx = rng.integers(0, len(x), BATCH)
-            net.gradient(x[idx], t[idx])
+            net.gradient(take_rows(x, idx, buf), t[idx])
             opt.update(net.params, net.grads, overwrite_grads=True)
 
         return step
@@ -114,10 +117,11 @@ def netcore_convnet(dtype) -> Callable[[int], Step]:
         rng = np.random.default_rng(seed)
         net = build_simple_convnet(dtype=dtype, rng=rng)
         opt = make_optimizer("adam")
+        buf = take_rows(x, np.zeros(CONV_BATCH, np.intp))
 
         def step() -> None:
             idx = rng.integers(0, len(x), CONV_BATCH)
-            net.gradient(x[idx], t[idx])
+            net.gradient(take_rows(x, idx, buf), t[idx])
             opt.update(net.params, net.grads, overwrite_grads=True)
 
         return step

