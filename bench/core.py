@@ -67,23 +67,28 @@ def _data(dtype, n: int, shape: tuple[int, ...], seed: int) -> tuple[np.ndarray,
     return rng.random((n, *shape)).astype(dtype), rng.integers(0, 10, n)
 
 
-def netcore_mlp(opt_name: str, dtype) -> Callable[[int], Step]:
-    x, t = _data(dtype, 4096, (784,), seed=1)
+def _netcore(build: Callable, opt_name: str, x: np.ndarray, t: np.ndarray, batch: int) -> Callable[[int], Step]:
+    """seed -> one netcore training step as the trainer takes it, on a fresh ``build(rng)`` network."""
 
     def make(seed: int) -> Step:
         rng = np.random.default_rng(seed)
-        net = build_mlp(784, SIZES[1:-1], 10, dtype=dtype, rng=rng)
+        net = build(rng)
         opt = make_optimizer(opt_name)
-        buf = take_rows(x, np.zeros(BATCH, np.intp))
+        buf = take_rows(x, np.zeros(batch, np.intp))
 
         def step() -> None:
-            idx = rng.integers(0, len(x), BATCH)
+            idx = rng.integers(0, len(x), batch)
             net.gradient(take_rows(x, idx, buf), t[idx])
             opt.update(net.params, net.grads, overwrite_grads=True)
 
         return step
 
     return make
+
+
+def netcore_mlp(opt_name: str, dtype) -> Callable[[int], Step]:
+    x, t = _data(dtype, 4096, (784,), seed=1)
+    return _netcore(lambda rng: build_mlp(784, SIZES[1:-1], 10, dtype=dtype, rng=rng), opt_name, x, t, BATCH)
 
 
 def gemm_only(dtype) -> Callable[[int], Step]:
@@ -112,21 +117,7 @@ def gemm_only(dtype) -> Callable[[int], Step]:
 
 def netcore_convnet(dtype) -> Callable[[int], Step]:
     x, t = _data(dtype, 1000, (1, 28, 28), seed=2)
-
-    def make(seed: int) -> Step:
-        rng = np.random.default_rng(seed)
-        net = build_simple_convnet(dtype=dtype, rng=rng)
-        opt = make_optimizer("adam")
-        buf = take_rows(x, np.zeros(CONV_BATCH, np.intp))
-
-        def step() -> None:
-            idx = rng.integers(0, len(x), CONV_BATCH)
-            net.gradient(take_rows(x, idx, buf), t[idx])
-            opt.update(net.params, net.grads, overwrite_grads=True)
-
-        return step
-
-    return make
+    return _netcore(lambda rng: build_simple_convnet(dtype=dtype, rng=rng), "adam", x, t, CONV_BATCH)
 
 
 def torch_mlp(opt_name: str) -> Callable[[int], Step]:
