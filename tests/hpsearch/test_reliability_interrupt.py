@@ -16,7 +16,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import optuna
 import pytest
@@ -26,6 +28,8 @@ from optuna.trial import TrialState
 from hpsearch import ObjectiveSettings, StudySpec, run
 from hpsearch.stale import pid_alive
 from hpsearch.study import create_study
+
+T = TypeVar("T")
 
 SLOW = ObjectiveSettings(n_samples=200, hidden=(32, 32), epochs=60, batch_size=20)
 LIVE = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED)
@@ -63,22 +67,28 @@ def _check_consistent(study, n_trials):
     return trials
 
 
-@pytest.mark.slow
-def test_sigint_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
-    # enough trials that worker 0 cannot finish the study alone while the loky process starts on a busy machine
-    spec = StudySpec(name="sigint", settings=SLOW, n_trials=16, out_dir=str(tmp_path / "runs"))
-    (tmp_path / "spec.json").write_text(json.dumps(spec.to_dict()))
-    cmd = [sys.executable, "-m", "hpsearch", "run", "spec.json", "--n-jobs", "2", "--no-progress"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    journal = Path(spec.storage_url)
+def _sigint_when_ready(cmd: list[str], cwd: Path, ready: Callable[[subprocess.Popen], T]):
+    """Start ``cmd``, wait for ``ready(proc)``, send it SIGINT and collect it: (ready's value, proc, out, err)."""
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        workers = _wait_two_running(journal, spec.name, proc)
+        value = ready(proc)
         os.kill(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+    return value, proc, out, err
+
+
+@pytest.mark.slow
+def test_sigint_stops_every_worker_cleanly_and_a_rerun_resumes(tmp_path):
+    # enough trials that worker 0 cannot finish the study alone while the loky process starts on a busy machine
+    spec = StudySpec(name="sigint", settings=SLOW, n_trials=16, out_dir=str(tmp_path / "runs"))
+    (tmp_path / "spec.json").write_text(json.dumps(spec.to_dict()))
+    cmd = [sys.executable, "-m", "hpsearch", "run", "spec.json", "--n-jobs", "2", "--no-progress"]
+    journal = Path(spec.storage_url)
+    workers, proc, out, err = _sigint_when_ready(cmd, tmp_path, lambda p: _wait_two_running(journal, spec.name, p))
     assert proc.returncode == 130, err
     assert err.count("\n") == 1 and err.startswith("hpsearch: interrupted: study sigint interrupted: "), err
     assert "run the same command again to resume" in err
@@ -152,20 +162,16 @@ def test_sigint_to_a_joined_worker_requeues_its_trial(kind, request, make_spec, 
     spec = make_spec(f"sigint-worker-{kind}", settings=SLOW, n_trials=3, storage=storage)
     study = create_study(spec)
     cmd = [sys.executable, "-m", "hpsearch", "worker", "--storage", spec.storage_url, "--study", spec.name]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+
+    def running(proc: subprocess.Popen) -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not any(
             len(t.params) == 2 for t in study.get_trials(states=(TrialState.RUNNING,))
         ):
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+
+    _, proc, out, err = _sigint_when_ready(cmd, tmp_path, running)
     assert proc.returncode == 130, err
     assert out == "" and err.count("\n") == 1 and "its running trial was re-queued" in err
     trials = _check_consistent(study, 3)
