@@ -5,6 +5,10 @@ training loop, where caches hold what a real step leaves in them: the batch gath
 backward, the loss, the optimizer update. Then it prints what the targets of bench/core.py leave for the work
 that is not a matrix product (bound / target - bound) beside what that work costs here.
 
+Last, the ceiling of the layer design: the same step written out by hand in NumPy (no layer objects, every
+activation in a preallocated buffer, elementwise work in place, netcore's optimizers), timed in interleaved
+rounds against netcore's step and the bound as bench/core.py times them.
+
 Run: python bench/breakdown.py [--steps 3000]
 """
 
@@ -15,7 +19,7 @@ import time
 from collections import defaultdict
 
 import numpy as np
-from core import BATCH, SIZES, TARGETS, _data, _print_header, gemm_only
+from core import BATCH, SIZES, TARGETS, Config, _data, _print_header, _ratio, calibrate, gemm_only, measure, netcore_mlp
 from threadpoolctl import threadpool_limits
 
 from netcore.builders import build_mlp
@@ -60,6 +64,70 @@ def phases(opt_name: str, steps: int) -> dict[str, float]:
     return {k: v / steps * 1e6 for k, v in acc.items()}
 
 
+def hand_fused(opt_name: str):
+    """seed -> the bench MLP step written out in NumPy over netcore's flat parameters (the design's ceiling)."""
+    x, t = _data(np.float32, 4096, (784,), seed=1)
+
+    def make(seed: int):
+        rng = np.random.default_rng(seed)
+        net = build_mlp(784, SIZES[1:-1], 10, dtype=np.float32, rng=rng)
+        opt = make_optimizer(opt_name)
+        n_layers = len(SIZES) - 1
+        ws = [net.named_params[f"W{k}"] for k in range(1, n_layers + 1)]
+        bs = [net.named_params[f"b{k}"] for k in range(1, n_layers + 1)]
+        gws = [net.named_grads[f"W{k}"] for k in range(1, n_layers + 1)]
+        gbs = [net.named_grads[f"b{k}"] for k in range(1, n_layers + 1)]
+        hs = [np.empty((BATCH, s), np.float32) for s in SIZES[1:]]
+        ds = [np.empty((BATCH, s), np.float32) for s in SIZES[1:]]
+        masks = [np.empty((BATCH, s), np.float32) for s in SIZES[1:]]
+        ones, cols = np.ones(BATCH, np.float32), np.arange(BATCH)
+        xb = np.empty((BATCH, 784), np.float32)
+
+        def step() -> None:
+            idx = rng.integers(0, len(x), BATCH)
+            np.take(x, idx, axis=0, out=xb, mode="clip")
+            h = xb
+            for k in range(n_layers):
+                np.matmul(h, ws[k], out=hs[k])
+                hs[k] += bs[k]
+                if k < n_layers - 1:
+                    np.greater(hs[k], 0, out=masks[k])
+                    np.maximum(hs[k], 0, out=hs[k])
+                h = hs[k]
+            yt = np.array(h.T, order="C")  # softmax over the transposed scores, as the loss layer does
+            yt -= yt.max(axis=0)
+            np.exp(yt, out=yt)
+            yt /= yt.sum(axis=0)
+            pos = t[idx] * BATCH + cols
+            yt.reshape(-1)[pos] -= 1.0
+            yt /= BATCH
+            d = yt.T
+            for k in range(n_layers - 1, -1, -1):
+                np.matmul((hs[k - 1] if k else xb).T, d, out=gws[k])
+                np.matmul(ones, d, out=gbs[k])
+                if k:
+                    np.matmul(d, ws[k].T, out=ds[k - 1])
+                    ds[k - 1] *= masks[k - 1]
+                    d = ds[k - 1]
+            opt.update(net.params, net.grads, overwrite_grads=True)
+
+        return step
+
+    return make
+
+
+def ceiling(rounds: int = 9) -> dict[str, float]:
+    """Ratios to the bound of netcore's step and of the hand-fused step, in interleaved rounds."""
+    configs = [Config("gemm-only", "float32", BATCH, gemm_only(np.float32))]
+    for name in TARGETS:
+        configs.append(Config(f"netcore {name}", "float32", BATCH, netcore_mlp(name, np.float32)))
+        configs.append(Config(f"hand-fused {name}", "float32", BATCH, hand_fused(name)))
+    for cfg in configs:
+        calibrate(cfg, 0.3)
+    rates = measure(configs, rounds)
+    return {c.name: _ratio(rates, f"{c.name} float32", "gemm-only float32") for c in configs[1:]}
+
+
 def bound_us(steps: int) -> float:
     step = gemm_only(np.float32)(0)
     for _ in range(WARMUP):
@@ -78,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         _print_header()
         bound = bound_us(args.steps)
         results = {name: phases(name, args.steps) for name in TARGETS}
+        ratios = ceiling()
     print(f"\nGEMM-only bound: {bound:.0f} us per step (hot caches, no gather)")
     for name, ph in results.items():
         total = sum(ph.values())
@@ -89,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  target {TARGETS[name]:.0%} leaves {budget:.0f} us per step for all work beyond the bound's GEMMs;"
               f" here: Affine layers beyond the bound {affine - bound:.0f} us, gather {ph['gather']:.0f} us,"
               f" update {ph['update']:.0f} us, the rest {total - affine - ph['gather'] - ph['update']:.0f} us")
+    print("\nthe same step written out by hand in NumPy (interleaved rounds, median ratio to the bound):")
+    for name, ratio in ratios.items():
+        print(f"  {name:<18} {ratio:.1%}  (target {TARGETS[name.split()[-1]]:.0%})")
     return 0
 
 
