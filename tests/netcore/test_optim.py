@@ -152,7 +152,10 @@ def test_matches_naive_reference_over_many_steps(name: str) -> None:
     opt = make_optimizer(name, **CASES[name])
     for g in grads:
         opt.update(w, np.array(g))
-    np.testing.assert_allclose(w, want, rtol=1e-12, atol=1e-14)
+    if name == "adam":  # the same rule evaluated in another order (see netcore.optim.Adam)
+        np.testing.assert_allclose(w, want, rtol=1e-13, atol=0)
+    else:  # the book's expressions in the book's order: float64 bit for bit
+        np.testing.assert_array_equal(w, want)
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
