@@ -23,6 +23,17 @@ def mpl_text(value: object) -> str:
     return str(value).replace("$", r"\$")
 
 
+def axis_text(value: object, limit: int = 28) -> str:
+    """:func:`mpl_text` of a data value shown ON the axes (tick labels, axis annotations): a value longer than
+    ``limit`` characters keeps its start and end around an ellipsis, so long category names neither crowd the
+    figure nor lose the suffix that tells them apart."""
+    text = str(value)
+    if len(text) > limit:
+        head = (limit - 1) // 2
+        text = text[:head] + "\u2026" + text[len(text) - (limit - 1 - head):]
+    return mpl_text(text)
+
+
 def new_axes(ax: Axes | None = None, *, figsize: tuple[float, float] = (6.4, 4.0)) -> Axes:
     """`ax`, or the single Axes of a new (pyplot-free) Figure."""
     if ax is not None:

@@ -25,6 +25,7 @@ from reports.axes import (
     COLOR_PRUNED,
     DIVERGED_STYLE,
     alpha_for,
+    axis_text,
     colorbar,
     legend,
     mpl_text,
@@ -101,7 +102,7 @@ def plot_param(
         return no_data(ax, f"no COMPLETE trial has {name}")
     if categorical:
         x, labels = categorical_positions(frame["x"])
-        ax.set_xticks(range(len(labels)), [mpl_text(s) for s in labels])
+        ax.set_xticks(range(len(labels)), [axis_text(s) for s in labels])
     else:
         x = pd.to_numeric(frame["x"], errors="coerce").to_numpy(dtype=float)
     _scatter_split(ax, x, frame["value"].to_numpy(), frame["diverged"].to_numpy())
@@ -183,9 +184,9 @@ def plot_parallel(
         colorbar(ax, lines, "score")
     for i, (low, high) in enumerate(data.ticks):
         ax.axvline(i, color="#444", linewidth=0.8)
-        ax.annotate(mpl_text(low), (i, 0), xytext=(3, -2), textcoords="offset points", fontsize=7, va="top")
-        ax.annotate(mpl_text(high), (i, 1), xytext=(3, 2), textcoords="offset points", fontsize=7)
-    ax.set_xticks(range(len(axes_names)), [mpl_text(n) for n in axes_names], rotation=20)
+        ax.annotate(axis_text(low), (i, 0), xytext=(3, -2), textcoords="offset points", fontsize=7, va="top")
+        ax.annotate(axis_text(high), (i, 1), xytext=(3, 2), textcoords="offset points", fontsize=7)
+    ax.set_xticks(range(len(axes_names)), [axis_text(n) for n in axes_names], rotation=20)
     ax.set_xlim(-0.2, len(axes_names) - 0.6)
     ax.set_ylim(-0.08, 1.08)
     ax.set_yticks([])

@@ -150,3 +150,14 @@ def test_dollar_signs_in_data_do_not_break_rendering(trials):
     assert png_bytes(ax.figure).startswith(b"\x89PNG")
     ax = F.plot_parallel(trials, ["lr", "$opt"], categorical={"$opt"})
     assert png_bytes(ax.figure).startswith(b"\x89PNG")
+
+
+def test_long_category_values_are_shortened_on_the_axes_and_render_without_warnings(trials):
+    long = "a-very-long-optimizer-name-that-somebody-registered-with-all-its-settings-" * 2
+    trials["param_optimizer"] = [long + "1", long + "2", "sgd", long + "2", long + "1", "sgd", long + "1", "sgd"]
+    ax = F.plot_param(trials, "optimizer", categorical=True)
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks[0] == "sgd" and all(len(t) <= 30 for t in ticks) and ticks[1] != ticks[2]
+    assert png_bytes(ax.figure).startswith(b"\x89PNG")  # a layout warning would be an error here
+    ax = F.plot_parallel(trials, ["lr", "optimizer"], categorical={"optimizer"})
+    assert png_bytes(ax.figure).startswith(b"\x89PNG")
