@@ -25,6 +25,7 @@ import numpy as np
 
 from hpsearch.objective import TrialResult
 from netcore.data import load_dataset
+from netcore.trainer import take_rows
 
 __all__ = [
     "DTYPES", "LoopResult", "SettingsBase", "book_eval_every", "book_loop", "derived_rng", "replicate_seed",
@@ -129,10 +130,11 @@ def book_loop(
     out = LoopResult()
     n = len(x)
     t0 = time.perf_counter()
+    xb = None
     with np.errstate(all="ignore"):
         for i in range(updates):
             idx = rng.integers(0, n, size=batch_size)
-            xb, tb = x[idx], t[idx]
+            xb, tb = take_rows(x, idx, xb), t[idx]
             loss = net.gradient(xb, tb)
             opt.update(net.params, net.grads, overwrite_grads=True)
             if loss_record == "post":
