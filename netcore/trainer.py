@@ -14,6 +14,9 @@ evaluates at the end of the epoch. This is a protocol change from the book, reco
 
 Divergence — a non-finite loss or parameter — stops training, is evaluated once more (a NaN network predicts
 class 0, so the accuracy stays finite) and is reported in the history, never raised.
+
+The optimizer may use ``net.grads`` as scratch (``update(..., overwrite_grads=True)``), so after a step, and in
+a callback, ``net.grads`` holds no gradient: a callback that needs one calls ``net.gradient`` itself.
 """
 
 from __future__ import annotations
