@@ -1,10 +1,7 @@
 """Gradient-descent optimizers with the book's update rules (Deep Learning from Scratch, section 6.1).
 
-Every optimizer has one method, ``update(params, grads)``, which changes ``params`` IN PLACE (layers hold
-views into the network's flat parameter vector, so rebinding would lose the update). State (velocity,
-squared-gradient sums, moments) is created lazily on the first call, zeros with the params' shape and
-dtype, together with scratch buffers, so a step allocates nothing. Each step evaluates the book's rule
-with Python-float coefficients (so float32 stays float32):
+Every optimizer changes ``params`` IN PLACE in ``update(params, grads)`` (see :mod:`netcore.optim_base`). Each
+step evaluates the book's rule with Python-float coefficients (so float32 stays float32):
 
 =========  =====================================================================================
 sgd        W -= lr*g
@@ -24,24 +21,17 @@ Nesterov, AdaGrad and RMSprop evaluate the book's expressions in the book's orde
 book bit for bit); Adam keeps unnormalised sums instead of the moments (see ``Adam``): the same rule in 10
 passes over the vector instead of 12, equal to the book's expressions up to rounding.
 
-``update(params, grads, overwrite_grads=True)`` lets SGD and Adam use ``grads`` as their scratch buffer
-(its values afterwards are unspecified): one array less streamed through the cache every step, ~2 % of
-a bench-MLP step. The trainer passes it, since the next ``gradient`` call rewrites the gradients anyway.
-
-float32 state is flushed to zero below the smallest normal number every 16 updates (``_FLUSH_EVERY``). A
-parameter whose gradient stays exactly 0 (the weights of a dead ReLU unit) has its velocity/moments decay
-geometrically into subnormal numbers, where the book's updates stall (``m += 0.1*(0 - m)`` rounds back to
-``m``) and every operation on them is ~100x slower: on the bench MLP, Adam's update grew from 0.25 ms to
-1.3 ms per step after 1000 steps, for good. Such state moves a weight by less than 1e-30, below float32
-rounding of any weight larger than 1e-23. float64 state is never flushed.
+The shared mechanics (lazy state, scratch buffers, ``overwrite_grads``, the float32 subnormal flush, argument
+checks) are in :mod:`netcore.optim_base`.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import numpy as np
+
+from netcore.optim_base import Optimizer, check_lr, check_unit, hyperparam_defaults
 
 __all__ = [
     "OPTIMIZERS",
@@ -57,82 +47,6 @@ __all__ = [
 ]
 
 _EPS = 1e-7  # the book's epsilon for AdaGrad, RMSprop and Adam
-_FLUSH_EVERY = 16  # updates between flushes of subnormal float32 state (see the module docstring)
-
-
-def _check_lr(lr: float) -> float:
-    value = _as_float("lr", lr)
-    if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(f"lr={lr!r} is invalid: the learning rate must be finite and > 0 (e.g. lr=0.01)")
-    return value
-
-
-def _check_unit(name: str, value: float) -> float:
-    number = _as_float(name, value)
-    if not 0.0 <= number < 1.0:  # also rejects NaN
-        raise ValueError(f"{name}={value!r} is invalid: {name} must be in [0, 1) (e.g. {name}=0.9)")
-    return number
-
-
-def _as_float(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name}={value!r} is invalid: pass a real number")
-    return float(value)
-
-
-def _flush_subnormals(a: np.ndarray, *, scratch: np.ndarray) -> None:
-    """Set the subnormal entries of ``a`` to zero, in place (NaN and inf are kept); ``scratch`` has a's shape."""
-    np.abs(a, out=scratch)
-    np.multiply(a, scratch >= np.finfo(a.dtype).tiny, out=a)  # branch-free; copyto(where=) is ~10x slower
-
-
-class Optimizer:
-    """Base class: shape checks and lazy state. Subclasses implement ``_step`` and ``_state_names``."""
-
-    _state_names: tuple[str, ...] = ()  # persistent state arrays (zeros on the first call)
-    _n_scratch: int = 1  # scratch buffers, reused every step
-    _grads_as_scratch = False  # True when _step reads grads only before it first writes scratch[0]
-
-    def __init__(self) -> None:
-        self.state: dict[str, np.ndarray] = {}
-        self.n_updates = 0
-        self._scratch: tuple[np.ndarray, ...] = ()
-
-    def update(self, params: np.ndarray, grads: np.ndarray, *, overwrite_grads: bool = False) -> None:
-        """One step: change ``params`` in place using ``grads`` (an array of the same shape).
-
-        ``overwrite_grads=True`` allows the optimizer to use ``grads`` as scratch space: afterwards their
-        values are unspecified (SGD and Adam take the offer; the others leave ``grads`` alone).
-        """
-        if params.shape != grads.shape:
-            raise ValueError(
-                f"params shape {params.shape} != grads shape {grads.shape}: pass matching arrays"
-            )
-        if not self._scratch:
-            self.state = {name: np.zeros_like(params) for name in self._state_names}
-            self._scratch = tuple(np.empty_like(params) for _ in range(self._n_scratch))
-        elif self._scratch[0].shape != params.shape:
-            raise ValueError(
-                f"params shape {params.shape} differs from the first call's {self._scratch[0].shape}: "
-                "use one optimizer per parameter array"
-            )
-        scratch = self._scratch
-        if overwrite_grads and self._grads_as_scratch:
-            scratch = (grads, *scratch[1:])
-        self._step(params, grads, scratch)
-        self.n_updates += 1
-        if params.dtype == np.float32 and self.n_updates % _FLUSH_EVERY == 0:
-            for state in self.state.values():
-                _flush_subnormals(state, scratch=self._scratch[0])
-
-    def _step(  # pragma: no cover - abstract
-        self, params: np.ndarray, grads: np.ndarray, scratch: tuple[np.ndarray, ...]
-    ) -> None:
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        hp = ", ".join(f"{k}={getattr(self, k)!r}" for k in _defaults(type(self)))
-        return f"{type(self).__name__}({hp})"
 
 
 class SGD(Optimizer):
@@ -142,7 +56,7 @@ class SGD(Optimizer):
 
     def __init__(self, lr: float = 0.01) -> None:
         super().__init__()
-        self.lr = _check_lr(lr)
+        self.lr = check_lr(lr)
 
     def _step(self, params: np.ndarray, grads: np.ndarray, scratch: tuple[np.ndarray, ...]) -> None:
         (tmp,) = scratch
@@ -158,8 +72,8 @@ class Momentum(Optimizer):
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9) -> None:
         super().__init__()
-        self.lr = _check_lr(lr)
-        self.momentum = _check_unit("momentum", momentum)
+        self.lr = check_lr(lr)
+        self.momentum = check_unit("momentum", momentum)
 
     def _step(self, params: np.ndarray, grads: np.ndarray, scratch: tuple[np.ndarray, ...]) -> None:
         (tmp,) = scratch
@@ -211,7 +125,7 @@ class AdaGrad(_RootMeanSquare):
 
     def __init__(self, lr: float = 0.01) -> None:
         super().__init__()
-        self.lr = _check_lr(lr)
+        self.lr = check_lr(lr)
 
 
 class RMSprop(_RootMeanSquare):
@@ -219,8 +133,8 @@ class RMSprop(_RootMeanSquare):
 
     def __init__(self, lr: float = 0.01, decay_rate: float = 0.99) -> None:
         super().__init__()
-        self.lr = _check_lr(lr)
-        self.decay_rate = _check_unit("decay_rate", decay_rate)
+        self.lr = check_lr(lr)
+        self.decay_rate = check_unit("decay_rate", decay_rate)
         self._decay, self._weight = self.decay_rate, 1.0 - self.decay_rate
 
 
@@ -239,9 +153,9 @@ class Adam(Optimizer):
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999) -> None:
         super().__init__()
-        self.lr = _check_lr(lr)
-        self.beta1 = _check_unit("beta1", beta1)
-        self.beta2 = _check_unit("beta2", beta2)
+        self.lr = check_lr(lr)
+        self.beta1 = check_unit("beta1", beta1)
+        self.beta2 = check_unit("beta2", beta2)
         self.t = 0  # one step counter for the whole parameter vector
 
     def _step(self, params: np.ndarray, grads: np.ndarray, scratch: tuple[np.ndarray, ...]) -> None:
@@ -285,20 +199,15 @@ def _lookup(name: str) -> type[Optimizer]:
     return OPTIMIZERS[key]
 
 
-def _defaults(cls: type[Optimizer]) -> dict[str, float]:
-    sig = inspect.signature(cls.__init__)
-    return {p.name: float(p.default) for p in sig.parameters.values() if p.name != "self"}
-
-
 def optimizer_hyperparams(name: str) -> dict[str, float]:
     """The book's default hyperparameters of optimizer ``name``, e.g. {'lr': 0.01, 'momentum': 0.9}."""
-    return _defaults(_lookup(name))
+    return hyperparam_defaults(_lookup(name))
 
 
 def make_optimizer(name: str, **hyperparams: float) -> Optimizer:
     """Build optimizer ``name`` (case-insensitive: sgd momentum nesterov adagrad rmsprop adam)."""
     cls = _lookup(name)
-    allowed = _defaults(cls)
+    allowed = hyperparam_defaults(cls)
     unknown = sorted(set(hyperparams) - set(allowed))
     if unknown:
         raise ValueError(

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from netcore import optim
+from netcore import optim, optim_base
 from netcore.optim import (
     OPTIMIZERS,
     SGD,
@@ -16,10 +16,10 @@ from netcore.optim import (
     Momentum,
     Nesterov,
     RMSprop,
-    _flush_subnormals,
     make_optimizer,
     optimizer_hyperparams,
 )
+from netcore.optim_base import _flush_subnormals
 
 # ---------------------------------------------------------------- hand-computed steps (scalars)
 
@@ -250,7 +250,7 @@ def _dead_unit_run(name: str, dtype: type, *, scale: float, zero_steps: int) -> 
 
 
 def test_without_the_flush_float32_adam_stalls_in_subnormals(monkeypatch) -> None:
-    monkeypatch.setattr(optim, "_FLUSH_EVERY", 10**9)
+    monkeypatch.setattr(optim_base, "_FLUSH_EVERY", 10**9)
     w, opt = _dead_unit_run("adam", np.float32, scale=1e-12, zero_steps=1000)
     s = opt.state["s"].copy()
     assert _subnormal(s).all()
@@ -262,7 +262,7 @@ def test_without_the_flush_float32_adam_stalls_in_subnormals(monkeypatch) -> Non
 def test_float32_subnormal_state_is_flushed_without_changing_the_params(name, monkeypatch) -> None:
     zero_steps = 4096 - 5  # the last update is a flush step
     with monkeypatch.context() as mp:
-        mp.setattr(optim, "_FLUSH_EVERY", 10**9)
+        mp.setattr(optim_base, "_FLUSH_EVERY", 10**9)
         w_ref, ref = _dead_unit_run(name, np.float32, scale=1e-12, zero_steps=zero_steps)
     w, opt = _dead_unit_run(name, np.float32, scale=1e-12, zero_steps=zero_steps)
     sub = {k: _subnormal(s) for k, s in ref.state.items()}
