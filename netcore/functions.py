@@ -8,7 +8,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["LOG_DELTA", "accuracy", "cross_entropy", "labels_to_indices", "sigmoid", "softmax"]
+__all__ = [
+    "LOG_DELTA", "accuracy", "cross_entropy", "labels_to_indices", "sigmoid", "softmax", "softmax_transposed",
+]
 
 LOG_DELTA = 1e-7
 """The book's ``delta`` inside ``log(y + delta)`` of the cross entropy."""
@@ -29,17 +31,23 @@ def sigmoid(x: ArrayLike) -> np.ndarray:
 def softmax(x: ArrayLike) -> np.ndarray:
     """Softmax over the last axis: subtract the row max, exponentiate once, divide by the row sum."""
     x = np.asarray(x)
+    return np.ascontiguousarray(softmax_transposed(x).T).reshape(x.shape)
+
+
+def softmax_transposed(x: ArrayLike) -> np.ndarray:
+    """The softmax of the rows of ``x`` (..., C), returned transposed as a new C-ordered (C, R) array, R the
+    number of rows: NumPy reduces and broadcasts along a short last axis one row at a time (slow for C = 10
+    classes), whereas along axis 0 each step is one vectorised loop over all rows."""
+    x = np.asarray(x)
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    # Work on the transposed rows, (C, R): NumPy reduces and broadcasts along a short last axis one row at
-    # a time (slow for C = 10 classes), whereas along axis 0 each step is one vectorised loop over all rows.
-    # np.array copies always: with one row, the transposed view is contiguous already and ascontiguousarray
+    # np.array copies always: with one row the transposed view is contiguous already and ascontiguousarray
     # would hand back the caller's memory, which the in-place steps below would overwrite
     t = np.array(x.reshape(-1, x.shape[-1]).T, order="C")
     t -= t.max(axis=0)
     np.exp(t, out=t)
     t /= t.sum(axis=0)
-    return np.ascontiguousarray(t.T).reshape(x.shape)
+    return t
 
 
 def labels_to_indices(t: ArrayLike, n_rows: int, n_classes: int) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 
 from netcore.batchnorm import BatchNorm
 from netcore.dropout import Dropout
-from netcore.functions import LOG_DELTA, labels_to_indices, sigmoid
+from netcore.functions import LOG_DELTA, labels_to_indices, sigmoid, softmax_transposed
 from netcore.layer_base import EMPTY, Layer, Stateless, init_grads
 
 __all__ = [
@@ -135,9 +135,8 @@ class SoftmaxCrossEntropy:
     ``backward() -> (softmax - onehot(t)) / N`` (the 1e-7 delta is ignored, as in the book).
 
     ``t`` holds class indices (N,) or one-hot rows (N, C). A 1-D ``scores`` is a batch of one. The work is
-    done on the transposed (C, N) probabilities, where NumPy reduces over the short class axis in one
-    vectorised loop per class; ``y`` and the gradient are (N, C) views of them (Fortran order, which
-    matrix products take as they are).
+    done on the transposed (C, N) probabilities (``softmax_transposed``); ``y`` and the gradient are (N, C)
+    views of them (Fortran order, which matrix products take as they are).
     """
 
     params: Mapping[str, np.ndarray] = EMPTY
@@ -160,12 +159,7 @@ class SoftmaxCrossEntropy:
         if s2.ndim != 2:
             raise ValueError(f"scores must be (N, C) or (C,), got {scores.shape}")
         n, c = s2.shape
-        if s2.dtype.kind != "f":
-            s2 = s2.astype(np.float64)
-        yt = np.array(s2.T, order="C")  # always a copy: the steps below are in place
-        yt -= yt.max(axis=0)
-        np.exp(yt, out=yt)
-        yt /= yt.sum(axis=0)
+        yt = softmax_transposed(s2)  # (C, N), a new array
         if self._cols.shape != (n,):
             self._cols = np.arange(n, dtype=np.intp)
         self._yt = yt
