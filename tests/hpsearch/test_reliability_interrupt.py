@@ -35,9 +35,14 @@ SLOW = ObjectiveSettings(n_samples=200, hidden=(32, 32), epochs=60, batch_size=2
 LIVE = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED)
 
 
+def _journal_storage(journal: Path) -> JournalStorage:
+    """A new storage object replaying the whole journal, as a fresh process would read it."""
+    return JournalStorage(JournalFileBackend(str(journal)))
+
+
 def _load(journal: Path, name: str):
-    """The study as a fresh process would read it (a new storage object replaying the whole journal)."""
-    return optuna.load_study(study_name=name, storage=JournalStorage(JournalFileBackend(str(journal))))
+    """The study as a fresh process would read it."""
+    return optuna.load_study(study_name=name, storage=_journal_storage(journal))
 
 
 def _pid(trial) -> int:
@@ -49,7 +54,8 @@ def _wait_two_running(journal: Path, name: str, proc, *, timeout=120.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, f"the launcher exited early: {proc.communicate()}"
-        if journal.is_file():
+        # the journal file exists a moment before the launcher has written the study into it
+        if journal.is_file() and name in optuna.get_all_study_names(_journal_storage(journal)):
             trials = _load(journal, name).get_trials(deepcopy=False)
             running = [t for t in trials if t.state == TrialState.RUNNING and len(t.params) == 2]
             workers = {_pid(t) for t in running}
