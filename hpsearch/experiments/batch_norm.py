@@ -31,6 +31,7 @@ from hpsearch.experiments.common import (
     replicate_seed,
     result,
     train_test,
+    updates_for,
 )
 from hpsearch.objective import TrialResult
 from hpsearch.objectives import Objective, register
@@ -54,10 +55,6 @@ class BatchNormSettings(SettingsBase):
     shared_init: bool = False
     dtype: str = "float32"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        self._check_common()
-
     def semantics(self) -> list[tuple[str, str]]:
         every = book_eval_every(self.n_train, self.batch_size)
         return [
@@ -72,10 +69,6 @@ class BatchNormSettings(SettingsBase):
             ("dtype", f"{self.dtype} (book: float64 parameters)"),
         ]
 
-
-def updates_for(settings: BatchNormSettings) -> int:
-    """Updates of one run: the last evaluation is after update (epochs - 1) * every (the book: 191)."""
-    return (settings.epochs - 1) * book_eval_every(settings.n_train, settings.batch_size) + 1
 
 
 def evaluate(params: Mapping[str, Any], settings: BatchNormSettings, *, seed: int, on_epoch=None) -> TrialResult:

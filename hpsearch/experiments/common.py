@@ -29,7 +29,7 @@ from netcore.trainer import take_rows
 
 __all__ = [
     "DTYPES", "LoopResult", "SettingsBase", "book_eval_every", "book_loop", "derived_rng", "replicate_seed",
-    "result", "train_test",
+    "result", "train_test", "updates_for",
 ]
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -49,7 +49,11 @@ class SettingsBase:
             raise ValueError(f"settings: unknown field {unknown[0]!r}; known fields are {sorted(known)}")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
-    def _check_common(self) -> None:
+    def __post_init__(self) -> None:
+        """What every experiment's settings share: ``hidden`` as a tuple of ints, a known dtype, epochs >= 1.
+        A subclass with checks of its own calls ``super().__post_init__()`` first."""
+        if hasattr(self, "hidden"):
+            object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))  # type: ignore[attr-defined]
         dtype = getattr(self, "dtype", "float32")
         if dtype not in DTYPES:
             raise ValueError(f"settings: dtype={dtype!r} is unknown; use 'float32' or 'float64'")
@@ -87,6 +91,12 @@ def train_test(dataset: str, n_train: int | None, dtype: str) -> tuple[np.ndarra
         dt = DTYPES[dtype]
         _DATA[key] = (ds.x_train[:n].astype(dt), ds.t_train[:n], ds.x_test.astype(dt), ds.t_test)
     return _DATA[key]
+
+
+def updates_for(settings: Any) -> int:
+    """Updates of one run of a hand-coded book loop that stops right after its last evaluation: that evaluation is
+    after update (epochs - 1) * every (the book: 191 for batch norm, 601 for overfitting)."""
+    return (settings.epochs - 1) * book_eval_every(settings.n_train, settings.batch_size) + 1
 
 
 def book_eval_every(n: int, batch_size: int) -> int:

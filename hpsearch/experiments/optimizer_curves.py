@@ -54,8 +54,7 @@ class CurveSettings(SettingsBase):
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        self._check_common()
+        super().__post_init__()
         if self.loss_record not in ("post", "pre"):
             raise ValueError(f"settings: loss_record={self.loss_record!r}; use 'post' (book) or 'pre'")
 

@@ -32,6 +32,7 @@ from hpsearch.experiments.common import (
     replicate_seed,
     result,
     train_test,
+    updates_for,
 )
 from hpsearch.objective import TrialResult
 from hpsearch.objectives import Objective, register
@@ -55,10 +56,6 @@ class OverfitSettings(SettingsBase):
     dropout_inverted: bool = False
     dtype: str = "float32"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        self._check_common()
-
     def semantics(self) -> list[tuple[str, str]]:
         every = book_eval_every(self.n_train, self.batch_size)
         test = "the whole test set (book)" if self.eval_test_n is None else f"the first {self.eval_test_n} test images"
@@ -74,10 +71,6 @@ class OverfitSettings(SettingsBase):
             ("dtype", f"{self.dtype} (book: float64 parameters)"),
         ]
 
-
-def updates_for(settings: OverfitSettings) -> int:
-    """Updates of one run: the last evaluation is after update (epochs - 1) * every (the book: 601)."""
-    return (settings.epochs - 1) * book_eval_every(settings.n_train, settings.batch_size) + 1
 
 
 def label(params: Mapping[str, Any]) -> str:

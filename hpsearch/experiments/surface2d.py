@@ -36,9 +36,6 @@ class SurfaceSettings(SettingsBase):
     start_x: float = BOOK_START[0]
     start_y: float = BOOK_START[1]
 
-    def __post_init__(self) -> None:
-        self._check_common()
-
     def semantics(self) -> list[tuple[str, str]]:
         book = self.epochs == 30 and (self.start_x, self.start_y) == BOOK_START
         return [

@@ -42,7 +42,7 @@ class HistSettings(SettingsBase):
     tanh_symmetric: bool = False
 
     def __post_init__(self) -> None:
-        self._check_common()
+        super().__post_init__()
         for name in ("n_inputs", "width", "bins"):
             if getattr(self, name) < 1:
                 raise ValueError(f"settings: {name}={getattr(self, name)!r} must be >= 1")
