@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hpsearch.objective import PARAM_NAMES, ObjectiveSettings, evaluate
+from hpsearch.registry import Registry
 
 __all__ = ["Objective", "OBJECTIVES", "register", "get_objective"]
 
@@ -39,7 +40,7 @@ class Objective:
             raise ValueError(f"objective {self.name!r}: direction={self.direction!r}; use maximize or minimize")
 
 
-OBJECTIVES: dict[str, Objective] = {}
+OBJECTIVES: Registry[Objective] = Registry("objective", Objective)
 
 # objectives defined outside this module: name -> module that registers it on import
 _LAZY: dict[str, str] = {}
@@ -47,10 +48,7 @@ _LAZY: dict[str, str] = {}
 
 def register(objective: Objective, *, replace: bool = False) -> Objective:
     """Add ``objective`` to the registry (a second registration of a name needs ``replace=True``)."""
-    if objective.name in OBJECTIVES and not replace and OBJECTIVES[objective.name] != objective:
-        raise ValueError(f"objective {objective.name!r} is registered already; pick another name")
-    OBJECTIVES[objective.name] = objective
-    return objective
+    return OBJECTIVES.add(objective, replace=replace)
 
 
 def lazy(name: str, module: str) -> None:
@@ -62,11 +60,7 @@ def get_objective(name: str) -> Objective:
     """The objective called ``name``; a clear error lists the known names."""
     if name not in OBJECTIVES and name in _LAZY:
         importlib.import_module(_LAZY[name])
-    try:
-        return OBJECTIVES[name]
-    except KeyError:
-        known = sorted({*OBJECTIVES, *_LAZY})
-        raise ValueError(f"objective {name!r} is unknown; use one of {', '.join(known)}") from None
+    return OBJECTIVES.lookup(name, known=sorted({*OBJECTIVES, *_LAZY}))
 
 
 register(Objective("mlp", ObjectiveSettings, evaluate, PARAM_NAMES, required=("lr",)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hpsearch.narrow import NarrowRule
+from hpsearch.registry import Registry
 from hpsearch.samplers import check_sampler, pruner_name
 from hpsearch.space import SearchSpace
 
@@ -54,25 +55,17 @@ def narrow_rule(method: Method, space: SearchSpace) -> NarrowRule:
     return NarrowRule(top_k=None, top_fraction=method.top_fraction, hard_limits=limits)
 
 
-METHODS: dict[str, Method] = {}
+METHODS: Registry[Method] = Registry("method", Method)
 
 
 def register_method(method: Method, *, replace: bool = False) -> Method:
     """Add ``method`` to the registry (re-registering a name needs ``replace=True``)."""
-    if method.name in METHODS and not replace and METHODS[method.name] != method:
-        raise ValueError(f"method {method.name!r} is registered already; pick another name")
-    METHODS[method.name] = method
-    return method
+    return METHODS.add(method, replace=replace)
 
 
 def get_method(name: str | Method) -> Method:
     """The method called ``name`` (a Method passes through); the error lists the known names."""
-    if isinstance(name, Method):
-        return name
-    try:
-        return METHODS[name]
-    except KeyError:
-        raise ValueError(f"method {name!r} is unknown; use one of {', '.join(METHODS)}") from None
+    return METHODS.lookup(name)
 
 
 REFERENCE = "random"  # the book's search: every speed-up is measured against it

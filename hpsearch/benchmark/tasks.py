@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from hpsearch.objective import ObjectiveSettings
+from hpsearch.registry import Registry
 from hpsearch.space import ParamSpec, SearchSpace, book_space
 
 __all__ = ["AXES", "TableDef", "Task", "TABLES", "TASKS", "DEFAULT_TASKS", "get_table_def", "get_task",
@@ -100,41 +101,28 @@ class Task:
                 "table": self.table, "description": self.description}
 
 
-TABLES: dict[str, TableDef] = {}
-TASKS: dict[str, Task] = {}
+TABLES: Registry[TableDef] = Registry("table", TableDef)
+TASKS: Registry[Task] = Registry("task", Task)
 
 
 def register_table(defn: TableDef, *, replace: bool = False) -> TableDef:
-    if defn.name in TABLES and not replace and TABLES[defn.name] != defn:
-        raise ValueError(f"table {defn.name!r} is registered already; pick another name")
-    TABLES[defn.name] = defn
-    return defn
+    """Add ``defn`` to the table registry (re-registering a name needs ``replace=True``)."""
+    return TABLES.add(defn, replace=replace)
 
 
 def register_task(task: Task, *, replace: bool = False) -> Task:
-    if task.name in TASKS and not replace and TASKS[task.name] != task:
-        raise ValueError(f"task {task.name!r} is registered already; pick another name")
-    TASKS[task.name] = task
-    return task
+    """Add ``task`` to the task registry (re-registering a name needs ``replace=True``)."""
+    return TASKS.add(task, replace=replace)
 
 
 def get_task(name: str | Task) -> Task:
     """The task called ``name`` (a Task passes through); the error lists the known names."""
-    if isinstance(name, Task):
-        return name
-    try:
-        return TASKS[name]
-    except KeyError:
-        raise ValueError(f"task {name!r} is unknown; use one of {', '.join(TASKS)}") from None
+    return TASKS.lookup(name)
 
 
 def get_table_def(name: str | TableDef) -> TableDef:
-    if isinstance(name, TableDef):
-        return name
-    try:
-        return TABLES[name]
-    except KeyError:
-        raise ValueError(f"table {name!r} is unknown; use one of {', '.join(TABLES)}") from None
+    """The table definition called ``name`` (a TableDef passes through); the error lists the known names."""
+    return TABLES.lookup(name)
 
 
 def lr_space(optimizer: str, *, lr: tuple[float, float] = (1e-6, 1e-1)) -> SearchSpace:
