@@ -70,7 +70,6 @@ class BatchNormSettings(SettingsBase):
         ]
 
 
-
 def evaluate(params: Mapping[str, Any], settings: BatchNormSettings, *, seed: int, on_epoch=None) -> TrialResult:
     """One net of ``params`` (w_index, norm, seed); see the module docstring."""
     rep = replicate_seed(params, seed)

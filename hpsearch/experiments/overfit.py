@@ -72,7 +72,6 @@ class OverfitSettings(SettingsBase):
         ]
 
 
-
 def label(params: Mapping[str, Any]) -> str:
     """A readable name of a regulariser setting, e.g. 'weight decay 0.1', 'dropout 0.15', 'none'."""
     reg = str(params.get("regularizer", "none"))
