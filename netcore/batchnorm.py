@@ -1,4 +1,5 @@
-"""Batch normalisation with the book's semantics (``common/layers.py`` ``BatchNormalization``)."""
+"""Batch normalisation with the book's semantics (``common/layers.py`` ``BatchNormalization``), per activation
+(``BatchNorm``) and per conv channel (``BatchNorm2D``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 
 from netcore.layer_base import init_grads
 
-__all__ = ["BatchNorm"]
+__all__ = ["BatchNorm", "BatchNorm2D"]
 
 
 class BatchNorm:
@@ -28,7 +29,9 @@ class BatchNorm:
         grads: dict[str, np.ndarray] | None = None,
     ) -> None:
         if gamma.ndim != 1 or beta.shape != gamma.shape:
-            raise ValueError(f"BatchNorm needs 1-D gamma, beta of one shape, got {gamma.shape} {beta.shape}")
+            raise ValueError(
+                f"{type(self).__name__} needs 1-D gamma, beta of one shape, got {gamma.shape} {beta.shape}"
+            )
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"momentum must be in [0, 1], got {momentum}")
         if eps <= 0.0:
@@ -44,19 +47,26 @@ class BatchNorm:
         self._std: np.ndarray | None = None
         self._train = True
 
+    # The rows view: (N, D) here; BatchNorm2D overrides both to normalise (N*H*W, C) rows.
+    def _rows(self, x: np.ndarray) -> np.ndarray:
+        return x.reshape(x.shape[0], -1)
+
+    def _unrows(self, r: np.ndarray) -> np.ndarray:
+        return r.reshape(self._shape)
+
     def forward(self, x: np.ndarray, *, train: bool) -> np.ndarray:
         self._shape = x.shape
-        x2 = x.reshape(x.shape[0], -1)  # (N, D)
+        x2 = self._rows(x)  # (M, D): statistics over the M rows
         gamma, beta = self.params["gamma"], self.params["beta"]
         if x2.shape[1] != gamma.shape[0]:
-            raise ValueError(f"BatchNorm over {gamma.shape[0]} activations got input {x.shape}")
+            raise ValueError(f"{type(self).__name__} over {gamma.shape[0]} features got input {x.shape}")
         if self.running_mean is None:
             self.running_mean = np.zeros_like(gamma)
             self.running_var = np.zeros_like(gamma)
         if train:
             mu = x2.mean(axis=0)
             xc = x2 - mu
-            var = np.mean(np.square(xc), axis=0)  # biased (divide by N)
+            var = np.mean(np.square(xc), axis=0)  # biased (divide by M)
             m = self.momentum
             self.running_mean *= m
             self.running_mean += (1.0 - m) * mu
@@ -67,15 +77,14 @@ class BatchNorm:
             var = self.running_var
         std = np.sqrt(var + self.eps)
         xn = xc
-        xn /= std  # x_hat, (N, D)
+        xn /= std  # x_hat, (M, D)
         self._xn, self._std, self._train = xn, std, train
         out = gamma * xn
         out += beta
-        return out.reshape(self._shape)
+        return self._unrows(out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        n = self._shape[0]
-        d2 = dout.reshape(n, -1)  # (N, D)
+        d2 = self._rows(dout)  # (M, D)
         xn, std = self._xn, self._std
         gb, gg = self.grads["beta"], self.grads["gamma"]
         np.sum(d2, axis=0, out=gb)
@@ -83,10 +92,28 @@ class BatchNorm:
         dxn = d2 * self.params["gamma"]
         if not self._train:  # running stats are constants
             dxn /= std
-            return dxn.reshape(self._shape)
+            return self._unrows(dxn)
         # dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / std, the full BN gradient through mu and var
         proj = np.mean(dxn * xn, axis=0)
         dxn -= dxn.mean(axis=0)
         dxn -= xn * proj
         dxn /= std
-        return dxn.reshape(self._shape)
+        return self._unrows(dxn)
+
+
+class BatchNorm2D(BatchNorm):
+    """Batch normalisation over conv channels: input (N, C, H, W), gamma/beta/running stats of shape (C,),
+    statistics per channel over (N, H, W). Otherwise the book's BatchNorm (train/test, momentum, eps).
+
+    Works on the (N*H*W, C) rows of channels-last memory: free when the input is an (N, C, H, W) view of
+    NHWC memory (as ``Conv2D`` returns), one copy otherwise. The output is such a view as well.
+    """
+
+    def _rows(self, x: np.ndarray) -> np.ndarray:
+        if x.ndim != 4:
+            raise ValueError(f"BatchNorm2D needs (N, C, H, W) input, got shape {x.shape}")
+        return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1])
+
+    def _unrows(self, r: np.ndarray) -> np.ndarray:
+        n, c, h, w = self._shape
+        return r.reshape(n, h, w, c).transpose(0, 3, 1, 2)

@@ -1,4 +1,5 @@
-"""Builders for the book's networks: the multi-layer nets (MultiLayerNet / Extend), SimpleConvNet, DeepConvNet.
+"""Builders for the book's networks: the multi-layer nets (MultiLayerNet / Extend), SimpleConvNet, DeepConvNet,
+and ``build_cnn``, the searchable 3x3-conv-block family (conv -> batch norm -> ReLU -> pool, then a dense head).
 
 Weights are drawn in the book's order (W1, then W2, ...) as standard normals times the init rule's std,
 in float64, then stored in the network's dtype; biases and BN betas are zero, BN gammas one.
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from netcore.conv import Conv2D, MaxPool2D
-from netcore.layers import Affine, BatchNorm, Dropout, Relu, Sigmoid, SoftmaxCrossEntropy, Tanh
+from netcore.layers import Affine, BatchNorm, BatchNorm2D, Dropout, Relu, Sigmoid, SoftmaxCrossEntropy, Tanh
 from netcore.network import Network, allocate
 
 ACTIVATIONS = {"relu": Relu, "sigmoid": Sigmoid, "tanh": Tanh}
@@ -41,6 +42,11 @@ def _check_positive_ints(name: str, values: Sequence[int]) -> None:
     for v in values:
         if int(v) != v or v < 1:
             raise ValueError(f"{name} must be positive integers, got {list(values)!r}")
+
+
+def _check_dropout(dropout: float | None) -> None:
+    if dropout is not None and not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout={dropout!r} must be a ratio in [0, 1) (or None for no dropout)")
 
 
 def _affine(p: dict, g: dict, i: int) -> Affine:
@@ -74,8 +80,7 @@ def build_mlp(
     _check_positive_ints("input_size/output_size", [input_size, output_size])
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation {activation!r} is unknown: use one of {', '.join(ACTIVATIONS)}")
-    if dropout is not None and not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout={dropout!r} must be a ratio in [0, 1) (or None for no dropout)")
+    _check_dropout(dropout)
     sizes = [input_size, *hidden, output_size]
     n_affine = len(sizes) - 1
     shapes: list[tuple[str, tuple[int, ...]]] = []
@@ -95,14 +100,91 @@ def build_mlp(
         if k == n_affine - 1:
             break
         if batch_norm:
-            p[f"gamma{i}"][...] = 1.0
-            layers.append(
-                BatchNorm(p[f"gamma{i}"], p[f"beta{i}"], grads={"gamma": g[f"gamma{i}"], "beta": g[f"beta{i}"]})
-            )
+            layers.append(_bn(p, g, i))
         layers.append(ACTIVATIONS[activation]())
         if dropout is not None:
             layers.append(Dropout(dropout, rng=rng, inverted=dropout_inverted))
     decay = [f"W{k + 1}" for k in range(n_affine)]
+    return Network(layers, SoftmaxCrossEntropy(), flat, weight_decay=weight_decay, decay_names=decay)
+
+
+def _bn(p: dict, g: dict, i: int, cls: type = BatchNorm) -> BatchNorm:
+    """Batch norm i (``cls``) over the views ``gamma{i}``/``beta{i}``; sets gamma to one."""
+    p[f"gamma{i}"][...] = 1.0
+    return cls(p[f"gamma{i}"], p[f"beta{i}"], grads={"gamma": g[f"gamma{i}"], "beta": g[f"beta{i}"]})
+
+
+def build_cnn(
+    input_shape: tuple[int, int, int] = (1, 28, 28),
+    *,
+    filters: Sequence[int] = (32, 64),
+    kernel_size: int = 3,
+    batch_norm: bool = True,
+    dense: int = 128,
+    dropout: float | None = None,
+    dropout_inverted: bool = False,
+    output_size: int = 10,
+    init: str = "he",
+    init_scale: float = 1.0,
+    weight_decay: float = 0.0,
+    dtype: np.dtype | type = np.float32,
+    rng: np.random.Generator,
+) -> Network:
+    """1-3 conv blocks [Conv k x k, stride 1, "same" pad k//2 -> (BatchNorm2D) -> ReLU -> MaxPool 2x2 s2], then
+    Affine(dense) -> ReLU -> (Dropout) -> Affine(output_size) -> softmax CE.
+
+    Weights W1.. drawn in order with ``weight_std(init, fan_in, scale=init_scale)`` (conv fan-in C*k*k), biases
+    and betas zero, gammas one; weight decay covers every conv and affine weight. Parameters: block i has
+    ``W{i}``, ``b{i}`` (and ``gamma{i}``, ``beta{i}``); the two affine layers follow as ``W{B+1}``, ``W{B+2}``.
+    """
+    filters = list(filters)
+    if not 1 <= len(filters) <= 3:
+        raise ValueError(f"filters={filters!r} must list 1 to 3 conv blocks' filter counts")
+    _check_positive_ints("filters", filters)
+    _check_positive_ints("input_shape", list(input_shape))
+    _check_positive_ints("dense/output_size", [dense, output_size])
+    if len(input_shape) != 3:
+        raise ValueError(f"input_shape={tuple(input_shape)!r} must be (C, H, W)")
+    if int(kernel_size) != kernel_size or kernel_size < 1 or kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size={kernel_size!r} must be an odd positive integer ('same' padding k//2)")
+    _check_dropout(dropout)
+    c, h, w = input_shape
+    n_blocks = len(filters)
+    if min(h, w) < 2**n_blocks:
+        raise ValueError(f"input {tuple(input_shape)} is too small for {n_blocks} 2x2 pools: "
+                         f"H and W must be >= {2**n_blocks}")
+    weight_std(init, 1, scale=init_scale)  # validates the rule and scale before any allocation
+    shapes: list[tuple[str, tuple[int, ...]]] = []
+    fan_ins: list[int] = []
+    ch, hh, ww = c, h, w
+    for k, fn in enumerate(filters):
+        i = k + 1
+        shapes += [(f"W{i}", (fn, ch, kernel_size, kernel_size)), (f"b{i}", (fn,))]
+        if batch_norm:
+            shapes += [(f"gamma{i}", (fn,)), (f"beta{i}", (fn,))]
+        fan_ins.append(ch * kernel_size * kernel_size)
+        ch, hh, ww = fn, hh // 2, ww // 2
+    flat_in = ch * hh * ww
+    a1, a2 = n_blocks + 1, n_blocks + 2
+    shapes += [(f"W{a1}", (flat_in, dense)), (f"b{a1}", (dense,)),
+               (f"W{a2}", (dense, output_size)), (f"b{a2}", (output_size,))]
+    fan_ins += [flat_in, dense]
+    flat = allocate(shapes, dtype)
+    p, g = flat.param_views, flat.grad_views
+    for k, fan in enumerate(fan_ins):
+        name = f"W{k + 1}"
+        p[name][...] = rng.standard_normal(p[name].shape) * weight_std(init, fan, scale=init_scale)
+    layers: list = []
+    for k in range(n_blocks):
+        layers.append(_conv(p, g, k + 1, stride=1, pad=kernel_size // 2))
+        if batch_norm:
+            layers.append(_bn(p, g, k + 1, BatchNorm2D))
+        layers += [Relu(), MaxPool2D(2, 2, stride=2)]
+    layers += [_affine(p, g, a1), Relu()]
+    if dropout is not None:
+        layers.append(Dropout(dropout, rng=rng, inverted=dropout_inverted))
+    layers.append(_affine(p, g, a2))
+    decay = [f"W{k + 1}" for k in range(n_blocks + 2)]
     return Network(layers, SoftmaxCrossEntropy(), flat, weight_decay=weight_decay, decay_names=decay)
 
 

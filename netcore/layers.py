@@ -6,7 +6,7 @@ arrays may be views into a network's flat vectors, so layers never rebind them: 
 gradients into ``grads[k]`` in place. ``grads`` may be supplied by the caller (``grads=``); otherwise zeros
 are allocated. Non-trainable layers have empty, read-only ``params``/``grads`` mappings, so a network can
 iterate over every layer uniformly. Arrays keep the dtype of the inputs/parameters (no silent upcast).
-``BatchNorm`` and ``Dropout`` live in their own modules and are re-exported here.
+``BatchNorm``, ``BatchNorm2D`` and ``Dropout`` live in their own modules and are re-exported here.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from netcore.batchnorm import BatchNorm
+from netcore.batchnorm import BatchNorm, BatchNorm2D
 from netcore.dropout import Dropout
 from netcore.functions import LOG_DELTA, labels_to_indices, sigmoid, softmax_transposed
 from netcore.layer_base import EMPTY, Layer, Stateless, init_grads
 
 __all__ = [
-    "Affine", "BatchNorm", "Dropout", "Flatten", "Layer", "Relu", "Sigmoid", "SoftmaxCrossEntropy", "Tanh",
-    "init_grads",
+    "Affine", "BatchNorm", "BatchNorm2D", "Dropout", "Flatten", "Layer", "Relu", "Sigmoid", "SoftmaxCrossEntropy",
+    "Tanh", "init_grads",
 ]
 
 

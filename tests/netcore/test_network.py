@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from netcore.builders import build_deep_convnet, build_mlp, build_simple_convnet, weight_std
+from netcore.builders import build_cnn, build_deep_convnet, build_mlp, build_simple_convnet, weight_std
 from netcore.gradcheck import numerical_gradient
 
 
@@ -145,8 +145,10 @@ def test_deep_convnet_dropout_makes_train_mode_random_and_eval_deterministic():
         (lambda rng: build_simple_convnet((1, 7, 7), filters=3, filter_size=3, hidden=5, output_size=4, rng=rng),
          (1, 7, 7)),
         (lambda rng: build_deep_convnet(rng=rng), (1, 28, 28)),
+        (lambda rng: build_cnn((1, 8, 8), filters=(3, 4), dense=6, dropout=0.2, weight_decay=0.1, rng=rng),
+         (1, 8, 8)),
     ],
-    ids=["mlp-bn-dropout-decay", "simple-convnet", "deep-convnet"],
+    ids=["mlp-bn-dropout-decay", "simple-convnet", "deep-convnet", "cnn-bn-dropout-decay"],
 )
 def test_gradient_rewrites_every_entry_of_the_flat_gradient(build, input_shape):
     # optimizers may use the gradient vector as scratch (overwrite_grads=True): gradient() must not read it
