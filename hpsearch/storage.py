@@ -29,6 +29,8 @@ from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock, 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from hpsearch.urls import check_driver, driver_url, redact, scrub
+
 __all__ = [
     "CONNECT_TIMEOUT", "StorageError", "check_name", "check_url", "is_database", "journal_path", "open_storage",
     "redact", "repair_journal", "resolve", "study_dir",
@@ -89,6 +91,7 @@ def check_url(url: str) -> str:
             make_url(url).port  # noqa: B018 - parsing the port raises on a malformed one
         except (ArgumentError, ValueError) as exc:
             raise ValueError(f"storage {redact(url)!r} is not a valid database URL ({_one_line(exc)})") from None
+        check_driver(url)
     return url
 
 
@@ -97,20 +100,6 @@ def resolve(storage: str | None, name: str, out_dir: str | Path) -> str:
     if storage is None:
         return str(journal_path(out_dir, name))
     return check_url(storage)
-
-
-def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (for logs, progress lines and exported meta)."""
-    if "://" not in url:
-        return url
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        head, _, rest = url.partition("://")
-        creds, at, host = rest.rpartition("@")
-        if not at or ":" not in creds:
-            return url
-        return f"{head}://{creds.split(':', 1)[0]}:***@{host}"
 
 
 def open_storage(
@@ -233,6 +222,7 @@ def repair_journal(path: str | Path) -> int:
 def _open_database(
     url: str, heartbeat_interval: int | None, grace_period: int | None, on_stale: StaleCallback | None
 ) -> RDBStorage:
+    url = driver_url(url)  # a bare postgresql:// means psycopg2, the driver hpsearch depends on
     kwargs: dict = {"pool_pre_ping": True}
     if url.startswith("sqlite"):
         kwargs = {"connect_args": {"timeout": 60}}
@@ -250,10 +240,7 @@ def _open_database(
                 heartbeat_stale_trial_callback=on_stale if heartbeat_interval else None,
             )
     except (SQLAlchemyError, ImportError) as exc:
-        detail = _one_line(getattr(exc, "orig", None) or exc)
-        password = make_url(url).password
-        if password:
-            detail = detail.replace(str(password), "***")
+        detail = scrub(_one_line(getattr(exc, "orig", None) or exc), url)
         raise StorageError(
             f"storage {redact(url)} cannot be opened ({detail}); check the host, port, database name and "
             "credentials, and that the server is running"
