@@ -178,11 +178,10 @@ def _print_status(study: optuna.Study, n_trials: int, storage: str) -> None:
     snap = snapshot(study, n_trials)
     counts = ", ".join(f"{k} {v}" for k, v in state_counts(study).items() if v)
     print(f"study {study.study_name} ({redact(storage)}): {snap.finished}/{n_trials} finished ({counts})")
-    complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-    if complete:
-        best = max(complete, key=lambda t: t.value)
+    if snap.best is not None:
+        best = study.best_trial  # Optuna's own best, in the study's direction
         params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in best.params.items())
-        print(f"best value {best.value:.4f} (trial {best.number}): {params}")
+        print(f"best value {best.value:.4f} ({study.direction.name.lower()}, trial {best.number}): {params}")
 
 
 def _run_dir(args: argparse.Namespace, spec: StudySpec) -> Path:
