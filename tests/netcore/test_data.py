@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import struct
 import subprocess
 import sys
@@ -216,8 +217,34 @@ def test_dataset_rejects_length_mismatch() -> None:
 # ---------------------------------------------------------------- the real Fashion-MNIST files
 
 
+def _system_fashion_mnist() -> Path:
+    """The Debian package's folder. An optional system data set: without it the test is skipped with the
+    reason on a developer machine, and FAILS under CI (the CI script installs the package)."""
+    folder = data._SYSTEM_DIRS["fashion-mnist"]
+    try:
+        find_idx_dir("fashion-mnist", data_dir=folder)
+    except DataError as exc:
+        message = f"Debian's dataset-fashion-mnist is not installed ({exc})"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return folder
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [(None, pytest.skip.Exception), ("true", pytest.fail.Exception)])
+def test_without_the_system_fashion_mnist_the_test_skips_with_the_reason_and_fails_under_ci(
+        ci, outcome, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(data._SYSTEM_DIRS, "fashion-mnist", tmp_path / "not-installed")
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="dataset-fashion-mnist is not installed .*apt-get install dataset-fashion-mnist"):
+        _system_fashion_mnist()
+
+
 def test_fashion_mnist_found_in_the_system_folder() -> None:
-    assert find_idx_dir("fashion-mnist") == Path("/usr/share/datasets/fashion-mnist")
+    assert find_idx_dir("fashion-mnist") == _system_fashion_mnist()
     d = load_dataset("fashion-mnist")
     assert d.x_train.shape == (60000, 784) and d.x_test.shape == (10000, 784)
     assert d.x_train.dtype == np.float32 and 0.0 <= d.x_test.min() and d.x_test.max() <= 1.0
