@@ -244,7 +244,8 @@ def test_without_the_system_fashion_mnist_the_test_skips_with_the_reason_and_fai
 
 
 def test_fashion_mnist_found_in_the_system_folder() -> None:
-    assert find_idx_dir("fashion-mnist") == _system_fashion_mnist()
+    folder = _system_fashion_mnist()
+    assert find_idx_dir("fashion-mnist") == folder
     d = load_dataset("fashion-mnist")
     assert d.x_train.shape == (60000, 784) and d.x_test.shape == (10000, 784)
     assert d.x_train.dtype == np.float32 and 0.0 <= d.x_test.min() and d.x_test.max() <= 1.0
