@@ -8,7 +8,8 @@ An objective is plain data plus a plain function:
 * ``evaluate(params, settings, *, seed, on_epoch=None) -> TrialResult`` — no Optuna inside;
 * ``param_names``: the parameters it understands (a spec's space may use no others);
 * ``direction``: ``"maximize"`` or ``"minimize"`` for its ``TrialResult.value``;
-* ``required``: the parameters every space must hold (fixed or searched).
+* ``required``: the parameters every space must hold (fixed or searched);
+* ``metric``: what ``TrialResult.value`` is, stored as the study's metric name (optuna-dashboard shows it).
 
 Experiments (optimizer curves, batch norm, overfitting, ...) register their own objectives with
 :func:`register`, in the module that defines them; :func:`get_objective` imports those modules lazily.
@@ -34,6 +35,7 @@ class Objective:
     param_names: tuple[str, ...]
     direction: str = "maximize"
     required: tuple[str, ...] = ()
+    metric: str = "value"
 
     def __post_init__(self) -> None:
         if self.direction not in ("maximize", "minimize"):
@@ -63,7 +65,7 @@ def get_objective(name: str) -> Objective:
     return OBJECTIVES.lookup(name, known=sorted({*OBJECTIVES, *_LAZY}))
 
 
-register(Objective("mlp", ObjectiveSettings, evaluate, PARAM_NAMES, required=("lr",)))
+register(Objective("mlp", ObjectiveSettings, evaluate, PARAM_NAMES, required=("lr",), metric="val_acc"))
 
 # the book's chapter-6 experiments (hpsearch/experiments/): imported by the processes that need them
 lazy("surface2d", "hpsearch.experiments.surface2d")

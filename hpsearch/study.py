@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
+from hpsearch.objectives import get_objective
 from hpsearch.plan import plan, train_seed
 from hpsearch.samplers import is_planned, make_pruner, make_sampler
 from hpsearch.spec import StudySpec
@@ -93,6 +95,14 @@ def _missing_slots(study: optuna.Study, n: int) -> dict[int, FrozenTrial | None]
     return {k: failed.get(k) for k in range(n) if k not in live}
 
 
+def _name_metric(study: optuna.Study, spec: StudySpec) -> None:
+    """Store the objective's metric name (optuna-dashboard and optuna.visualization label the value with it)."""
+    if study.metric_names is None:
+        with warnings.catch_warnings():  # set_metric_names is marked experimental (stable since Optuna 3.2)
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names([get_objective(spec.objective).metric])
+
+
 def create_study(spec: StudySpec) -> optuna.Study:
     """Create study ``spec.name`` (or load it to resume) and make sure its slots 0..n_trials-1 exist.
 
@@ -124,6 +134,7 @@ def create_study(spec: StudySpec) -> optuna.Study:
         if stored.get("n_trials") != spec.n_trials:  # (an older study's URL loses its password here too)
             url = stored.get("storage")
             study.set_user_attr("spec", {**stored, "n_trials": spec.n_trials, "storage": url and redact(url)})
+    _name_metric(study, spec)
     missing = _missing_slots(study, spec.n_trials)
     if missing:
         planned = (

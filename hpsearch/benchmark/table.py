@@ -50,7 +50,8 @@ def evaluate_with_test(params: Mapping[str, Any], settings: ObjectiveSettings, *
     return replace(res, curves={**res.curves, "test_acc": [math.nan] * (n - 1) + [test]})
 
 
-register(Objective("table-mlp", ObjectiveSettings, evaluate_with_test, PARAM_NAMES, required=("lr",)))
+register(Objective("table-mlp", ObjectiveSettings, evaluate_with_test, PARAM_NAMES, required=("lr",),
+                   metric="val_acc"))
 
 
 @dataclass(frozen=True)

@@ -91,4 +91,4 @@ def evaluate(params: Mapping[str, Any], settings: BatchNormSettings, *, seed: in
 
 
 register(Objective("batch-norm", BatchNormSettings, evaluate, ("w_index", "norm", "seed"),
-                   required=("w_index", "norm")))
+                   required=("w_index", "norm"), metric="final train_acc"))

@@ -137,4 +137,5 @@ def evaluate(params: Mapping[str, Any], settings: TestSettings, *, seed: int, on
                        step=res.step)
 
 
-register(Objective("mlp-test", TestSettings, evaluate, ("config", "seed"), required=("config",)))
+register(Objective("mlp-test", TestSettings, evaluate, ("config", "seed"), required=("config",),
+                   metric="test_acc"))

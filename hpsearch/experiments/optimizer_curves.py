@@ -110,4 +110,4 @@ def evaluate(params: Mapping[str, Any], settings: CurveSettings, *, seed: int, o
 
 
 register(Objective("mnist-curves", CurveSettings, evaluate, ("optimizer", "init", "lr", "seed"),
-                   direction="minimize"))
+                   direction="minimize", metric="mean loss, second half"))

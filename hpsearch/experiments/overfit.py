@@ -113,4 +113,4 @@ def evaluate(params: Mapping[str, Any], settings: OverfitSettings, *, seed: int,
 
 
 register(Objective("overfit", OverfitSettings, evaluate, ("regularizer", "weight_decay", "dropout", "seed"),
-                   required=("regularizer",)))
+                   required=("regularizer",), metric="final test_acc"))

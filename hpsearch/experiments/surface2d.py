@@ -72,4 +72,4 @@ def evaluate(params: Mapping[str, Any], settings: SurfaceSettings, *, seed: int,
 
 
 register(Objective("surface2d", SurfaceSettings, evaluate, ("optimizer", "lr", "seed"), direction="minimize",
-                   required=("optimizer",)))
+                   required=("optimizer",), metric="f at the last point"))

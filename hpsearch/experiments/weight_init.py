@@ -98,4 +98,4 @@ def evaluate(params: Mapping[str, Any], settings: HistSettings, *, seed: int, on
 
 
 register(Objective("activation-hist", HistSettings, evaluate, ("activation", "init", "seed"),
-                   required=("activation", "init")))
+                   required=("activation", "init"), metric="std of the last layer's activations"))
