@@ -1,4 +1,4 @@
-"""``hpsearch`` command line: run, worker, status, export (and report, when ``reports.render`` exists).
+"""``hpsearch`` command line: run, worker, status, ls, export (and report, when ``reports.render`` exists).
 
 A thin layer: parse, build plain data, call the library, print. ``main(argv)`` returns the exit code; bad
 arguments (and missing or corrupt data, an unusable storage) print ONE line to stderr and return 2 before
@@ -9,6 +9,7 @@ same command again resumes the study.
                  [--storage URL] [--out DIR] [--n-jobs K] [--blas-threads T] [--no-progress]
     hpsearch worker --storage URL --study NAME [--index I] [--blas-threads T]
     hpsearch status  (RUN_DIR | --study NAME [--storage URL] [--runs DIR])
+    hpsearch ls      [RUNS_DIR | --storage URL]
     hpsearch export  (RUN_DIR | --study NAME [--storage URL] [--runs DIR]) [--out DIR]
     hpsearch report  (RUN_DIR | --study NAME [--storage URL] [--runs DIR]) [--out DIR]
 """
@@ -25,10 +26,12 @@ import sys
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
+from importlib import metadata
 from pathlib import Path
 
 import optuna
 
+from hpsearch.environment import worker_count
 from hpsearch.progress import snapshot
 from hpsearch.samplers import PRUNERS, SAMPLERS
 from hpsearch.spec import StudySpec
@@ -55,30 +58,69 @@ def _target_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs", default="runs", help="folder of the studies' default journals (default: runs)")
 
 
+_EPILOG = """examples:
+  hpsearch run --n-trials 20 --epochs 10          the book's section 6.5 search, small, on every core
+  hpsearch run spec.json --n-jobs -1               a study from a StudySpec JSON file, on every core
+  hpsearch ls                                      the studies under runs/ with their best values
+  hpsearch status runs/book                        trial counts and the best trial of one study
+  hpsearch report runs/book                        export + one self-contained HTML page
+  hpsearch worker --storage postgresql://... --study book    join a study from another machine
+
+Run `hpsearch COMMAND --help` for the options of a command."""
+
+_RUN_HELP = """Create the study of SPEC (or resume it: finished trials are kept) and run its trials in local worker
+processes, one BLAS thread each. Without SPEC: the book's section 6.5 search (lr and weight decay, random
+sampler, 100 trials). The options override the spec's fields. The journal and, later, the report go to
+<out>/<name>/; Ctrl-C stops at the end of the running epochs and the same command resumes."""
+
+
+def _version() -> str:
+    try:
+        return metadata.version("hpsearch")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="hpsearch", description="Hyperparameter searches over netcore networks.")
+    parser = _Parser(prog="hpsearch", description="Hyperparameter searches over netcore networks (Optuna studies "
+                     "on a journal file or PostgreSQL, run by parallel worker processes).", epilog=_EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"hpsearch {_version()}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = sub.add_parser("run", help="create or resume a study and run it with local worker processes")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+    run = sub.add_parser("run", help="create or resume a study and run it with local worker processes",
+                         description=_RUN_HELP)
     run.add_argument("spec", nargs="?", help="a StudySpec as JSON (default: the book's section 6.5 study)")
     run.add_argument("--name", help="study name (default: the spec's, or 'book')")
-    run.add_argument("--n-trials", type=int)
-    run.add_argument("--sampler", choices=sorted(SAMPLERS))
-    run.add_argument("--pruner", choices=sorted(PRUNERS))
-    run.add_argument("--seed", type=int)
-    run.add_argument("--epochs", type=int)
+    run.add_argument("--n-trials", type=int, help="trials of the study (re-running with more adds slots)")
+    run.add_argument("--sampler", choices=sorted(SAMPLERS), help="how parameters are drawn (default: random)")
+    run.add_argument("--pruner", choices=sorted(PRUNERS), help="stop poor trials early (default: none)")
+    run.add_argument("--seed", type=int, help="study seed: trial k's parameters and training seed derive from it")
+    run.add_argument("--epochs", type=int, help="evaluations per trial (the book: 50)")
     run.add_argument("--storage", help="journal file path or database URL (default: <out>/<name>/journal.log)")
     run.add_argument("--out", help="output folder (default: runs)")
-    run.add_argument("--n-jobs", type=int, help="worker processes (default: every core; 0: only create)")
+    run.add_argument("--n-jobs", type=int, help="worker processes (default and -1: every core; -2: all but one; "
+                                                "0: only create the study)")
     run.add_argument("--blas-threads", type=int, default=1, help="BLAS threads per worker (default 1)")
-    run.add_argument("--no-progress", action="store_true")
-    worker = sub.add_parser("worker", help="join an existing study from this machine")
+    run.add_argument("--no-progress", action="store_true", help="no progress display")
+    worker = sub.add_parser("worker", help="join an existing study from this machine",
+                            description="Run trials of an existing study (created by `hpsearch run`) until it "
+                                        "has all its trials; start one per core, on any machine that reaches "
+                                        "the storage.")
     worker.add_argument("--storage", required=True, help="the study's storage (e.g. postgresql://...)")
-    worker.add_argument("--study", required=True)
+    worker.add_argument("--study", required=True, help="the study's name")
     worker.add_argument("--index", type=int, help="worker index for the sampler seed (default: from host:pid)")
-    worker.add_argument("--blas-threads", type=int, default=1)
-    for name, text in (("status", "counts and best trial"), ("export", "write tables"), ("report", "render")):
-        p = sub.add_parser(name, help=text)
+    worker.add_argument("--blas-threads", type=int, default=1, help="BLAS threads (default 1)")
+    ls = sub.add_parser("ls", help="list the studies of a runs folder or a storage with their best values",
+                        description="One line per study: finished trials of its slots, the trials per state, "
+                                    "its direction and its best value (Optuna's, in that direction).")
+    ls.add_argument("runs_dir", nargs="?", help="a folder of study folders <runs>/<study>/journal.log "
+                                                "(default: runs)")
+    ls.add_argument("--storage", help="a journal file or database URL: list every study it holds")
+    for name, text in (("status", "trial counts and the best trial of a study"),
+                       ("export", "write a study's tables (trials, curves, meta.json)"),
+                       ("report", "export a study and render its HTML page")):
+        p = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         _target_args(p)
         if name != "status":
             where = "<runs>/<study>/export" if name == "export" else "<runs>/<study>"
@@ -139,15 +181,23 @@ def _target(args: argparse.Namespace) -> tuple[str, str]:
 def _cmd_run(args: argparse.Namespace) -> int:
     from hpsearch.runner import run
 
-    if args.n_jobs is not None and args.n_jobs < 0:
-        raise UsageError(f"--n-jobs {args.n_jobs} is invalid; give a number of workers >= 0")
+    n_jobs = _checked(worker_count, args.n_jobs)
     _check_blas(args)
     spec = _checked(_spec_from_args, args)
     _checked(check_data, spec)
     _checked(check_resume, spec)
-    study = run(spec, n_jobs=args.n_jobs, progress=not args.no_progress, blas_threads=args.blas_threads or None)
+    study = run(spec, n_jobs=n_jobs, progress=not args.no_progress, blas_threads=args.blas_threads or None)
     _print_status(study, spec.n_trials, spec.storage_url)
+    _print_next(spec)
     return 0
+
+
+def _print_next(spec: StudySpec) -> None:
+    """Where the results are and the commands that show them."""
+    target = str(spec.run_dir) if spec.storage is None else f"--study {spec.name} --storage {redact(spec.storage_url)}"
+    print(f"results: {redact(spec.storage_url)}")
+    print(f"next: hpsearch report {target}   (tables in {spec.run_dir / 'export'}, page {spec.run_dir / 'index.html'})")
+    print(f"      hpsearch status {target}   |   optuna-dashboard {redact(spec.storage_url)}")
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
@@ -197,6 +247,28 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ls(args: argparse.Namespace) -> int:
+    from hpsearch.listing import journals, summaries, table
+
+    if args.storage and args.runs_dir:
+        raise UsageError("give either RUNS_DIR or --storage, not both")
+    if args.storage:
+        if "://" not in args.storage and not Path(args.storage).is_file():
+            raise UsageError(f"no journal at {args.storage}; check --storage")
+        stores = [args.storage]
+    else:
+        runs = Path(args.runs_dir or "runs")
+        if not runs.is_dir():
+            raise UsageError(f"no folder {runs}; give a runs folder or --storage URL")
+        stores = [str(p) for p in journals(runs)]
+    rows = [s for store in stores for s in summaries(store)]
+    if not rows:
+        print(f"no studies in {redact(stores[0]) if args.storage else runs}")
+        return 0
+    print("\n".join(table(rows)))
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from hpsearch.export import export
 
@@ -224,14 +296,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"run": _cmd_run, "worker": _cmd_worker, "status": _cmd_status, "export": _cmd_export,
+_COMMANDS = {"run": _cmd_run, "worker": _cmd_worker, "status": _cmd_status, "ls": _cmd_ls, "export": _cmd_export,
              "report": _cmd_report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hpsearch`` console script; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:  # bare `hpsearch`: the commands, not just "arguments are required"
+        print(_parser().format_help(), end="", file=sys.stderr)
+        return 2
     try:
-        args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+        args = _parser().parse_args(argv)
     except UsageError as exc:
         print(f"hpsearch: error: {exc}", file=sys.stderr)
         return 2

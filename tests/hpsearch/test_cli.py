@@ -19,13 +19,12 @@ def _files(root: Path) -> set[Path]:
 @pytest.mark.parametrize(
     "argv",
     [
-        [],
         ["frobnicate"],
         ["run", "--n-trials", "0"],
         ["run", "--n-trials", "x"],
         ["run", "--sampler", "bayes"],
         ["run", "--pruner", "early"],
-        ["run", "--n-jobs", "-1"],
+        ["run", "--n-jobs", "-100000"],
         ["run", "--epochs", "0"],
         ["run", "--name", "a b"],
         ["run", "--storage", "redis://host/0"],
