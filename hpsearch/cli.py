@@ -32,6 +32,7 @@ from pathlib import Path
 import optuna
 
 from hpsearch.environment import worker_count
+from hpsearch.files import own_dir
 from hpsearch.progress import snapshot
 from hpsearch.samplers import PRUNERS, SAMPLERS
 from hpsearch.spec import StudySpec
@@ -274,7 +275,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     storage, name = _target(args)
     spec = _checked(load_spec, storage, name)
-    out = Path(args.out) if args.out else _run_dir(args, spec) / "export"
+    out = Path(args.out) if args.out else own_dir(_run_dir(args, spec) / "export")  # never a link out
     tables = export(name, storage, out)
     print(f"exported {len(tables.trials)} trials, {len(tables.curves)} curve points to {out}")
     return 0
@@ -290,7 +291,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from hpsearch.export import export
 
     base = _run_dir(args, spec)
-    export(name, storage, base / "export")
+    export(name, storage, own_dir(base / "export"))  # hpsearch's own folder: never a link out of the study
     result = render(base / "export", out_dir=Path(args.out) if args.out else base)
     print(f"report written: {result}")
     return 0

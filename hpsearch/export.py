@@ -2,7 +2,8 @@
 
 ``export(study_or_name, storage, out_dir)`` reads everything from the storage (trials, their curves and
 results as user attrs, the spec and the runs' environment as study attrs) and returns ``Tables``; unless
-``out_dir`` is False it also writes ``trials.csv/.parquet``, ``curves.csv/.parquet`` and ``meta.json``.
+``out_dir`` is False it also writes ``trials.csv/.parquet``, ``curves.csv/.parquet`` and ``meta.json``, each
+through :func:`hpsearch.files.write_file` (a symbolic link in a file's place is replaced, never followed).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from hpsearch.files import own_dir, write_file
 from hpsearch.spec import StudySpec
 from hpsearch.storage import open_storage, redact
 
@@ -176,14 +178,15 @@ def _meta(study: optuna.Study, spec: StudySpec, storage: str, counts: dict[str, 
 
 
 def _write(tables: Tables, out: Path) -> None:
+    """Each file written whole, then renamed into place: a symbolic link there is replaced, never followed."""
     out.mkdir(parents=True, exist_ok=True)
     for name in ("trials", "curves"):
         df: pd.DataFrame = getattr(tables, name)
         # CRLF line ends (RFC 4180): the csv writer then quotes any value holding \r or \n, which a reader
         # would otherwise take for the end of a row
-        df.to_csv(out / f"{name}.csv", index=False, lineterminator="\r\n")
-        df.to_parquet(out / f"{name}.parquet", index=False)
-    (out / "meta.json").write_text(json.dumps(tables.meta, indent=2, default=str) + "\n", encoding="utf-8")
+        write_file(out / f"{name}.csv", lambda p, df=df: df.to_csv(p, index=False, lineterminator="\r\n"))
+        write_file(out / f"{name}.parquet", lambda p, df=df: df.to_parquet(p, index=False))
+    write_file(out / "meta.json", json.dumps(tables.meta, indent=2, default=str) + "\n")
 
 
 def export(
@@ -210,6 +213,6 @@ def export(
         curves=curves_table(spec.name, trials),
         meta=_meta(study, spec, storage or spec.storage_url, counts),
     )
-    if out_dir is not False:
-        _write(tables, Path(out_dir) if out_dir else spec.run_dir / "export")
+    if out_dir is not False:  # the default export/ folder is hpsearch's own: never a link out of the study
+        _write(tables, Path(out_dir) if out_dir else own_dir(spec.run_dir / "export"))
     return tables

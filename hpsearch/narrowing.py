@@ -28,6 +28,7 @@ import optuna
 from optuna.trial import TrialState
 from threadpoolctl import threadpool_limits
 
+from hpsearch.files import write_file
 from hpsearch.narrow import NarrowRule, Outcome, box_width, narrow
 from hpsearch.objective import evaluate, evaluate_on_test
 from hpsearch.plan import derive_seed
@@ -178,5 +179,5 @@ def run_narrowing(
         result.final = _final_pick(specs, studies, top=final_top, seeds=final_seeds, seed=spec.seed)
     out = Path(spec.out_dir) / spec.name
     out.mkdir(parents=True, exist_ok=True)
-    (out / "narrowing.json").write_text(json.dumps(result.to_dict(), indent=2, default=str), encoding="utf-8")
+    write_file(out / "narrowing.json", json.dumps(result.to_dict(), indent=2, default=str))
     return result

@@ -21,6 +21,7 @@ import pandas as pd
 
 from reports import figures_bench as FB
 from reports import html as H
+from reports.files import own_dir
 from reports.load import ExportError
 from reports.render import FigurePlan, draw_figures, slug
 
@@ -232,6 +233,7 @@ def render_benchmark(export: BenchmarkExport | str | Path, *, out_dir: str | Pat
     exp = export if isinstance(export, BenchmarkExport) else load_benchmark(export)
     out = Path(out_dir) if out_dir is not None else (exp.source.parent if exp.source else Path("runs/benchmark"))
     colors = FB.method_colors(exp.methods, exp.reference)
+    own_dir(out / "figures")  # the page's own folder: a link there is replaced before the per-task folders
     task_blocks = {task: draw_figures(_task_plans(exp, task, colors), out / "figures" / slug(task))
                    for task in exp.tasks}
     summary_blocks = draw_figures(_summary_plans(exp, colors), out / "figures" / "summary")

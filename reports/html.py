@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from reports.files import write_file
+
 log = logging.getLogger(__name__)
 
 CSS = """
@@ -177,7 +179,6 @@ def write_page(out_dir: str | Path, text: str) -> Path:
     """Write a page as ``<out_dir>/index.html`` (creating the folder); returns its path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    index = out / "index.html"
-    index.write_text(text, encoding="utf-8")
+    index = write_file(out / "index.html", text)  # a link named index.html is replaced, never written through
     log.info("wrote %s", index)
     return index

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reports.files import write_file
+
 log = logging.getLogger(__name__)
 
 TRIAL_COLUMNS: tuple[str, ...] = (
@@ -185,8 +187,8 @@ def write_export(export: StudyExport, folder: str | Path, *, fmt: str = "parquet
     out.mkdir(parents=True, exist_ok=True)
     for stem, frame in (("trials", export.trials), ("curves", export.curves)):
         if fmt == "parquet":
-            frame.to_parquet(out / f"{stem}.parquet", index=False)
+            write_file(out / f"{stem}.parquet", lambda p, f=frame: f.to_parquet(p, index=False))
         else:
-            frame.to_csv(out / f"{stem}.csv", index=False)
-    (out / "meta.json").write_text(json.dumps(dict(export.meta), indent=2, default=str), encoding="utf-8")
+            write_file(out / f"{stem}.csv", lambda p, f=frame: f.to_csv(p, index=False))
+    write_file(out / "meta.json", json.dumps(dict(export.meta), indent=2, default=str))
     return out

@@ -25,6 +25,7 @@ from reports import figures_curves as FC
 from reports import html as H
 from reports import summaries as S
 from reports.axes import DPI
+from reports.files import own_dir, write_file
 from reports.load import StudyExport, load_export
 
 log = logging.getLogger(__name__)
@@ -65,16 +66,17 @@ def default_out_dir(export: StudyExport) -> Path:
 def draw_figures(plans: Sequence[FigurePlan], figures_dir: Path) -> list[H.FigureBlock]:
     """Draw every plan under the report style, write `figures_dir/NN_<slug>.png` (stale PNGs removed) and
     return the blocks to embed."""
-    figures_dir.mkdir(parents=True, exist_ok=True)
+    own_dir(figures_dir)  # a link there is replaced first: the cleanup below never deletes in a linked folder
     for old in figures_dir.glob("*.png"):
-        old.unlink()
+        if old.is_file() or old.is_symlink():
+            old.unlink()
     style = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", font_scale=0.85)}
     blocks = []
     for i, plan in enumerate(plans):
         with mpl.rc_context(style):
             ax = plan.draw()
             png = H.png_bytes(ax.figure)
-        (figures_dir / f"{i:02d}_{plan.slug}.png").write_bytes(png)
+        write_file(figures_dir / f"{i:02d}_{plan.slug}.png", png)
         blocks.append(H.FigureBlock(plan.title, png, plan.caption, plan.wide))
         log.debug("figure %s: %d bytes", plan.slug, len(png))
     return blocks

@@ -29,6 +29,7 @@ import pandas as pd
 
 from hpsearch.benchmark import metrics as M
 from hpsearch.benchmark.results import BenchmarkResult
+from hpsearch.files import write_file
 
 __all__ = ["Analysis", "analyze", "headline", "write_export", "TABLES"]
 
@@ -127,8 +128,8 @@ def _fmt(v: float | None, spec: str = ".2f") -> str:
 
 
 def _write_table(frame: pd.DataFrame, out: Path, name: str) -> None:
-    frame.to_parquet(out / f"{name}.parquet", index=False)
-    frame.to_csv(out / f"{name}.csv", index=False)
+    write_file(out / f"{name}.parquet", lambda p: frame.to_parquet(p, index=False))
+    write_file(out / f"{name}.csv", lambda p: frame.to_csv(p, index=False))
 
 
 def write_export(result: BenchmarkResult, analysis: Analysis, out_dir: str | Path) -> Path:
@@ -146,5 +147,5 @@ def write_export(result: BenchmarkResult, analysis: Analysis, out_dir: str | Pat
         _write_table(frame, out, name)
     meta = {**result.meta, "headline": analysis.headline, "definitions": DEFINITIONS,
             "exported": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "tables": list(TABLES)}
-    (out / "meta.json").write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+    write_file(out / "meta.json", json.dumps(meta, indent=2, default=str) + "\n")
     return out

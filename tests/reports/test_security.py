@@ -106,3 +106,24 @@ def test_a_study_name_cannot_choose_where_a_page_is_written(tmp_path, make_expor
     index = render(make_export(study="../../escape"))
     assert index.resolve().is_relative_to((tmp_path / "runs").resolve()), index
     assert not (tmp_path.parent / "escape").exists() and not (tmp_path / "escape").exists()
+
+
+def test_links_in_a_report_folder_are_replaced_never_written_through(tmp_path, make_export):
+    """Issue 15, item 5 (reports side): a link in place of index.html, figures/, a figure or an export file is
+    replaced by a real file or folder; nothing outside changes and no PNG is deleted in a linked folder."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for name in ("victim.html", "keep.png", "meta.json"):
+        (outside / name).write_bytes(b"outside")
+    out, export_dir = tmp_path / "report", tmp_path / "export"
+    out.mkdir()
+    export_dir.mkdir()
+    (out / "index.html").symlink_to(outside / "victim.html")
+    (out / "figures").symlink_to(outside, target_is_directory=True)
+    (export_dir / "meta.json").symlink_to(outside / "meta.json")
+    render(load_export(write_export(make_export(), export_dir, fmt="csv")), out_dir=out)
+    assert {p.name: p.read_bytes() for p in outside.iterdir()} == {
+        "victim.html": b"outside", "keep.png": b"outside", "meta.json": b"outside"}
+    for path in (out / "index.html", out / "figures", export_dir / "meta.json"):
+        assert path.exists() and not path.is_symlink(), path
+    assert list((out / "figures").glob("*.png")) and not list(tmp_path.rglob("*.tmp"))

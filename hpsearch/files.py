@@ -1,0 +1,50 @@
+"""Writing into a study folder without ever following a symbolic link out of it.
+
+Every file is written whole to a temporary file beside its target, then renamed over the target
+(``os.replace``): a symbolic link found in the target's place is replaced by the new file, never written
+through, and a reader (or a crash, or a full disk) never leaves half a file under the target's name. A
+folder hpsearch names itself (``export/`` in a study folder) that turns out to be a symbolic link is
+replaced by a real folder (the link is removed, its target left alone). Folders the user names (``--out``,
+``out_dir``) are used as given.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["own_dir", "write_file"]
+
+log = logging.getLogger(__name__)
+
+
+def own_dir(path: str | Path) -> Path:
+    """Make ``path`` a real folder: a symbolic link in its place is removed (its target untouched)."""
+    path = Path(path)
+    if path.is_symlink():
+        log.warning("%s was a symbolic link (to %s); replaced by a real folder, its target left alone", path,
+                    os.readlink(path))
+        path.unlink()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_file(path: str | Path, content: str | bytes | Callable[[Path], None]) -> Path:
+    """Write ``content`` (text as UTF-8, bytes, or a function writing to the path it is given) as ``path``."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)  # 0o666: the umask applies
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if not callable(content):
+                fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+        if callable(content):
+            content(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
