@@ -1,20 +1,25 @@
 """The book's range narrowing (section 6.5.3) as a pure function: (space, finished trials, rule) -> new space.
 
-The book reads narrower ranges off the few best trials by eye. Our rule, stated once:
+The book reads narrower ranges off the few best trials by eye, on a log scale (its top 5 had lr 5.2e-3 to
+9.6e-3; it read off "0.001 to 0.01"). Our rule, stated once:
 
-* rank the finished trials by score; diverged trials count as what they are — failed runs — and rank below
-  every trial that trained (they never define a box);
+* rank the finished trials by score, in the study's direction; diverged trials count as what they are —
+  failed runs — and rank below every trial that trained (they never define a box);
 * take the top ``top_k`` (or the top ``top_fraction``) of them;
 * for each float/int parameter, in log10 units where the parameter is log-scaled: the new box spans the top
-  trials' values, padded on each side by ``padding`` times that span (at least ``min_pad`` units), and
-  clipped to the old box;
-* if the top trials press against a side of the old box (they come within ``press`` times the old width of
-  it), that side moves PAST the old bound by ``widen`` times the old width instead — the optimum may lie
-  outside — but never past the user's ``hard_limits``;
+  trials' values, padded on each side by ``padding`` times that span (at least ``min_pad`` times the old
+  width), then each bound snaps OUTWARD to a grid of ``snap`` equal steps of the old box (4 steps of the
+  book's 4-decade boxes are whole decades, as the book reads them; 0: no snapping), and the box is clipped
+  to the old box: the book's procedure only ever narrows;
+* a side the top trials press against (they come within ``press`` times the old width of it) is recorded
+  as ``pressed``: the optimum may lie outside. With ``widen`` > 0 (hpsearch's step beyond the book) that
+  side moves PAST the old bound by ``widen`` times the old width instead, never past the ``hard_limits``;
 * categorical parameters keep only the choices that appear among the top trials (in their old order);
 * fixed parameters, and conditional ones no top trial used, stay as they were.
 
-The result always lies inside the hard limits, is non-empty, and contains the best trial.
+With ``widen`` = 0 the result lies inside the old box; it always lies inside the hard limits, is non-empty,
+and contains the best trial. :func:`widen_past` moves chosen sides of a box outward (hpsearch's step past
+the bounds the best trials pressed against, after the book's rounds).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import Any
 
 from hpsearch.space import ParamSpec, SearchSpace
 
-__all__ = ["NarrowRule", "Outcome", "narrow", "box_width"]
+__all__ = ["NarrowRule", "Outcome", "narrow", "box_width", "widen_past"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,8 @@ class NarrowRule:
     padding: float = 0.25
     min_pad: float = 0.05
     press: float = 0.05
-    widen: float = 0.5
+    widen: float = 0.0
+    snap: int = 4
     hard_limits: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -60,6 +66,8 @@ class NarrowRule:
             v = getattr(self, name)
             if not (isinstance(v, int | float) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"narrow rule: {name}={v!r} must be a finite number >= 0")
+        if isinstance(self.snap, bool) or not isinstance(self.snap, int) or self.snap < 0:
+            raise ValueError(f"narrow rule: snap={self.snap!r} must be an integer >= 0 (grid steps of the old box)")
         if self.min_pad <= 0:
             raise ValueError(f"narrow rule: min_pad={self.min_pad!r} must be > 0 so a box never collapses")
         limits = {}
@@ -82,11 +90,11 @@ class NarrowRule:
         return cls(**d)
 
 
-def _top(outcomes: Sequence[Outcome], rule: NarrowRule) -> list[Outcome]:
+def _top(outcomes: Sequence[Outcome], rule: NarrowRule, maximize: bool = True) -> list[Outcome]:
     ok = [o for o in outcomes if not o.diverged and math.isfinite(o.value)]
     if not ok:
         raise ValueError("narrowing needs at least one finished trial that did not diverge; run more trials")
-    ok.sort(key=lambda o: -o.value)
+    ok.sort(key=lambda o: -o.value if maximize else o.value)
     k = rule.top_k if rule.top_k is not None else max(1, math.ceil(rule.top_fraction * len(ok)))
     return ok[: int(k)]
 
@@ -99,40 +107,54 @@ def _from_u(p: ParamSpec, u: float) -> float:
     return 10.0**u if p.log else u
 
 
+def _snapped(u: float, a: float, step: float, outward: int) -> float:
+    """``u`` moved outward (-1: down, +1: up) to the grid a + k * step (a point within 1e-9 steps counts as on it)."""
+    k = (u - a) / step
+    k = math.floor(k + 1e-9) if outward < 0 else math.ceil(k - 1e-9)
+    return a + k * step
+
+
 def _narrow_numeric(p: ParamSpec, values: list[float], rule: NarrowRule) -> tuple[ParamSpec, dict[str, Any]]:
     a, b = _to_u(p, p.low), _to_u(p, p.high)
     width = b - a
     us = [_to_u(p, v) for v in values]
     lo_k, hi_k = min(us), max(us)
     pad = max(rule.padding * (hi_k - lo_k), rule.min_pad * width)
-    new_lo, new_hi = max(a, lo_k - pad), min(b, hi_k + pad)
-    pressed = []
-    if lo_k - a <= rule.press * width:
-        new_lo = min(a - rule.widen * width, lo_k - pad)
-        pressed.append("low")
-    if b - hi_k <= rule.press * width:
-        new_hi = max(b + rule.widen * width, hi_k + pad)
-        pressed.append("high")
-    hard = rule.hard_limits.get(p.name)
+    new_lo, new_hi = lo_k - pad, hi_k + pad
+    if rule.snap:
+        new_lo, new_hi = _snapped(new_lo, a, width / rule.snap, -1), _snapped(new_hi, a, width / rule.snap, +1)
+    new_lo, new_hi = max(a, new_lo), min(b, new_hi)  # the book's procedure never leaves the old box
+    pressed = [side for side, gap in (("low", lo_k - a), ("high", b - hi_k)) if gap <= rule.press * width]
+    widened = pressed if rule.widen > 0 else []
+    if "low" in widened:
+        new_lo = min(a - rule.widen * width, new_lo)
+    if "high" in widened:
+        new_hi = max(b + rule.widen * width, new_hi)
+    low, high = _bounded(p, new_lo, new_hi, values, rule.hard_limits.get(p.name))
+    record = {"old": [p.low, p.high], "new": [low, high], "top": [min(values), max(values)],
+              "pressed": pressed, "widened": widened}
+    return replace(p, low=low, high=high), record
+
+
+def _bounded(p: ParamSpec, lo_u: float, hi_u: float, values: Sequence[float],
+             hard: tuple[float, float] | None) -> tuple[float, float]:
+    """Bounds in the parameter's own units: inside ``hard``, holding ``values``, whole numbers for an int."""
     if hard is not None:
-        new_lo = max(new_lo, _to_u(p, hard[0]))
-        new_hi = min(new_hi, _to_u(p, hard[1]))
-    low, high = _from_u(p, new_lo), _from_u(p, new_hi)
+        lo_u, hi_u = max(lo_u, _to_u(p, hard[0])), min(hi_u, _to_u(p, hard[1]))
+    low, high = _from_u(p, lo_u), _from_u(p, hi_u)
     low, high = min(low, min(values)), max(high, max(values))  # rounding must never drop the best trials
     if p.kind == "int":
         low, high = math.floor(low), math.ceil(high)
         if low == high:
             high = low + 1
-    record = {"old": [p.low, p.high], "new": [low, high], "top": [min(values), max(values)],
-              "pressed": pressed}
-    return replace(p, low=low, high=high), record
+    return low, high
 
 
-def narrow(space: SearchSpace, outcomes: Sequence[Outcome], rule: NarrowRule | None = None
-           ) -> tuple[SearchSpace, dict[str, Any]]:
+def narrow(space: SearchSpace, outcomes: Sequence[Outcome], rule: NarrowRule | None = None, *,
+           direction: str = "maximize") -> tuple[SearchSpace, dict[str, Any]]:
     """The narrowed space and a record of what was done (rule, per-parameter old/new boxes, pressed sides)."""
     rule = rule or NarrowRule()
-    top = _top(outcomes, rule)
+    top = _top(outcomes, rule, maximize=not direction.lower().startswith("min"))
     for name, (lo, hi) in rule.hard_limits.items():
         if name in space:
             p = space[name]
@@ -170,3 +192,27 @@ def box_width(space: SearchSpace, name: str) -> float:
     if p.is_fixed or p.kind == "categorical":
         return 0.0
     return _to_u(p, p.high) - _to_u(p, p.low)
+
+
+def widen_past(space: SearchSpace, pressed: Mapping[str, Sequence[str]], reference: SearchSpace, *,
+               widen: float, hard_limits: Mapping[str, tuple[float, float]] | None = None
+               ) -> tuple[SearchSpace, dict[str, Any]]:
+    """Move each ``pressed`` side (``{name: ["low"|"high", ...]}``) of ``space``'s boxes outward by ``widen``
+    times the width of the same parameter's box in ``reference`` (the first round's: the book's ranges), in
+    log10 units for log parameters, never past ``hard_limits``. Returns the space and {name: {old, new,
+    widened}}."""
+    if not (isinstance(widen, int | float) and math.isfinite(widen) and widen > 0):
+        raise ValueError(f"widen={widen!r} must be a finite number > 0")
+    limits = dict(hard_limits or {})
+    params, record = [], {}
+    for p in space.params:
+        sides = [s for s in pressed.get(p.name, ()) if s in ("low", "high")]
+        if not sides or p.is_fixed or p.kind == "categorical":
+            params.append(p)
+            continue
+        step = widen * box_width(reference, p.name)
+        lo, hi = _to_u(p, p.low) - step * ("low" in sides), _to_u(p, p.high) + step * ("high" in sides)
+        low, high = _bounded(p, lo, hi, [p.low, p.high], limits.get(p.name))
+        params.append(replace(p, low=low, high=high))
+        record[p.name] = {"old": [p.low, p.high], "new": [low, high], "widened": sides}
+    return SearchSpace(tuple(params)), record

@@ -7,10 +7,17 @@ child study's user attributes. Samplers therefore never see a space change under
 the procedure resumes each round's study and recomputes the same spaces from the same trials.
 
 Stops on the round limit, when every searched log parameter's box is narrower than ``min_width`` decades, or
-when the best score has not improved by more than ``min_improvement`` for ``patience`` rounds. Then the final
-pick: the ``final_top`` best trials over all rounds are re-trained on ``final_seeds`` seeds and the best mean
-VALIDATION score wins; only that configuration is then scored on the TEST split, once per seed — data no
-selection step ever saw.
+when the best score has not improved by more than ``min_improvement`` for ``patience`` rounds.
+
+Beyond the book (``beyond`` > 0, hpsearch's own step): the book's rounds only ever narrow inside the book's
+box. When the best trials of the last round press against a side of its box, one more study
+``<name>-beyond`` searches that box with each pressed side moved outward by ``beyond`` times the width of the
+first round's box (:func:`hpsearch.narrow.widen_past`, within the rule's hard limits); the record says what
+it gained over the book's rounds (``NarrowingResult.beyond``).
+
+Then the final pick: the ``final_top`` best trials over all studies are re-trained on ``final_seeds`` seeds
+and the best mean VALIDATION score wins; only that configuration is then scored on the TEST split, once per
+seed — data no selection step ever saw.
 """
 
 from __future__ import annotations
@@ -29,13 +36,13 @@ from optuna.trial import TrialState
 from threadpoolctl import threadpool_limits
 
 from hpsearch.files import write_file
-from hpsearch.narrow import NarrowRule, Outcome, box_width, narrow
+from hpsearch.narrow import NarrowRule, Outcome, box_width, narrow, widen_past
 from hpsearch.objective import evaluate, evaluate_on_test
 from hpsearch.plan import derive_seed
 from hpsearch.runner import run
 from hpsearch.spec import StudySpec
 
-__all__ = ["NarrowingResult", "run_narrowing", "outcomes", "round_name"]
+__all__ = ["NarrowingResult", "run_narrowing", "outcomes", "round_name", "beyond_name"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +53,11 @@ def round_name(name: str, r: int) -> str:
     return f"{name}-r{r}"
 
 
+def beyond_name(name: str) -> str:
+    """The study of the step beyond the book (past the pressed bounds)."""
+    return f"{name}-beyond"
+
+
 @dataclass
 class NarrowingResult:
     name: str
@@ -53,10 +65,11 @@ class NarrowingResult:
     stop_reason: str = ""
     final: dict[str, Any] = field(default_factory=dict)
     rule: dict[str, Any] = field(default_factory=dict)
+    beyond: dict[str, Any] = field(default_factory=dict)  # the last round's pressed sides and the step past them
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "rounds": self.rounds, "stop_reason": self.stop_reason, "final": self.final,
-                "rule": self.rule}
+                "rule": self.rule, "beyond": self.beyond}
 
 
 def outcomes(study: optuna.Study) -> list[Outcome]:
@@ -91,8 +104,8 @@ def _widths_below(spec: StudySpec, min_width: float) -> bool:
     return bool(logs) and all(box_width(spec.space, n) < min_width for n in logs)
 
 
-def _final_pick(specs: list[StudySpec], studies: list[optuna.Study], *, top: int, seeds: int, seed: int
-                ) -> dict[str, Any]:
+def _final_pick(specs: list[StudySpec], studies: list[optuna.Study], *, top: int, seeds: int, seed: int,
+                phase: Callable[[str], None]) -> dict[str, Any]:
     pool = []
     for spec, study in zip(specs, studies, strict=True):
         pool += [(o, spec) for o in outcomes(study) if not o.diverged]
@@ -107,15 +120,53 @@ def _final_pick(specs: list[StudySpec], studies: list[optuna.Study], *, top: int
             break
     final_seeds = [derive_seed(seed, _FINAL_PURPOSE, k) for k in range(seeds)]
     scored = []
-    for o, spec in candidates:
+    for k, (o, spec) in enumerate(candidates, start=1):
+        phase(f"final pick: re-training candidate {k}/{len(candidates)} on {seeds} seed(s)")
         vals = [evaluate(o.params, spec.settings, seed=s).value for s in final_seeds]
         scored.append({"params": dict(o.params), "study": spec.name, "search_value": o.value,
                        "val_per_seed": vals, "val_mean": statistics.fmean(vals)})
     best = max(scored, key=lambda c: c["val_mean"])
     spec = next(s for s in specs if s.name == best["study"])
+    phase(f"final pick: scoring the chosen configuration on the test split ({seeds} seed(s))")
     tests = [evaluate_on_test(best["params"], spec.settings, seed=s)[1] for s in final_seeds]
     return {"candidates": scored, "chosen": best, "seeds": final_seeds, "test_per_seed": tests,
             "test_mean": statistics.fmean(tests), "dataset": getattr(spec.settings, "dataset", None)}
+
+
+def _beyond_the_book(spec: StudySpec, last: StudySpec, study: optuna.Study, rule: NarrowRule, widen: float,
+                     result: NarrowingResult, *, n_jobs: int | None, progress: bool,
+                     later: Callable[[StudySpec], StudySpec] | None, phase: Callable[[str], None]
+                     ) -> tuple[StudySpec, optuna.Study] | None:
+    """hpsearch's step beyond the book: search past the sides of the last round's box that its best trials
+    press against (see the module doc); records those sides, and what the step gained, in ``result.beyond``."""
+    _, rec = narrow(last.space, outcomes(study), rule, direction=study.direction.name)
+    pressed = {n: p["pressed"] for n, p in rec["params"].items() if p.get("pressed")}
+    info: dict[str, Any] = {"widen": widen, "parent": last.name, "n_top": rec["n_top"], "pressed": pressed}
+    if widen <= 0:
+        result.beyond = {**info, "ran": False, "reason": "no step beyond the book was asked for (widen 0)"}
+        return None
+    space, widened = widen_past(last.space, pressed, spec.space, widen=widen, hard_limits=rule.hard_limits)
+    if not widened or space == last.space:
+        why = "pressed against no bound" if not pressed else "pressed only against the hard limits"
+        result.beyond = {**info, "ran": False, "reason": f"the best trials of {last.name} {why}"}
+        return None
+    nxt = spec.replace(name=beyond_name(spec.name), space=space, parent=last.name,
+                       seed=derive_seed(spec.seed, _FINAL_PURPOSE + 2, 0))
+    nxt = later(nxt) if later is not None else nxt
+    phase(f"beyond the book: {nxt.n_trials} trials of {nxt.name} past the pressed bound(s)")
+    t0 = time.perf_counter()
+    beyond_study = run(nxt, n_jobs=n_jobs, progress=progress)
+    record = {"rule": rule.to_dict(), "n_top": rec["n_top"], "parent": last.name, "round": len(result.rounds) + 1,
+              "beyond_book": True, "widen": widen, "params": widened}
+    beyond_study.set_user_attr("narrowing", record)
+    summary = _round_summary(record["round"], nxt, beyond_study, time.perf_counter() - t0, record)
+    result.rounds.append({**summary, "beyond_book": True})
+    book = [r["best"] for r in result.rounds[:-1] if r["best"] is not None]
+    book_best = max(book) if book else None
+    gain = summary["best"] - book_best if summary["best"] is not None and book_best is not None else None
+    result.beyond = {**info, "ran": True, "study": nxt.name, "params": widened, "best": summary["best"],
+                     "median": summary["median"], "book_best": book_best, "gain": gain}
+    return nxt, beyond_study
 
 
 def run_narrowing(
@@ -131,12 +182,17 @@ def run_narrowing(
     later: Callable[[StudySpec], StudySpec] | None = None,
     final_top: int = 3,
     final_seeds: int = 3,
+    beyond: float = 0.0,
+    on_phase: Callable[[str], None] | None = None,
 ) -> NarrowingResult:
-    """Run the narrowing rounds of ``spec`` (round 1 = ``spec`` itself) and the final pick; see the module doc.
+    """Run the narrowing rounds of ``spec`` (round 1 = ``spec`` itself), the step beyond the book when
+    ``beyond`` > 0, and the final pick; see the module doc.
 
-    ``later(spec) -> spec`` may change rounds 2.. (e.g. another sampler or pruner). Writes
+    ``later(spec) -> spec`` may change rounds 2.. (e.g. another sampler or pruner). ``on_phase(text)`` hears
+    each phase as it starts (a round, the step beyond the book, each re-training of the final pick). Writes
     ``<out_dir>/<name>/narrowing.json`` and returns the same content.
     """
+    phase = on_phase or (lambda text: log.info("narrowing %s: %s", spec.name, text))
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise ValueError(f"rounds={rounds!r} is invalid; give an integer >= 1")
     if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
@@ -150,6 +206,7 @@ def run_narrowing(
     best_so_far, stale_rounds = float("-inf"), 0
     for r in range(1, rounds + 1):
         t0 = time.perf_counter()
+        phase(f"round {r}/{rounds}: {current.n_trials} trials of {current.name}")
         study = run(current, n_jobs=n_jobs, progress=progress)
         if record is not None:
             study.set_user_attr("narrowing", record)
@@ -167,7 +224,7 @@ def run_narrowing(
         if stale_rounds >= patience:
             result.stop_reason = f"no improvement for {stale_rounds} round(s)"
             break
-        new_space, rec = narrow(current.space, outcomes(study), rule)
+        new_space, rec = narrow(current.space, outcomes(study), rule, direction=study.direction.name)
         record = {**rec, "parent": current.name, "round": r + 1}
         nxt = spec.replace(name=round_name(spec.name, r + 1), space=new_space, parent=current.name,
                            seed=derive_seed(spec.seed, _FINAL_PURPOSE + 1, r))
@@ -175,8 +232,13 @@ def run_narrowing(
         if _widths_below(current, min_width):
             result.stop_reason = f"boxes narrower than {min_width} decades"
             break
+    step = _beyond_the_book(spec, specs[-1], studies[-1], rule, beyond, result, n_jobs=n_jobs,
+                            progress=progress, later=later, phase=phase)
+    if step is not None:
+        specs.append(step[0])
+        studies.append(step[1])
     with threadpool_limits(limits=1):  # small matrices: one BLAS thread is fastest (see bench/core.py)
-        result.final = _final_pick(specs, studies, top=final_top, seeds=final_seeds, seed=spec.seed)
+        result.final = _final_pick(specs, studies, top=final_top, seeds=final_seeds, seed=spec.seed, phase=phase)
     out = Path(spec.out_dir) / spec.name
     out.mkdir(parents=True, exist_ok=True)
     write_file(out / "narrowing.json", json.dumps(result.to_dict(), indent=2, default=str))

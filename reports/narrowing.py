@@ -1,8 +1,9 @@
 """The report of a range-narrowing run: `runs/<name>/index.html` from `runs/<name>/narrowing.json` and the
 exports of its round studies (`runs/<name>-r<k>/export/`).
 
-Shows the final pick with its test accuracy, the rounds table, the narrowed ranges in words, the book's
-Best-20 grid of the first and of the last round, and score vs each log parameter with every round's box.
+Shows the final pick with its test accuracy, the rounds table, the narrowed ranges in words, which bounds the
+best trials pressed against and what hpsearch's step beyond the book gained, the book's Best-20 grid of the
+first and of the last round, and score vs each log parameter with every round's box.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from reports.load import ExportError, StudyExport, load_export
 from reports.render import FigurePlan, draw_figures, render
 from reports.summaries import top_k
 
-__all__ = ["render_narrowing", "load_narrowing", "rounds_table", "ranges_in_words"]
+__all__ = ["render_narrowing", "load_narrowing", "rounds_table", "ranges_in_words", "beyond_in_words"]
 
 
 
@@ -50,7 +51,8 @@ def rounds_table(record: dict[str, Any]) -> pd.DataFrame:
     """One row per round: its study, the box of every searched parameter, trials, best/median, seconds."""
     rows = []
     for r in record.get("rounds", []):
-        row: dict[str, Any] = {"round": r["round"], "study": r["study"]}
+        row: dict[str, Any] = {"round": r["round"], "study": r["study"],
+                               "procedure": "beyond the book (hpsearch)" if r.get("beyond_book") else "the book's"}
         for name in _searched(record):
             box = _box(r["space"], name)
             row[name] = f"[{box[0]:.3g}, {box[1]:.3g}]" if box else "fixed"
@@ -79,10 +81,53 @@ def ranges_in_words(record: dict[str, Any]) -> list[str]:
             text += " It was narrowed because " + "; ".join(details) + "." if details else ""
         out.append(text)
     if record.get("stop_reason"):
+        widen = (f"widen {rule.get('widen')} x the box past a pressed bound" if rule.get("widen") else
+                 "never outside the parent box (the book's procedure)")
         out.append(f"Stopped: {record['stop_reason']}. Rule: top {k}, padding {rule.get('padding')} x span "
-                   f"(at least {rule.get('min_pad')} x the box), widen {rule.get('widen')} x the box past a "
-                   f"pressed bound (pressed = within {rule.get('press')} x the box), hard limits "
+                   f"(at least {rule.get('min_pad')} x the box), bounds snapped outward to {rule.get('snap', 0)} "
+                   f"steps of the box, {widen} (pressed = within {rule.get('press')} x the box), hard limits "
                    f"{rule.get('hard_limits') or 'none'}.")
+    return out
+
+
+def _bounds(pressed: dict[str, list[str]], space: dict[str, Any]) -> str:
+    parts = []
+    for name, sides in pressed.items():
+        box = _box(space, name)
+        at = [f"{side} bound" + (f" ({box[0 if side == 'low' else 1]:.3g})" if box else "") for side in sides]
+        parts.append(f"{name}'s " + " and ".join(at))
+    return "; ".join(parts)
+
+
+def beyond_in_words(record: dict[str, Any]) -> list[str]:
+    """Plain sentences: which bounds the best trials of the book's last round pressed against, and what the
+    step beyond the book searched and gained (empty for a record without that information)."""
+    beyond = record.get("beyond") or {}
+    if not beyond:
+        return []
+    spaces = {r["study"]: r["space"] for r in record.get("rounds", [])}
+    pressed = beyond.get("pressed") or {}
+    where = _bounds(pressed, spaces.get(beyond["parent"], {})) if pressed else "no bound of its box"
+    out = [f"The book's procedure only narrows inside the book's box. The best {beyond.get('n_top')} trials of "
+           f"{beyond['parent']} (its last round) pressed against {where}."]
+    if not beyond.get("ran"):
+        out.append(f"No step beyond the book: {beyond.get('reason')}.")
+        return out
+    boxes = [f"{n} [{rec['old'][0]:.3g}, {rec['old'][1]:.3g}] -> [{rec['new'][0]:.3g}, {rec['new'][1]:.3g}]"
+             for n, rec in beyond["params"].items()]
+    out.append(f"hpsearch's own step beyond the book: study {beyond['study']} searched past the pressed side(s), "
+               f"moved out by {beyond['widen']:g} x the width of the first round's box (within the hard limits): "
+               + "; ".join(boxes) + ".")
+    gain = beyond.get("gain")
+    if gain is not None:
+        out.append(f"What it gained: best search score {beyond['best']:.3f} beyond the book vs "
+                   f"{beyond['book_best']:.3f} in the book's rounds ({gain:+.3f}); median {beyond['median']:.3f}. "
+                   "These are single-seed scores "
+                   "on the validation split; the final pick below re-trains the best of both on several seeds.")
+    chosen = (record.get("final") or {}).get("chosen", {}).get("study")
+    if chosen:
+        side = "beyond the book" if chosen == beyond["study"] else "inside the book's box"
+        out.append(f"The final pick came from {chosen}: {side}.")
     return out
 
 
@@ -137,6 +182,8 @@ def render_narrowing(run_dir: str | Path, *, render_rounds: bool = True) -> Path
         ("final", "Final pick", _final_card(record.get("final", {}))),
         ("rounds", "Rounds", H.data_table(rounds_table(record), table_id="rounds") + words
          + f"<p>Each round's own report:</p><ul>{links}</ul>"),
+        ("beyond", "Pressed bounds, and beyond the book",
+         "".join(f"<p>{H.esc(s)}</p>" for s in beyond_in_words(record)) or "<p>Not recorded.</p>"),
         ("figures", "Figures", H.figures_html(blocks)),
     ]
     text = H.page(f"Range narrowing {record.get('name')}", sections,

@@ -49,10 +49,11 @@ class Method:
 
 def narrow_rule(method: Method, space: SearchSpace) -> NarrowRule:
     """The narrowing rule of ``method`` on a task's ``space``: keep the best ``top_fraction`` of a round's
-    trials, and never leave the task's own box (its bounds are the rule's hard limits)."""
+    trials, and never leave the task's own box (its bounds are the rule's hard limits). A pressed side moves
+    back out to the task's box (widen 0.5, unsnapped boxes): the rule the published benchmark figures used."""
     limits = {p.name: (p.low, p.high) for p in space.params
               if not p.is_fixed and p.kind != "categorical"}
-    return NarrowRule(top_k=None, top_fraction=method.top_fraction, hard_limits=limits)
+    return NarrowRule(top_k=None, top_fraction=method.top_fraction, widen=0.5, snap=0, hard_limits=limits)
 
 
 METHODS: Registry[Method] = Registry("method", Method)

@@ -8,7 +8,7 @@ import optuna
 import pytest
 
 from hpsearch import ObjectiveSettings, StudySpec, book_space
-from hpsearch.narrow import NarrowRule, narrow
+from hpsearch.narrow import NarrowRule, narrow, widen_past
 from hpsearch.narrowing import outcomes, run_narrowing
 from hpsearch.storage import open_storage
 
@@ -61,3 +61,34 @@ def test_stops_when_boxes_are_narrow_or_nothing_improves(tmp_path):
     assert res.stop_reason.startswith("boxes narrower") and len(res.rounds) < 5
     with pytest.raises(ValueError, match="rounds"):
         run_narrowing(_spec(tmp_path), rounds=0)
+
+
+def test_the_step_beyond_the_book_widens_the_pressed_sides_and_records_its_gain(tmp_path):
+    rule = NarrowRule(top_k=2, press=1.0)  # press=1: every side counts as pressed, so the step always runs
+    phases = []
+    res = run_narrowing(_spec(tmp_path), rounds=2, rule=rule, n_jobs=1, progress=False, final_top=2,
+                        final_seeds=1, beyond=0.25, on_phase=phases.append)
+    assert [r["study"] for r in res.rounds] == ["nar-r1", "nar-r2", "nar-beyond"]
+    r2, beyond = _load(tmp_path, "nar-r2"), _load(tmp_path, "nar-beyond")
+    _, rec = narrow(StudySpec.from_dict(r2.user_attrs["spec"]).space, outcomes(r2), rule)
+    assert res.beyond["pressed"] == {n: p["pressed"] for n, p in rec["params"].items()}
+    last = StudySpec.from_dict(r2.user_attrs["spec"]).space
+    expected, _ = widen_past(last, res.beyond["pressed"], book_space(lr=(1e-4, 1e-0)), widen=0.25)
+    assert beyond.user_attrs["spec"]["space"] == expected.to_dict()
+    assert beyond.user_attrs["spec"]["parent"] == "nar-r2" and beyond.user_attrs["narrowing"]["beyond_book"]
+    best = max(t.value for t in beyond.trials)
+    book_best = max(max(t.value for t in _load(tmp_path, f"nar-r{r}").trials) for r in (1, 2))
+    assert res.beyond["best"] == best and res.beyond["book_best"] == book_best
+    assert res.beyond["gain"] == pytest.approx(best - book_best)
+    assert phases[:3] == ["round 1/2: 6 trials of nar-r1", "round 2/2: 6 trials of nar-r2",
+                          "beyond the book: 6 trials of nar-beyond past the pressed bound(s)"]
+    assert phases[-1].startswith("final pick: scoring the chosen configuration on the test split")
+    saved = json.loads((tmp_path / "nar" / "narrowing.json").read_text())
+    assert saved["beyond"]["study"] == "nar-beyond" and saved["rounds"][-1]["beyond_book"] is True
+
+
+def test_no_step_beyond_the_book_when_no_bound_is_pressed(tmp_path):
+    res = run_narrowing(_spec(tmp_path), rounds=1, rule=NarrowRule(top_k=2, press=0.0), n_jobs=1, progress=False,
+                        final_top=1, final_seeds=1, beyond=0.25)
+    assert [r["study"] for r in res.rounds] == ["nar-r1"]
+    assert res.beyond["ran"] is False and res.beyond["reason"] == "the best trials of nar-r1 pressed against no bound"

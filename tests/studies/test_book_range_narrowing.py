@@ -20,8 +20,8 @@ def _script():
 
 def test_small_budget_study_writes_linked_rounds_and_the_report(tmp_path, capsys):
     script = _script()
-    code = script.main(["--trials", "8", "--epochs", "3", "--rounds", "2", "--top", "0.25", "--n-jobs", "2",
-                        "--out", str(tmp_path)])
+    code = script.main(["--quick", "--trials", "8", "--epochs", "3", "--rounds", "2", "--top", "0.25",
+                        "--n-jobs", "2", "--out", str(tmp_path)])
     assert code == 0
     out = capsys.readouterr().out
     index = tmp_path / "book-narrowing" / "index.html"
@@ -31,12 +31,28 @@ def test_small_budget_study_writes_linked_rounds_and_the_report(tmp_path, capsys
                  "Final score vs lr", "searched weight_decay in [1e-08, 0.0001], lr in [1e-06, 0.01]"):
         assert text in page, text
     record = json.loads((tmp_path / "book-narrowing" / "narrowing.json").read_text())
-    assert [r["study"] for r in record["rounds"]] == ["book-narrowing-r1", "book-narrowing-r2"]
+    assert [r["study"] for r in record["rounds"][:2]] == ["book-narrowing-r1", "book-narrowing-r2"]
     assert record["rounds"][1]["parent"] == "book-narrowing-r1"
     for r in ("r1", "r2"):
         trials = pd.read_csv(tmp_path / f"book-narrowing-{r}" / "export" / "trials.csv")
-        assert len(trials) == 8 and set(trials["state"]) <= {"COMPLETE"}
+        assert len(trials) == 8 and set(trials["state"]) <= {"COMPLETE"}  # --quick did not override --trials
+        assert json.loads((tmp_path / f"book-narrowing-{r}" / "export" / "meta.json").read_text())[
+            "spec"]["settings"]["epochs"] == 3  # nor --epochs
         assert (tmp_path / f"book-narrowing-{r}" / "index.html").is_file()
+    # round 2 narrows inside the book's box; the page says which bounds its best trials pressed against and,
+    # when they pressed one, what the step beyond the book searched and gained
+    r2 = record["rounds"][1]["space"]
+    assert 1e-6 <= r2["lr"]["low"] < r2["lr"]["high"] <= 1e-2
+    assert 1e-8 <= r2["weight_decay"]["low"] < r2["weight_decay"]["high"] <= 1e-4
+    beyond = record["beyond"]
+    assert beyond["parent"] == "book-narrowing-r2" and "Pressed bounds, and beyond the book" in page
+    assert f"The best {beyond['n_top']} trials of book-narrowing-r2 (its last round) pressed against" in page
+    if beyond["ran"]:
+        assert record["rounds"][2]["study"] == "book-narrowing-beyond" and record["rounds"][2]["beyond_book"]
+        assert "hpsearch&#x27;s own step beyond the book" in page and "beyond the book (hpsearch)" in page
+        assert "beyond the book, past the pressed" in out
+    else:
+        assert len(record["rounds"]) == 2 and "No step beyond the book" in page
     meta = json.loads((tmp_path / "book-narrowing-r2" / "export" / "meta.json").read_text())
     assert meta["parent"] == "book-narrowing-r1" and meta["narrowing"]["parent"] == "book-narrowing-r1"
     # round 1 is the book's protocol: its lr/wd lie in the book's ranges
