@@ -1,15 +1,23 @@
 """Shared drawing vocabulary of the report figures: colours, the diverged marker, a pyplot-free Axes
-factory, the "no data" placeholder and safe text for data strings."""
+factory, the "no data" placeholder, safe text for data strings, and the house rules every figure follows:
+legends sit outside the plotting area (never over data), bands lie under every line (a line keeps its legend
+colour however many bands overlap), integer axes get integer ticks.
+
+DPI: figures are drawn at 150 dots per inch (sharp on current screens); the page shows each PNG at its
+size in inches (`reports.html` sets the display width), so a sharper PNG does not make a figure bigger."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.ticker import MaxNLocator
 
-DPI = 90
+DPI = 150
 COLOR_COMPLETE = "#3b6fb6"
 COLOR_PRUNED = "#f28e2b"
 COLOR_OTHER = "#9a9a9a"
@@ -54,22 +62,46 @@ def alpha_for(n: int) -> float:
     return float(np.clip(400.0 / max(n, 1), 0.08, 0.9))
 
 
-
-
 def spread(n: int, width: float = 0.6) -> np.ndarray:
     """Deterministic jitter for n points in [-width/2, width/2) (golden-ratio sequence: no random state,
     the same picture on every render)."""
     return ((np.arange(n) * 0.6180339887) % 1.0 - 0.5) * width
 
 
-def legend(ax: Axes, **kwargs: object) -> None:
-    """A legend whose markers are opaque even when the plotted points are faint (many trials)."""
-    if not ax.get_legend_handles_labels()[0]:
-        return
-    box = ax.legend(**({"loc": "best", "fontsize": "small"} | kwargs))
+def legend(ax: Axes, *, where: str = "right", **kwargs: object) -> Legend | None:
+    """The legend of `ax`'s labelled artists, outside the plotting area (see :func:`figure_legend`)."""
+    return figure_legend(ax.figure, [ax], where=where, **kwargs)
+
+
+def figure_legend(fig: Figure, axes: Sequence[Axes], *, where: str = "right", **kwargs: object) -> Legend | None:
+    """One legend of the labelled artists of `axes` (each label once), placed OUTSIDE the plotting area
+    ("right": beside the axes, "below": under the panels; a figure legend laid out by constrained layout),
+    so it never covers data. Its markers are opaque even when the plotted points are faint (many trials)."""
+    seen: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, handle)
+    if not seen:
+        return None
+    loc = "outside right upper" if where == "right" else "outside lower center"
+    ncols = 1 if where == "right" else min(len(seen), 4)
+    box = fig.legend(list(seen.values()), list(seen), **({"loc": loc, "fontsize": "small", "ncols": ncols} | kwargs))
     for handle in box.legend_handles:
         if handle is not None:
             handle.set_alpha(1.0)
+    return box
+
+
+BAND_ALPHA = 0.14
+BAND_ZORDER = 1.0
+LINE_ZORDER = 3.0
+
+
+def band(ax: Axes, x: object, low: object, high: object, *, color: object, step: bool = False) -> None:
+    """A confidence band under every line: light, at zorder BAND_ZORDER (lines are drawn at LINE_ZORDER), so
+    overlapping bands never tint a line and each line keeps the colour its legend shows."""
+    ax.fill_between(x, low, high, color=color, alpha=BAND_ALPHA, linewidth=0, zorder=BAND_ZORDER,
+                    step="post" if step else None)
 
 
 def colorbar(ax: Axes, mappable: ScalarMappable, label: str) -> None:
@@ -80,8 +112,13 @@ def colorbar(ax: Axes, mappable: ScalarMappable, label: str) -> None:
 
 
 def integer_x(ax: Axes) -> None:
-    """Integer ticks on the x axis (epochs, trial numbers)."""
+    """Integer ticks on the x axis (epochs, trial numbers, trial counts)."""
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def integer_y(ax: Axes) -> None:
+    """Integer ticks on the y axis (counts)."""
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def size_for(n: int) -> float:

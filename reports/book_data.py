@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from reports.load import PARAM_PREFIX, StudyExport
-from reports.summaries import bootstrap_ci
+from reports.summaries import MIN_CI, bootstrap_ci
 
 BN_SCALES = tuple(float(w) for w in np.logspace(0, -4, 16))  # the book's batch-norm init scales
 
@@ -37,7 +37,8 @@ def curve_frame(export: StudyExport, metric: str) -> pd.DataFrame:
 def mean_bands(frame: pd.DataFrame, group: str | Sequence[str], *, rng: np.random.Generator, n_boot: int = 1000,
                level: float = 0.95, x: str = "epoch", y: str = "value") -> pd.DataFrame:
     """Per group and ``x``: the mean over the group's trials (replicates) of ``y`` and a percentile-bootstrap
-    band (resampling whole trials). Columns: <group...>, x, mean, low, high, n."""
+    band (resampling whole trials; NaN where fewer than MIN_CI replicates have a value: no band from one or
+    two seeds). Columns: <group...>, x, mean, low, high, n."""
     keys = [group] if isinstance(group, str) else list(group)
     parts = []
     for key, sub in frame.groupby(keys, sort=False):
@@ -52,13 +53,55 @@ def mean_bands(frame: pd.DataFrame, group: str | Sequence[str], *, rng: np.rando
                 low, high = np.nanquantile(boots, [(1 - level) / 2, 1 - (1 - level) / 2], axis=0)
             else:
                 low = high = mean
-        part = pd.DataFrame({x: wide.columns.to_numpy(), "mean": mean, "low": low, "high": high,
-                             "n": np.isfinite(values).sum(axis=0)})
+        n = np.isfinite(values).sum(axis=0)
+        low, high = np.where(n >= MIN_CI, low, np.nan), np.where(n >= MIN_CI, high, np.nan)
+        part = pd.DataFrame({x: wide.columns.to_numpy(), "mean": mean, "low": low, "high": high, "n": n})
         for k, v in zip(keys, key if isinstance(key, tuple) else (key,), strict=True):
             part.insert(0, k, v)
         parts.append(part)
     columns = [*keys, x, "mean", "low", "high", "n"]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def diverged_points(frame: pd.DataFrame, group: str | Sequence[str]) -> pd.DataFrame:
+    """Where each diverged trial stopped: its last finite point. Columns: <group...>, number, epoch, value
+    (frame from ``curve_frame``; empty when no trial diverged)."""
+    keys = [group] if isinstance(group, str) else list(group)
+    columns = [*keys, "number", "epoch", "value"]
+    sub = frame.loc[frame["diverged"].fillna(False).astype(bool) & np.isfinite(frame["value"].to_numpy(float))]
+    if sub.empty:
+        return pd.DataFrame(columns=columns)
+    last = sub.sort_values(["number", "epoch"]).groupby("number", sort=False).tail(1)
+    return last[columns].reset_index(drop=True)
+
+
+def flat_after_divergence(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each diverged trial's curve continued flat at its last finite value up to the last epoch any trial
+    reached: the book draws a net that stopped learning as a flat line, so a diverged run never vanishes
+    from a figure (frame from ``curve_frame``)."""
+    div = frame["diverged"].fillna(False).astype(bool).to_numpy()
+    if not div.any():
+        return frame
+    epochs = np.sort(frame["epoch"].unique())
+    parts = [frame.loc[~div]]
+    for _, trial in frame.loc[div].groupby("number", sort=False):
+        trial = trial.sort_values("epoch")
+        ok = trial.loc[np.isfinite(trial["value"].to_numpy(float))]
+        if ok.empty:
+            continue
+        last = ok.iloc[-1]
+        later = epochs[epochs > last["epoch"]]
+        tail = pd.DataFrame([last] * len(later)).assign(epoch=later) if len(later) else ok.iloc[:0]
+        parts += [ok, tail]
+    return pd.concat(parts, ignore_index=True).astype({"epoch": frame["epoch"].dtype})
+
+
+def diverged_count(frame: pd.DataFrame, group: str | Sequence[str]) -> pd.DataFrame:
+    """Per group: trials (seeds) and how many of them diverged. Columns: <group...>, trials, diverged."""
+    keys = [group] if isinstance(group, str) else list(group)
+    per_trial = frame.groupby([*keys, "number"], sort=False)["diverged"].first().reset_index()
+    out = per_trial.groupby(keys, sort=False)["diverged"].agg(trials="size", diverged="sum").reset_index()
+    return out.astype({"diverged": int})
 
 
 def book_windows(n_iterations: int) -> list[tuple[int, int]]:

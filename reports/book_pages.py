@@ -19,6 +19,7 @@ from reports import figures_book as B
 from reports import html as H
 from reports.load import StudyExport
 from reports.render import FigurePlan, as_export, draw_figures
+from reports.summaries import MIN_CI
 
 Semantics = Sequence[tuple[str, str]]
 OPTIMIZER_ORDER = ("sgd", "momentum", "adagrad", "adam", "rmsprop", "nesterov")
@@ -26,11 +27,30 @@ INIT_ORDER = ("std=0.01", "xavier", "he")
 SCALE_ORDER = ("std=1", "std=0.01", "xavier", "he")
 
 
+NO_CI = f"no CI: fewer than {MIN_CI} seeds"
+BOOK = "Deep Learning from Scratch"
+
+
+def ci_one(mean: object, low: object, high: object) -> str:
+    """'mean [low, high]', or 'mean (no CI: fewer than 3 seeds)' when the interval is missing."""
+    if pd.isna(low) or pd.isna(high):
+        return H.fmt(mean) if pd.isna(mean) else f"{H.fmt(mean)} ({NO_CI})"
+    return f"{H.fmt(mean)} [{H.fmt(low)}, {H.fmt(high)}]"
+
+
 def ci_text(frame: pd.DataFrame, prefix: str) -> pd.Series:
-    """'mean [low, high]' strings from the columns `<prefix> mean`, `<prefix> ci low`, `<prefix> ci high`."""
-    return pd.Series([f"{H.fmt(m)} [{H.fmt(lo)}, {H.fmt(hi)}]" for m, lo, hi in zip(
+    """:func:`ci_one` of the columns `<prefix> mean`, `<prefix> ci low`, `<prefix> ci high`."""
+    return pd.Series([ci_one(m, lo, hi) for m, lo, hi in zip(
         frame[f"{prefix} mean"], frame[f"{prefix} ci low"], frame[f"{prefix} ci high"], strict=True)],
         index=frame.index, dtype=object)
+
+
+def with_diverged(text: pd.Series, count: pd.DataFrame) -> pd.Series:
+    """Each cell of `text` followed by ', k of n seeds diverged' where its group had diverged runs
+    (`count`: trials, diverged, aligned with `text`)."""
+    flags = [f"; {int(d)} of {int(n)} seeds DIVERGED" if d else "" for n, d in zip(
+        count["trials"], count["diverged"], strict=True)]
+    return text + pd.Series(flags, index=text.index, dtype=object)
 
 
 def _settings_rows(exp: StudyExport) -> list[tuple[object, object]]:
@@ -77,7 +97,7 @@ def _order(values: pd.Series, preferred: Sequence[str]) -> list[str]:
 
 
 def render_trajectories(export: StudyExport | str | Path, *, out_dir: str | Path, semantics: Semantics) -> Path:
-    """Section 2.1: the 2x2 (2x3 with RMSprop/Nesterov) contour panels and a table of final points."""
+    """The book's section 6.1: the 2x2 (2x3 with RMSprop/Nesterov) contour panels and a table of final points."""
     exp = as_export(export)
     paths = D.trajectories(exp)
     order = _order(paths["optimizer"], OPTIMIZER_ORDER) if len(paths) else []
@@ -89,12 +109,15 @@ def render_trajectories(export: StudyExport | str | Path, *, out_dir: str | Path
                         wide=True)]
     sections = [("setup", "What ran", setup_section([exp], semantics)),
                 ("table", "Last recorded point", H.data_table(table, table_id="last"))]
-    return write_page(out_dir, "Optimizer paths on the book's 2-D bowl", "book section 6.1 (2.1)", sections, plans)
+    return write_page(out_dir, "Optimizer paths on the book's 2-D bowl",
+                      f"{BOOK}, section 6.1 (figures 6-3 to 6-8)", sections, plans)
 
 
-def curves_parts(exp: StudyExport, group: str, *, order: Sequence[str], ylim: tuple[float, float],
+def curves_parts(exp: StudyExport, group: str, *, order: Sequence[str], ylim: tuple[float, float] | None,
                  rng: np.random.Generator, n_boot: int) -> tuple[list[tuple[str, str, str]], list[FigurePlan]]:
-    """Loss-curve sections and figures of an `mnist-curves` study, grouped by `group` (optimizer or init)."""
+    """Loss-curve sections and figures of an `mnist-curves` study, grouped by `group` (optimizer or init).
+    The figure's y range is the book's `ylim` widened to the data; its markers every 1/20 of the run (every
+    100 iterations at the book's 2000), and the caption says which; diverged runs are crossed and counted."""
     raw = D.curve_frame(exp, "loss")
     smooth = D.curve_frame(exp, "loss_smooth")
     n_iter = int(raw["epoch"].max()) + 1 if len(raw) else 0
@@ -103,18 +126,26 @@ def curves_parts(exp: StudyExport, group: str, *, order: Sequence[str], ylim: tu
     for a, b in windows:
         if len(table):
             table[f"loss {a}-{b}: mean [95% CI]"] = ci_text(table, f"loss {a}-{b}")
-    shown = table[[group, "seeds", *[c for c in table.columns if "[95% CI]" in str(c)]]] if len(table) else table
+    if len(table):
+        table["diverged"] = D.diverged_count(raw, group).set_index(group).reindex(table[group])["diverged"].to_numpy()
+    shown = (table[[group, "seeds", "diverged", *[c for c in table.columns if "[95% CI]" in str(c)]]]
+             if len(table) else table)
     test = D.final_values(D.curve_frame(exp, "test_acc"))
     test_table = D.summary_table(test, group, "value", rng=rng, n_boot=n_boot, label="test acc") if len(test) else test
     if len(test_table):
         test_table = test_table.assign(**{"test acc: mean [95% CI]": ci_text(test_table, "test acc")})
         test_table = test_table[[group, "n", "test acc: mean [95% CI]"]]
-    bands = D.mean_bands(smooth if len(smooth) else raw, group, rng=rng, n_boot=n_boot)
+    shown_curves = smooth if len(smooth) else raw
+    bands = D.mean_bands(shown_curves, group, rng=rng, n_boot=n_boot)
+    crosses = D.diverged_points(raw, group)
+    every = max(n_iter // 20, 1)
     plans = [FigurePlan(f"loss_{group}", f"Smoothed training loss by {group}",
                         "The book's smooth_curve of the post-update minibatch loss; mean over seeds with a 95% "
-                        "bootstrap band (seeds resampled); markers every 100 iterations.",
-                        lambda: B.plot_curve_bands(bands, group, order=order, ylim=ylim,
-                                                   markevery=max(n_iter // 20, 1)), wide=True)]
+                        f"bootstrap band (seeds resampled; no band from fewer than {MIN_CI} seeds); markers every "
+                        f"{every} iteration{'s' if every > 1 else ''}; red crosses: diverged runs where they "
+                        "stopped.",
+                        lambda: B.plot_curve_bands(bands, group, order=order, ylim=ylim, markevery=every,
+                                                   diverged=crosses), wide=True)]
     note = ("<p>Mean raw post-update minibatch loss of each run over the iteration windows (inclusive), then "
             f"the mean over seeds with a 95% percentile-bootstrap CI ({n_boot} resamples).</p>")
     sections = [(f"loss_{group}", f"Loss by {group}", note + H.data_table(shown, table_id=f"loss_{group}")),
@@ -126,22 +157,24 @@ def curves_parts(exp: StudyExport, group: str, *, order: Sequence[str], ylim: tu
 
 def render_curves(export: StudyExport | str | Path, *, out_dir: str | Path, semantics: Semantics,
                   group: str = "optimizer", title: str = "Optimizers on MNIST", ylim: tuple[float, float] = (0, 1),
-                  rng: np.random.Generator | None = None, n_boot: int = 1000) -> Path:
-    """Sections 2.2 / 2.4: smoothed loss curves with bands by `group`, and the window table."""
+                  rng: np.random.Generator | None = None, n_boot: int = 1000,
+                  cite: str = "section 6.1.8 (figure 6-9)") -> Path:
+    """The book's optimizer (or init) comparison on MNIST: smoothed loss curves with bands by `group` (y range:
+    `ylim`, the book's, widened to the data), and the window table."""
     exp = as_export(export)
     rng = rng if rng is not None else np.random.default_rng(0)
     params = D.params_frame(exp.trials)
     order = _order(params[group], OPTIMIZER_ORDER if group == "optimizer" else INIT_ORDER) if len(params) else []
     sections, plans = curves_parts(exp, group, order=order, ylim=ylim, rng=rng, n_boot=n_boot)
-    return write_page(out_dir, title, f"{len(order)} groups, {exp.study}",
+    return write_page(out_dir, title, f"{BOOK}, {cite}: {len(order)} groups, {exp.study}",
                       [("setup", "What ran", setup_section([exp], semantics)), *sections], plans)
 
 
 def render_weight_init(hist_export: StudyExport | str | Path, curves_export: StudyExport | str | Path | None, *,
                        out_dir: str | Path, semantics: Semantics, ylim: tuple[float, float] = (0, 2.5),
                        rng: np.random.Generator | None = None, n_boot: int = 1000) -> Path:
-    """Sections 2.3-2.4: per activation the histogram grid (scale x layer), the spread table, and (if
-    given) the std=0.01 / Xavier / He loss curves with bands."""
+    """The book's sections 6.2.2-6.2.4: per activation the histogram grid (scale x layer), the spread table,
+    and (if given) the std=0.01 / Xavier / He loss curves with bands."""
     hist = as_export(hist_export)
     rng = rng if rng is not None else np.random.default_rng(0)
     counts = D.hist_counts(hist)
@@ -170,64 +203,82 @@ def render_weight_init(hist_export: StudyExport | str | Path, curves_export: Stu
         more, more_plans = curves_parts(cur, "init", order=order, ylim=ylim, rng=rng, n_boot=n_boot)
         sections += more
         plans += more_plans
-    return write_page(out_dir, "Weight initialisation", "book sections 6.2.2-6.2.4 (2.3, 2.4)",
+    return write_page(out_dir, "Weight initialisation", f"{BOOK}, sections 6.2.2-6.2.4 (figures 6-10 to 6-15)",
                       [("setup", "What ran", setup_section(exports, semantics)), *sections], plans)
+
+
+def bn_table(acc: pd.DataFrame, *, rng: np.random.Generator, n_boot: int) -> pd.DataFrame:
+    """Final training accuracy per init scale, with and without BN: mean over seeds with a CI (none from
+    fewer than 3 seeds), and how many seeds diverged (their last accuracy before the loss broke counts)."""
+    final = D.final_values(acc)
+    if final.empty:
+        return pd.DataFrame()
+    final["w"] = [D.BN_SCALES[int(k)] for k in final["w_index"]]
+    final["net"] = final["norm"].map({"batch_norm": "with BN", "none": "without BN"})
+    final["key"] = list(zip(final["w"], final["net"], strict=True))
+    table = D.summary_table(final, "key", "value", rng=rng, n_boot=n_boot, label="final train acc")
+    count = D.diverged_count(final, "key").set_index("key").reindex(table["key"]).reset_index()
+    table[["w", "net"]] = pd.DataFrame(table["key"].tolist(), index=table.index)
+    table["text"] = with_diverged(ci_text(table, "final train acc"), count)
+    return (table.pivot_table(index="w", columns="net", values="text", aggfunc="first")
+            .rename(columns=lambda c: f"{c}: final train acc [95% CI]").sort_index(ascending=False)
+            .reset_index().assign(seeds=int(final["number"].nunique() // max(len(table), 1))))
 
 
 def render_batch_norm(export: StudyExport | str | Path, *, out_dir: str | Path, semantics: Semantics,
                       rng: np.random.Generator | None = None, n_boot: int = 1000) -> Path:
-    """Section 2.5: the 4x4 grid of training-accuracy curves (BN solid, none dashed) with bands, and the
-    final training accuracy per scale with CIs."""
+    """The book's section 6.3.2: the 4x4 grid of training-accuracy curves (BN solid, none dashed) with bands,
+    diverged runs drawn flat after a red cross as the book draws a net that stopped learning, and the final
+    training accuracy per scale with CIs and the diverged seeds flagged."""
     exp = as_export(export)
     rng = rng if rng is not None else np.random.default_rng(0)
     acc = D.curve_frame(exp, "train_acc")
-    bands = D.mean_bands(acc, ["w_index", "norm"], rng=rng, n_boot=n_boot) if len(acc) else pd.DataFrame()
-    final = D.final_values(acc)
-    table = pd.DataFrame()
-    if len(final):
-        final["w"] = [D.BN_SCALES[int(k)] for k in final["w_index"]]
-        final["net"] = final["norm"].map({"batch_norm": "with BN", "none": "without BN"})
-        table = D.summary_table(final.assign(key=list(zip(final["w"], final["net"], strict=True))), "key", "value",
-                                rng=rng, n_boot=n_boot, label="final train acc")
-        table[["w", "net"]] = pd.DataFrame(table["key"].tolist(), index=table.index)
-        table["text"] = ci_text(table, "final train acc")
-        table = (table.pivot_table(index="w", columns="net", values="text", aggfunc="first")
-                 .rename(columns=lambda c: f"{c}: final train acc [95% CI]").sort_index(ascending=False)
-                 .reset_index().assign(seeds=int(final["number"].nunique() // max(len(table), 1))))
+    flat = D.flat_after_divergence(acc) if len(acc) else acc
+    bands = D.mean_bands(flat, ["w_index", "norm"], rng=rng, n_boot=n_boot) if len(acc) else pd.DataFrame()
+    crosses = D.diverged_points(acc, ["w_index", "norm"]) if len(acc) else None
     plans = [FigurePlan("bn_grid", "Training accuracy, with and without batch norm, per init scale",
-                        "Solid: with BN; dashed: without; mean over seeds with a 95% bootstrap band; x: evaluations "
-                        "('epochs' of 10 updates).", lambda: B.plot_bn_grid(bands, scales=D.BN_SCALES), wide=True)]
+                        "Solid: with BN; dashed: without; mean over seeds with a 95% bootstrap band (none from "
+                        f"fewer than {MIN_CI} seeds); a diverged run is drawn flat after its red cross (its last "
+                        "accuracy), as the book draws a net that stopped learning; x: evaluations ('epochs' of 10 "
+                        "updates).", lambda: B.plot_bn_grid(bands, scales=D.BN_SCALES, diverged=crosses), wide=True)]
     sections = [("setup", "What ran", setup_section([exp], semantics)),
-                ("final", "Final training accuracy", H.data_table(table, table_id="final"))]
-    return write_page(out_dir, "Batch normalization and the init scale", "book section 6.3.2 (2.5)", sections, plans)
+                ("final", "Final training accuracy",
+                 H.data_table(bn_table(acc, rng=rng, n_boot=n_boot), table_id="final"))]
+    return write_page(out_dir, "Batch normalization and the init scale",
+                      f"{BOOK}, section 6.3.2 (figures 6-18 and 6-19)", sections, plans)
 
 
 def render_overfitting(export: StudyExport | str | Path, *, out_dir: str | Path, semantics: Semantics,
                        rng: np.random.Generator | None = None, n_boot: int = 1000) -> Path:
-    """Sections 2.7-2.8: train vs test accuracy per regulariser with bands, and the gap table."""
+    """The book's sections 6.4.1-6.4.3: train vs test accuracy per regulariser with bands (diverged runs
+    crossed where they stopped), and the gap table (diverged runs counted)."""
     exp = as_export(export)
     rng = rng if rng is not None else np.random.default_rng(0)
-    frames = {}
+    frames, raw = {}, {}
     for metric in ("train_acc", "test_acc"):
-        f = D.curve_frame(exp, metric)
+        f = raw[metric] = D.curve_frame(exp, metric)
         f["regulariser"] = [D.overfit_label(r) for r in f.to_dict("records")] if len(f) else []
         frames[metric] = D.mean_bands(f, "regulariser", rng=rng, n_boot=n_boot) if len(f) else pd.DataFrame(
             columns=["regulariser", "epoch", "mean", "low", "high", "n"])
+    crosses = D.diverged_points(raw["train_acc"], "regulariser") if len(raw["train_acc"]) else None
     order = list(dict.fromkeys(frames["train_acc"]["regulariser"]))
     gap = D.gap_table(exp, rng=rng, n_boot=n_boot) if not exp.curves.empty else pd.DataFrame()
     if len(gap):
         for name in ("train acc", "test acc", "gap", "max train acc"):
             gap[f"{name}: mean [95% CI]"] = ci_text(gap, name)
-        gap = gap[["regulariser", "seeds", *[c for c in gap.columns if "[95% CI]" in str(c)]]]
+        count = D.diverged_count(raw["train_acc"], "regulariser").set_index("regulariser")
+        gap["diverged"] = count.reindex(gap["regulariser"])["diverged"].to_numpy()
+        gap = gap[["regulariser", "seeds", "diverged", *[c for c in gap.columns if "[95% CI]" in str(c)]]]
     plans = [FigurePlan("train_test", "Train and test accuracy per regulariser",
                         "Train (o, solid) on the training images, test (s, dashed) on the test set; mean over seeds "
-                        "with 95% bootstrap bands.",
-                        lambda: B.plot_train_test(frames["train_acc"], frames["test_acc"], "regulariser", order=order),
-                        wide=True)]
+                        f"with 95% bootstrap bands (none from fewer than {MIN_CI} seeds); red crosses: diverged runs "
+                        "where they stopped.",
+                        lambda: B.plot_train_test(frames["train_acc"], frames["test_acc"], "regulariser", order=order,
+                                                  diverged=crosses), wide=True)]
     sections = [("setup", "What ran", setup_section([exp], semantics)),
                 ("gap", "Train-test gap at the last evaluation",
                  "<p>Final train and test accuracy, their gap (train - test) and the best train accuracy of each "
                  f"run; mean over seeds with 95% percentile-bootstrap CIs ({n_boot} resamples).</p>"
                  + H.data_table(gap, table_id="gap"))]
-    return write_page(out_dir, "Overfitting, weight decay and dropout", "book sections 6.4.1-6.4.3 (2.7, 2.8)",
-                      sections, plans)
+    return write_page(out_dir, "Overfitting, weight decay and dropout",
+                      f"{BOOK}, sections 6.4.1-6.4.3 (figures 6-20, 6-21 and 6-23)", sections, plans)

@@ -27,6 +27,7 @@ from reports.axes import (
     alpha_for,
     axis_text,
     colorbar,
+    integer_x,
     legend,
     mpl_text,
     new_axes,
@@ -72,6 +73,7 @@ def plot_history(trials: pd.DataFrame, *, direction: str = "maximize", ax: Axes 
         ax.step(hist["number"], hist["best"], where="post", color="#111", linewidth=1.6, label="best so far")
     ax.set_xlabel("trial number")
     ax.set_ylabel("score")
+    integer_x(ax)
     legend(ax)
     return ax
 
@@ -222,5 +224,6 @@ def plot_durations(trials: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
                    alpha=alpha_for(len(sub)), label=mpl_text(str(state).lower()))
     if div.any():
         ax.scatter(frame.loc[div, "number"], frame.loc[div, "seconds"], label="diverged", **DIVERGED_STYLE)
+    integer_x(ax)
     legend(ax)
     return ax

@@ -14,9 +14,10 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from reports.axes import legend, mpl_text, new_axes, no_data
+from reports.axes import LINE_ZORDER, band, integer_x, legend, mpl_text, new_axes, no_data
 
 REFERENCE_COLOR = "#1d2330"
+MIN_CI = 3  # no confidence interval from fewer seeds
 
 
 def method_colors(methods: Sequence[str], reference: str | None = "random") -> dict[str, str]:
@@ -28,8 +29,10 @@ def method_colors(methods: Sequence[str], reference: str | None = "random") -> d
 
 def plot_best_so_far(summary: pd.DataFrame, *, axis: str = "epochs", target: float | None = None,
                      colors: Mapping[str, str] | None = None, ax: Axes | None = None) -> Axes:
-    """IQM across seeds of the best-so-far validation score against the budget, one line per method with its
-    95% bootstrap band; the target as a dashed line. ``summary``: method, x, iqm, iqm_low, iqm_high."""
+    """IQM across seeds of the best-so-far validation score against the budget, one step line per method (the
+    best so far only changes when a trial ends) with its 95% bootstrap band (none from fewer than 3 seeds:
+    ``n`` or ``runs`` below 3); the target as a dashed line. ``summary``: method, x, iqm, iqm_low, iqm_high
+    (optionally runs)."""
     ax = new_axes(ax, figsize=(7.2, 4.4))
     data = summary.dropna(subset=["iqm"])
     if data.empty:
@@ -39,8 +42,10 @@ def plot_best_so_far(summary: pd.DataFrame, *, axis: str = "epochs", target: flo
     for m in methods:
         g = data.loc[data["method"] == m].sort_values("x")
         c = colors.get(m)
-        ax.plot(g["x"], g["iqm"], color=c, label=mpl_text(m), lw=1.6 if m != "random" else 2.2)
-        ax.fill_between(g["x"], g["iqm_low"], g["iqm_high"], color=c, alpha=0.15, lw=0)
+        ax.plot(g["x"], g["iqm"], color=c, label=mpl_text(m), lw=1.6 if m != "random" else 2.2,
+                drawstyle="steps-post", zorder=LINE_ZORDER)
+        if int(g["runs"].min() if "runs" in g else MIN_CI) >= MIN_CI:
+            band(ax, g["x"], g["iqm_low"], g["iqm_high"], color=c, step=True)
     if target is not None and np.isfinite(target):
         ax.axhline(target, color="#777", ls="--", lw=1, label="target")
     lows = data["iqm_low"].to_numpy(dtype=float)
@@ -50,7 +55,9 @@ def plot_best_so_far(summary: pd.DataFrame, *, axis: str = "epochs", target: flo
         ax.set_ylim(max(float(np.quantile(lows, 0.05)) - 0.02, 0.0), min(top + 0.02, 1.0))
     ax.set_xlabel("epochs spent" if axis == "epochs" else "seconds spent")
     ax.set_ylabel("best validation accuracy (IQM over seeds)")
-    legend(ax, loc="lower right", fontsize="small", ncols=2)
+    if axis == "epochs":
+        integer_x(ax)
+    legend(ax)
     return ax
 
 
@@ -102,7 +109,7 @@ def plot_profile(profile: pd.DataFrame, *, colors: Mapping[str, str] | None = No
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("tau: ERT within this factor of the best method's")
     ax.set_ylabel("fraction of tasks")
-    legend(ax, loc="lower right", fontsize="small")
+    legend(ax)
     return ax
 
 

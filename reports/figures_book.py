@@ -14,7 +14,18 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from reports.axes import DPI, mpl_text, new_axes, no_data
+from reports.axes import (
+    DIVERGED_STYLE,
+    DPI,
+    LINE_ZORDER,
+    band,
+    figure_legend,
+    integer_x,
+    legend,
+    mpl_text,
+    new_axes,
+    no_data,
+)
 
 MARKERS = ("o", "x", "s", "D", "^", "v", "P", "*")
 
@@ -95,15 +106,37 @@ def plot_activation_histograms(counts: pd.DataFrame, activation: str, *, inits: 
 
 
 def _band(ax: Axes, sub: pd.DataFrame, *, x: str = "epoch", **line: object) -> None:
-    ax.plot(sub[x], sub["mean"], **line)
+    """The mean line over its band (the band only where it exists: MIN_CI replicates or more)."""
+    ax.plot(sub[x], sub["mean"], **({"zorder": LINE_ZORDER} | line))
     if (sub["high"] > sub["low"]).any():
-        ax.fill_between(sub[x], sub["low"], sub["high"], alpha=0.2, color=line.get("color"), linewidth=0)
+        band(ax, sub[x], sub["low"], sub["high"], color=line.get("color"))
+
+
+def mark_diverged(ax: Axes, points: pd.DataFrame | None, *, label: str = "diverged run (last point)") -> None:
+    """A red cross where each diverged run stopped (`points`: epoch, value; see book_data.diverged_points)."""
+    if points is not None and len(points):
+        ax.scatter(points["epoch"], points["value"], label=label, **(DIVERGED_STYLE | {"zorder": 5}))
+
+
+def fit_ylim(ax: Axes, bands: pd.DataFrame, ylim: tuple[float, float] | None) -> None:
+    """The book's y range when given, widened to hold every mean line and band (a curve never leaves the
+    plot while its legend entry stays)."""
+    values = bands[["mean", "low", "high"]].to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    if ylim is None or not values.size:
+        return
+    low, high = min(ylim[0], float(values.min())), max(ylim[1], float(values.max()))
+    pad = 0.03 * (high - low) if (low, high) != tuple(ylim) else 0.0
+    ax.set_ylim(low - pad if low < ylim[0] else low, high + pad if high > ylim[1] else high)
 
 
 def plot_curve_bands(bands: pd.DataFrame, group: str, *, order: Sequence[str] | None = None,
                      ylim: tuple[float, float] | None = None, markevery: int = 100, xlabel: str = "iterations",
-                     ylabel: str = "loss", colors: Mapping[str, str] | None = None, ax: Axes | None = None) -> Axes:
-    """One mean line per group with its shaded band; markers o, x, s, D, ... every `markevery` points."""
+                     ylabel: str = "loss", colors: Mapping[str, str] | None = None,
+                     diverged: pd.DataFrame | None = None, ax: Axes | None = None) -> Axes:
+    """One mean line per group with its shaded band; markers o, x, s, D, ... every `markevery` points; the
+    y range is `ylim` (the book's) widened to the data; diverged runs (`diverged`: group, epoch, value) as
+    red crosses where they stopped; the legend outside the axes."""
     ax = new_axes(ax, figsize=(7.4, 4.4))
     if bands.empty:
         return no_data(ax, "no curves exported")
@@ -114,17 +147,20 @@ def plot_curve_bands(bands: pd.DataFrame, group: str, *, order: Sequence[str] | 
         colour = (colors or {}).get(name, palette[i % 10])
         _band(ax, sub, color=colour, marker=MARKERS[i % len(MARKERS)], markevery=max(markevery, 1),
               markersize=5, linewidth=1.2, label=mpl_text(name))
-    if ylim:
-        ax.set_ylim(*ylim)
+    mark_diverged(ax, diverged)
+    fit_ylim(ax, bands, ylim)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(loc="best", fontsize="small")
+    integer_x(ax)
+    legend(ax)
     return ax
 
 
-def plot_bn_grid(bands: pd.DataFrame, *, scales: Sequence[float]) -> Axes:
+def plot_bn_grid(bands: pd.DataFrame, *, scales: Sequence[float], diverged: pd.DataFrame | None = None) -> Axes:
     """The book's 4x4 grid: one panel per init scale "W:<w>", training accuracy with BN (solid) and without
-    (dashed), mean over seeds with bands; ylim 0-1. `bands`: w_index, norm, epoch, mean, low, high."""
+    (dashed), mean over seeds with bands; ylim 0-1. `bands`: w_index, norm, epoch, mean, low, high (diverged
+    runs continued flat, see book_data.flat_after_divergence). `diverged`: w_index, norm, epoch, value of
+    each diverged run's last point, drawn as a red cross. The legend under the grid."""
     if bands.empty:
         return no_data(new_axes(), "no batch-norm curves exported")
     fig, axes = panel_grid(len(scales), 4, size=(2.7, 2.2), sharey=True)
@@ -134,22 +170,24 @@ def plot_bn_grid(bands: pd.DataFrame, *, scales: Sequence[float]) -> Axes:
             sub = bands.loc[(bands["w_index"] == k) & (bands["norm"] == norm)].sort_values("epoch")
             if len(sub):
                 _band(ax, sub, color=colour, linestyle=style, linewidth=1.3, label=text)
+        if diverged is not None and len(diverged):
+            mark_diverged(ax, diverged.loc[diverged["w_index"] == k], label="diverged (flat after the cross)")
         ax.set_title(f"W:{scales[k]:.3g}", fontsize="small")
+        integer_x(ax)
         ax.set_ylim(0, 1)
         if k % 4 == 0:
             ax.set_ylabel("accuracy")
         if k >= len(scales) - 4:
             ax.set_xlabel("epochs")
-    drawn = [ax for ax in axes[: len(scales)] if ax.get_legend_handles_labels()[0]]
-    if drawn:  # the book puts the legend text on the last panel only
-        drawn[-1].legend(loc="lower right", fontsize="x-small")
+    figure_legend(fig, axes[: len(scales)], where="below")
     return axes[0]
 
 
 def plot_train_test(train: pd.DataFrame, test: pd.DataFrame, group: str, *, order: Sequence[str],
-                    markevery: int = 10) -> Axes:
+                    markevery: int = 10, diverged: pd.DataFrame | None = None) -> Axes:
     """One panel per group: train (o, solid) and test (s, dashed) accuracy per epoch, mean over seeds with
-    bands; ylim 0-1, legend lower right."""
+    bands; ylim 0-1; diverged runs (`diverged`: group, epoch, value) as red crosses; one legend under the
+    panels."""
     names = [n for n in order if n in set(train[group])] if len(train) else []
     if not names:
         return no_data(new_axes(), "no accuracy curves exported")
@@ -159,9 +197,12 @@ def plot_train_test(train: pd.DataFrame, test: pd.DataFrame, group: str, *, orde
             sub = frame.loc[frame[group] == name].sort_values("epoch")
             _band(ax, sub, color=colour, marker=marker, markevery=max(markevery, 1), markersize=4,
                   linestyle=style, linewidth=1.2, label=text)
+        if diverged is not None and len(diverged):
+            mark_diverged(ax, diverged.loc[diverged[group] == name])
         ax.set_title(mpl_text(name))
         ax.set_ylim(0, 1)
         ax.set_xlabel("epochs")
         ax.set_ylabel("accuracy")
-        ax.legend(loc="lower right", fontsize="small")
+        integer_x(ax)
+    figure_legend(fig, axes[: len(names)], where="below")
     return axes[0]

@@ -1,15 +1,26 @@
-"""Comparison figures across studies (narrowing rounds, one study per optimizer, several seeds): seaborn
-lines with bootstrap confidence bands across the studies of a group, and score distributions.
+"""Comparison figures across studies (narrowing rounds, one study per optimizer, several seeds): mean lines
+with bootstrap confidence bands across the studies of a group (no band below 3 studies), best so far as
+steps, and score distributions.
 Data in (long frames built by `reports.compare`), Axes out, no file I/O."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 
-from reports.axes import DIVERGED_STYLE, mpl_text, new_axes, no_data, spread
+from reports.axes import (
+    DIVERGED_STYLE,
+    LINE_ZORDER,
+    band,
+    integer_x,
+    legend,
+    mpl_text,
+    new_axes,
+    no_data,
+    spread,
+)
+from reports.book_data import mean_bands
 
 
 def _safe_groups(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -17,6 +28,24 @@ def _safe_groups(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     out = frame.copy()
     out["group"] = out["group"].map(mpl_text)
     return out, list(dict.fromkeys(out["group"]))
+
+
+def _mean_lines(frame: pd.DataFrame, *, x: str, y: str, rng: np.random.Generator, n_boot: int, level: float,
+                ax: Axes, steps: bool) -> None:
+    """Per group: the mean of `y` over the group's studies against `x`, over a percentile-bootstrap band
+    where at least MIN_CI studies have a value (no band from one or two studies); step lines when `steps`."""
+    data, order = _safe_groups(frame)
+    bands = mean_bands(data.rename(columns={"study": "number"}), "group", rng=rng, n_boot=n_boot,
+                       level=level / 100.0, x=x, y=y)
+    for i, name in enumerate(order):
+        sub = bands.loc[bands["group"] == name].sort_values(x)
+        colour = f"C{i % 10}"
+        ax.plot(sub[x], sub["mean"], color=colour, linewidth=1.6, label=name, zorder=LINE_ZORDER,
+                drawstyle="steps-post" if steps else "default")
+        if sub["low"].notna().any():
+            band(ax, sub[x], sub["low"], sub["high"], color=colour, step=steps)
+    integer_x(ax)
+    legend(ax)
 
 
 def plot_best_so_far_bands(
@@ -27,14 +56,13 @@ def plot_best_so_far_bands(
     level: float = 95,
     ax: Axes | None = None,
 ) -> Axes:
-    """Best score so far against trial index, one line per group: the mean over the group's studies with
-    a bootstrap confidence band (seaborn estimator + CI). `history`: group, study, index, best."""
+    """Best score so far against the number of COMPLETE trials, one step line per group (the best only
+    changes when a trial ends): the mean over the group's studies, with a bootstrap confidence band when the
+    group has at least 3 studies. `history`: group, study, index, best."""
     ax = new_axes(ax, figsize=(7.2, 4.2))
     if history.empty:
         return no_data(ax, "no COMPLETE trial in any study")
-    data, order = _safe_groups(history)
-    sns.lineplot(data=data, x="index", y="best", hue="group", hue_order=order, estimator="mean",
-                 errorbar=("ci", level), n_boot=n_boot, seed=rng, ax=ax)
+    _mean_lines(history, x="index", y="best", rng=rng, n_boot=n_boot, level=level, ax=ax, steps=True)
     ax.set_xlabel("COMPLETE trials so far")
     ax.set_ylabel("best score")
     return ax
@@ -50,13 +78,12 @@ def plot_curve_bands(
     ax: Axes | None = None,
 ) -> Axes:
     """Learning curve (`metric` per epoch) of each study's best trial, one line per group: the mean over
-    the group's studies with a bootstrap confidence band. `curves`: group, study, epoch, value."""
+    the group's studies, with a bootstrap confidence band when the group has at least 3 studies.
+    `curves`: group, study, epoch, value."""
     ax = new_axes(ax, figsize=(7.2, 4.2))
     if curves.empty:
         return no_data(ax, f"no {metric} curves in these studies")
-    data, order = _safe_groups(curves)
-    sns.lineplot(data=data, x="epoch", y="value", hue="group", hue_order=order, estimator="mean",
-                 errorbar=("ci", level), n_boot=n_boot, seed=rng, ax=ax)
+    _mean_lines(curves, x="epoch", y="value", rng=rng, n_boot=n_boot, level=level, ax=ax, steps=False)
     ax.set_xlabel("epoch")
     ax.set_ylabel(mpl_text(f"{metric} of each study's best trial"))
     return ax
@@ -79,7 +106,7 @@ def plot_score_distribution(trials: pd.DataFrame, *, ax: Axes | None = None) -> 
     if len(div):
         x = pd.Categorical(div["group"], categories=order).codes + spread(len(div))
         ax.scatter(x, div["value"], label="diverged", **DIVERGED_STYLE)
-        ax.legend(loc="best", fontsize="small")
+        legend(ax)
     ax.set_xlabel("")
     ax.set_ylabel("score")
     ax.tick_params(axis="x", labelrotation=15)

@@ -33,10 +33,12 @@ def plot_learning_curves(
     *,
     metric: str = "val_acc",
     diverged: Collection[int] = (),
+    show_legend: bool = True,
     ax: Axes | None = None,
 ) -> Axes:
     """One line per trial in `numbers` (e.g. the top-k, best first) of `metric` against epoch; trials in
-    `diverged` as red dashed lines ending in a red cross."""
+    `diverged` as red dashed lines ending in a red cross. The legend (up to 20 trials, outside the axes)
+    unless `show_legend` is false (a second panel of the same trials)."""
     ax = new_axes(ax)
     numbers = list(numbers)
     wide = S.curve_wide(curves, metric, numbers)
@@ -56,8 +58,8 @@ def plot_learning_curves(
         else:
             ax.plot(row.index, row.to_numpy(), color=colour, linewidth=1.2, label=f"#{number}")
     integer_x(ax)
-    if len(numbers) <= 20:
-        legend(ax, fontsize="x-small", ncols=2)
+    if show_legend and len(numbers) <= 20:
+        legend(ax, fontsize="x-small", ncols=1 if len(numbers) <= 10 else 2)
     return ax
 
 

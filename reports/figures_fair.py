@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from reports.axes import COLOR_COMPLETE, DIVERGED_STYLE, mpl_text, new_axes, no_data
+from reports.axes import COLOR_COMPLETE, DIVERGED_STYLE, figure_legend, legend, mpl_text, new_axes, no_data
 from reports.figures_book import panel_grid
 
 
@@ -41,7 +41,7 @@ def plot_sensitivity(sens: pd.DataFrame, *, order: Sequence[str], onset: pd.Data
         ax.set_title(mpl_text(name))
         ax.set_xlabel("learning rate")
         ax.set_ylabel("validation accuracy")
-    axes[0].legend(loc="best", fontsize="x-small")
+    figure_legend(fig, axes[: len(names)], where="below")
     return axes[0]
 
 
@@ -60,5 +60,5 @@ def plot_default_vs_tuned(summary: pd.DataFrame, *, order: Sequence[str], ax: Ax
         ax.errorbar(x + offset, mean, yerr=np.nan_to_num(err), fmt="o", color=colour, capsize=4, label=kind)
     ax.set_xticks(x, [mpl_text(n) for n in names])
     ax.set_ylabel("test accuracy")
-    ax.legend(loc="best", fontsize="small")
+    legend(ax)
     return ax

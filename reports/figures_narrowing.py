@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-from reports.axes import COLOR_DIVERGED, DIVERGED_STYLE, DPI, mpl_text, new_axes, no_data
+from reports.axes import COLOR_DIVERGED, DIVERGED_STYLE, DPI, integer_x, legend, mpl_text, new_axes, no_data
 
 ROUND_COLORS = ("#3b6fb6", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#e15759")
 
@@ -24,7 +25,8 @@ def _short(v: object) -> str:
 def best_k_grid(trials: pd.DataFrame, curves: pd.DataFrame, *, k: int = 20, cols: int = 5,
                 param_labels: Mapping[str, str] | None = None) -> Axes:
     """The book's Best-k figure: one panel per top trial (validation accuracy solid, training dashed, vs
-    epoch, ylim 0-1), titled with rank, score and the parameters. `trials` must be ordered best first."""
+    epoch, ylim 0-1), titled with rank, score and the parameters, with a key under the grid for the two line
+    styles (and for diverged runs, drawn red). `trials` must be ordered best first."""
     labels = dict(param_labels or {"lr": "lr", "weight_decay": "wd"})
     top = trials.head(k)
     rows = max(1, int(np.ceil(len(top) / cols)))
@@ -48,8 +50,14 @@ def best_k_grid(trials: pd.DataFrame, curves: pd.DataFrame, *, k: int = 20, cols
         ax.set_title(f"Best-{i + 1} ({row['value']:.2f})\n" + ", ".join(parts), fontsize=8)
         ax.set_ylim(0, 1)
         ax.tick_params(labelsize=7)
+        integer_x(ax)
     axes[-1][0].set_xlabel("epoch")
     axes[0][0].set_ylabel("accuracy")
+    key = [Line2D([], [], color="#333", ls="-", lw=1.2, label="validation accuracy (solid)"),
+           Line2D([], [], color="#333", ls="--", lw=1.2, label="training accuracy (dashed)")]
+    if top["diverged"].any():
+        key.append(Line2D([], [], color=COLOR_DIVERGED, lw=1.2, label="diverged run (red)"))
+    fig.legend(handles=key, loc="outside lower center", ncols=len(key), fontsize="small")
     return axes[0][0]
 
 
@@ -79,5 +87,5 @@ def score_vs_param_rounds(trials: pd.DataFrame, boxes: Mapping[int, tuple[float,
     ax.set_xlabel(mpl_text(param))
     ax.set_ylabel("final validation accuracy")
     ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize=8, loc="upper left")
+    legend(ax)
     return ax

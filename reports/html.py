@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from reports.axes import DPI
 from reports.files import write_file
 
 log = logging.getLogger(__name__)
@@ -106,10 +107,21 @@ class FigureBlock:
     wide: bool = False
 
 
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) in pixels from a PNG's IHDR chunk; (0, 0) for bytes that are not a PNG."""
+    if len(png) < 24 or png[:8] != b"\x89PNG\r\n\x1a\n":
+        return 0, 0
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
 def figure_html(block: FigureBlock) -> str:
+    """One figure: the PNG shown at its size in inches (96 CSS px per inch; the PNG has DPI pixels per
+    inch, so it stays sharp on high-density screens), shrunk to the column when narrower."""
     data = base64.b64encode(block.png).decode("ascii")
     cls = ' class="wide"' if block.wide else ""
-    return (f'<figure{cls}><h3>{esc(block.title)}</h3><img src="data:image/png;base64,{data}" '
+    width, _ = png_size(block.png)
+    size = f' width="{round(width * 96 / DPI)}"' if width else ""
+    return (f'<figure{cls}><h3>{esc(block.title)}</h3><img src="data:image/png;base64,{data}"{size} '
             f'alt="{esc(block.title)}"><figcaption>{esc(block.caption)}</figcaption></figure>')
 
 

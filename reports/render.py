@@ -162,7 +162,7 @@ def _learning_curves(curves: Any, top: Any) -> Axes:
     left, right = fig.subplots(1, 2)
     numbers = top["number"].tolist()
     diverged = set(top.loc[top["diverged"], "number"].tolist())
-    FC.plot_learning_curves(curves, numbers, metric="val_acc", diverged=diverged, ax=left)
+    FC.plot_learning_curves(curves, numbers, metric="val_acc", diverged=diverged, show_legend=False, ax=left)
     FC.plot_learning_curves(curves, numbers, metric="val_loss", diverged=diverged, ax=right)
     return left
 

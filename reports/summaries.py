@@ -16,6 +16,7 @@ from reports.load import PARAM_PREFIX, STATES, param_names
 
 COMPLETE = "COMPLETE"
 PRUNED = "PRUNED"
+MIN_CI = 3  # no confidence interval from fewer values (seeds, studies, trials): the page says why instead
 
 
 def _maximize(direction: str) -> bool:
@@ -151,13 +152,12 @@ def bootstrap_ci(
     n_boot: int = 1000,
     level: float = 0.95,
 ) -> tuple[float, float]:
-    """Percentile bootstrap CI of `stat` (called as stat(samples, axis=1)); (nan, nan) for no values."""
+    """Percentile bootstrap CI of `stat` (called as stat(samples, axis=1)); (nan, nan) from fewer than
+    MIN_CI finite values (a bootstrap of one or two values is no interval)."""
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
-    if x.size == 0:
+    if x.size < MIN_CI:
         return float("nan"), float("nan")
-    if x.size == 1:
-        return float(x[0]), float(x[0])
     samples = x[rng.integers(0, x.size, size=(int(n_boot), x.size))]
     stats = stat(samples, axis=1)
     alpha = (1.0 - level) / 2.0
@@ -174,7 +174,8 @@ def comparison_table(
     direction: str = "maximize",
 ) -> pd.DataFrame:
     """Per group: studies, trials, and the mean and median trial score with bootstrap CIs, plus the mean
-    of each study's best score with its CI (across studies, e.g. seeds; equal bounds for one study).
+    of each study's best score with its CI (across studies, e.g. seeds); no CI (NaN) from fewer than MIN_CI
+    values.
 
     `frame` has one row per scored trial with columns `group`, `study`, `value`.
     """

@@ -113,7 +113,9 @@ def test_bootstrap_ci_contains_the_mean_and_is_reproducible():
     assert (low, high) == S.bootstrap_ci(x, rng=np.random.default_rng(0))
     med_low, med_high = S.bootstrap_ci(x, rng=np.random.default_rng(0), stat=np.median)
     assert med_low < np.median(x) < med_high
-    assert S.bootstrap_ci(np.array([4.0]), rng=np.random.default_rng(0)) == (4.0, 4.0)
+    for few in ([4.0], [4.0, 5.0], [4.0, 5.0, np.nan]):  # fewer than 3 values: no interval, not [4, 4]
+        assert all(np.isnan(S.bootstrap_ci(np.array(few), rng=np.random.default_rng(0))))
+    assert all(np.isfinite(S.bootstrap_ci(np.array([4.0, 5.0, 6.0]), rng=np.random.default_rng(0))))
     assert all(np.isnan(S.bootstrap_ci(np.array([np.nan]), rng=np.random.default_rng(0))))
 
 
@@ -129,10 +131,11 @@ def test_comparison_table_by_hand():
     assert table.loc["a", "median"] == pytest.approx(0.5)
     assert table.loc["a", "best_mean"] == pytest.approx(0.8)  # bests 0.9 and 0.7
     assert table.loc["b", "best_mean"] == pytest.approx(0.6)
-    assert table.loc["b", "best_ci_low"] == table.loc["b", "best_ci_high"] == pytest.approx(0.6)
-    for group in "ab":
-        row = table.loc[group]
-        assert row["mean_ci_low"] <= row["mean"] <= row["mean_ci_high"]
-        assert row["median_ci_low"] <= row["median"] <= row["median_ci_high"]
+    # one or two studies / trials: no interval (NaN), never a zero-width "CI"
+    assert np.isnan(table.loc["b", "best_ci_low"]) and np.isnan(table.loc["a", "best_ci_high"])
+    assert np.isnan(table.loc["b", "mean_ci_low"])  # two trials
+    row = table.loc["a"]  # five trials
+    assert row["mean_ci_low"] <= row["mean"] <= row["mean_ci_high"]
+    assert row["median_ci_low"] <= row["median"] <= row["median_ci_high"]
     table_min = S.comparison_table(frame, rng=np.random.default_rng(0), direction="minimize")
     assert table_min.set_index("group").loc["a", "best_mean"] == pytest.approx(0.3)  # 0.1 and 0.5
