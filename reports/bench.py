@@ -24,6 +24,7 @@ from reports import html as H
 from reports.files import own_dir
 from reports.load import ExportError
 from reports.render import FigurePlan, draw_figures, slug
+from reports.summaries import MIN_CI
 
 TABLES = ("trials", "runs", "best_so_far", "final", "time_to_target", "ranking", "profile")
 
@@ -71,10 +72,13 @@ def load_benchmark(path: str | Path) -> BenchmarkExport:
     return BenchmarkExport(tables=tables, meta=meta, source=folder)
 
 
-def _ci(mid: Any, low: Any, high: Any, spec: str = ".3f") -> str:
+def _ci(mid: Any, low: Any, high: Any, spec: str = ".3f", n: Any = None) -> str:
+    """'mid [low, high]'; 'mid (no CI: n seeds < 3)' when the interval rests on fewer than MIN_CI seeds."""
     def one(v: Any) -> str:
-        v = float(v)
+        v = float("nan") if v is None else float(v)
         return "—" if math.isnan(v) else ("inf" if math.isinf(v) else format(v, spec))
+    if n is not None and not pd.isna(n) and int(n) < MIN_CI:
+        return f"{one(mid)} (no CI: {int(n)} seed{'s' if int(n) != 1 else ''} < {MIN_CI})"
     return f"{one(mid)} [{one(low)}, {one(high)}]"
 
 
@@ -87,20 +91,26 @@ def time_table(ttt: pd.DataFrame, axis: str) -> pd.DataFrame:
         "reached": [f"{s:.0%}" for s in data["success"]],
         f"median {axis} [q25, q75]": [_ci(*r, spec=spec) for r in zip(data["median"], data["q25"], data["q75"],
                                                                         strict=True)],
-        f"ERT {axis} [95% CI]": [_ci(*r, spec=spec) for r in zip(data["ert"], data["ert_low"], data["ert_high"],
-                                                                 strict=True)],
-        "speed-up [95% CI]": [_ci(*r, spec=".2f") for r in zip(data["speedup"], data["speedup_low"],
-                                                               data["speedup_high"], strict=True)],
+        f"ERT {axis} [95% CI]": [_ci(m, lo, hi, spec, n) for m, lo, hi, n in zip(
+            data["ert"], data["ert_low"], data["ert_high"], data["runs"], strict=True)],
+        "speed-up [95% CI]": [_ci(m, lo, hi, ".2f", n) for m, lo, hi, n in zip(
+            data["speedup"], data["speedup_low"], data["speedup_high"], data["runs"], strict=True)],
+        "verdict": [_verdict(lo, hi, n) for lo, hi, n in zip(data["speedup_low"], data["speedup_high"],
+                                                             data["runs"], strict=True)],
         "speedup": data["speedup"],
     })
 
 
-def _verdict(low: float, high: float) -> str:
+def _verdict(low: Any, high: Any, runs: Any) -> str:
+    """The verdict of a speed-up over the reference: only a CI that excludes 1 says faster or slower."""
+    low, high = (float("nan") if v is None else float(v) for v in (low, high))
+    if pd.isna(runs) or int(runs) < MIN_CI or math.isnan(low) or math.isnan(high):
+        return f"no CI (fewer than {MIN_CI} seeds): no clear winner"
     if low > 1:
         return "faster (CI above 1)"
     if high < 1:
         return "slower (CI below 1)"
-    return "not distinguishable (CI spans 1)"
+    return "no clear winner (CI spans 1)"
 
 
 def task_summary(ttt: pd.DataFrame, reference: str = "random") -> pd.DataFrame:
@@ -115,8 +125,9 @@ def task_summary(ttt: pd.DataFrame, reference: str = "random") -> pd.DataFrame:
         rows.append({"task": task, "target": round(float(best["target"]), 4), "fastest": best["method"],
                      f"ERT {reference} (epochs)": float(ref.iloc[0]) if len(ref) else np.nan,
                      "ERT fastest (epochs)": float(best["ert"]),
-                     "speed-up [95% CI]": _ci(best["speedup"], best["speedup_low"], best["speedup_high"], ".2f"),
-                     "verdict": _verdict(float(best["speedup_low"]), float(best["speedup_high"]))})
+                     "speed-up [95% CI]": _ci(best["speedup"], best["speedup_low"], best["speedup_high"], ".2f",
+                                              best["runs"]),
+                     "verdict": _verdict(best["speedup_low"], best["speedup_high"], best["runs"])})
     return pd.DataFrame(rows)
 
 
@@ -124,7 +135,8 @@ def final_table(final: pd.DataFrame) -> pd.DataFrame:
     cols = {}
     for kind, label in (("val", "validation"), ("test", "test")):
         cols[f"{label} IQM [95% CI]"] = [_ci(*r) for r in zip(final[f"{kind}_iqm"], final[f"{kind}_iqm_low"],
-                                                              final[f"{kind}_iqm_high"], strict=True)]
+                                                              final[f"{kind}_iqm_high"], [".3f"] * len(final),
+                                                              final[f"{kind}_n"], strict=True)]
         cols[f"{label} median [q25, q75]"] = [_ci(*r) for r in zip(final[f"{kind}_median"], final[f"{kind}_q25"],
                                                                    final[f"{kind}_q75"], strict=True)]
     return pd.DataFrame({"task": final["task"], "method": final["method"], "seeds": final["val_n"], **cols})
@@ -143,12 +155,15 @@ def rank_table(ranking: pd.DataFrame, criterion: str) -> pd.DataFrame:
 def _headline(exp: BenchmarkExport) -> str:
     head = exp.meta.get("headline") or {}
     bench = exp.meta.get("benchmark") or {}
-    rows = [("task", head.get("task")), ("best method", head.get("method")), ("reference", head.get("reference")),
+    lo, hi = head.get("ci_epochs") or [None, None]
+    verdict = _verdict(lo, hi, head.get("runs")) if head.get("method") else "no method reached the target"
+    winner = head.get("method") if verdict.startswith("faster") else f"none: {verdict}"
+    rows = [("task", head.get("task")), ("clear winner", winner),
+            ("fastest point estimate", head.get("method")), ("reference", head.get("reference")),
             ("target (val acc)", head.get("target")),
-            ("speed-up in epochs", _ci(head.get("speedup_epochs", np.nan), *(head.get("ci_epochs") or [np.nan] * 2),
-                                       spec=".2f")),
+            ("speed-up in epochs", _ci(head.get("speedup_epochs", np.nan), lo, hi, ".2f", head.get("runs"))),
             ("speed-up in seconds", _ci(head.get("speedup_seconds", np.nan),
-                                        *(head.get("ci_seconds") or [np.nan] * 2), spec=".2f")),
+                                        *(head.get("ci_seconds") or [np.nan] * 2), ".2f", head.get("runs"))),
             ("ERT (epochs) best / reference", f"{head.get('ert_epochs')} / {head.get('ert_reference_epochs')}"),
             ("seeds per method", head.get("runs")), ("budget (trials of full epochs)", bench.get("budget")),
             ("mode", exp.meta.get("mode"))]
@@ -156,7 +171,8 @@ def _headline(exp: BenchmarkExport) -> str:
     ttt = exp["time_to_target"]
     per_task = ("<h3>Fastest method per task (epochs to the target)</h3>"
                 + H.data_table(task_summary(ttt, exp.reference), table_id="per_task") if len(ttt) else "")
-    return (f"<p><strong>{H.esc(text)}</strong></p>" + H.cards([H.kv_table(rows, title="Headline")])
+    return (f"<p><strong>Verdict: {H.esc(verdict)}.</strong> {H.esc(text)}</p>"
+            + H.cards([H.kv_table(rows, title="Headline")])
             + per_task)
 
 
@@ -169,7 +185,8 @@ def _task_plans(exp: BenchmarkExport, task: str, colors: Mapping[str, str]) -> l
         data = bsf.loc[(bsf["task"] == task) & (bsf["axis"] == axis)] if len(bsf) else bsf
         plans.append(FigurePlan(
             f"{slug(task)}_best_{axis}", f"{task}: best so far vs {axis}",
-            f"IQM over seeds with 95% bootstrap band; dashed: the target ({exp.reference}'s median final best).",
+            f"IQM over seeds as a step line, with a 95% bootstrap band (none from fewer than {MIN_CI} seeds); "
+            f"dashed: the target ({exp.reference}'s median final best).",
             lambda d=data, a=axis: FB.plot_best_so_far(d, axis=a, target=goal, colors=colors)))
     if len(ttt):
         data = ttt.loc[(ttt["task"] == task) & (ttt["axis"] == "epochs")]

@@ -15,9 +15,9 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from reports.axes import LINE_ZORDER, band, integer_x, legend, mpl_text, new_axes, no_data
+from reports.summaries import MIN_CI
 
 REFERENCE_COLOR = "#1d2330"
-MIN_CI = 3  # no confidence interval from fewer seeds
 
 
 def method_colors(methods: Sequence[str], reference: str | None = "random") -> dict[str, str]:

@@ -90,9 +90,51 @@ def _num(v: Any) -> float | None:
     return v if math.isfinite(v) else (None if math.isnan(v) else v)
 
 
+MIN_SEEDS_FOR_CI = 3
+
+
+def verdict(low: float | None, high: float | None, runs: int) -> str:
+    """'faster' when the speed-up's CI lies above 1, 'slower' below 1, else 'no clear winner'; 'no CI' from
+    fewer than MIN_SEEDS_FOR_CI seeds (a bootstrap of one or two seeds is no interval)."""
+    if runs < MIN_SEEDS_FOR_CI or low is None or high is None:
+        return "no CI"
+    if low > 1:
+        return "faster"
+    if high < 1:
+        return "slower"
+    return "no clear winner"
+
+
+def _sentence(out: dict[str, Any], reference: str) -> str:
+    """The headline sentence: it names a winner only when the speed-up's CI excludes 1."""
+    task, method, lo, hi = out["task"], out["method"], *out["ci_epochs"]
+    facts = (f"{method} reaches {reference} search's median final best validation score ({out['target']:.3f}) "
+             f"{out['speedup_epochs']:.2f}x faster in epochs")
+    ert = f"ERT {out['ert_epochs']:.0f} vs {_fmt(out['ert_reference_epochs'], '.0f')} epochs, {out['runs']} seeds"
+    if out["verdict"] == "no CI":
+        why = (f"with {out['runs']} seed(s) per method (fewer than {MIN_SEEDS_FOR_CI}) there is no confidence "
+               "interval" if out["runs"] < MIN_SEEDS_FOR_CI else "the speed-up has no confidence interval")
+        return f"No clear winner on {task}: {why}; the point estimate: {facts} ({ert})."
+    ci = f"95% CI {_fmt(lo)}-{_fmt(hi)}"
+    if out["verdict"] == "faster":
+        text = f"On {task}, {facts} ({ci}, above 1: a clear winner; {ert})"
+    elif out["verdict"] == "slower":
+        text = (f"No method beats {reference} search on {task}: even the fastest, {method}, has a speed-up of "
+                f"{out['speedup_epochs']:.2f}x ({ci}, below 1; {ert})")
+    else:
+        text = (f"No clear winner on {task}: the largest speed-up over {reference} search, {method}'s "
+                f"{out['speedup_epochs']:.2f}x in epochs to {reference}'s median final best validation score "
+                f"({out['target']:.3f}), has a {ci} that spans 1 ({ert})")
+    if "speedup_seconds" in out:
+        slo, shi = out["ci_seconds"]
+        text += f"; in seconds {_fmt(out['speedup_seconds'])}x (95% CI {_fmt(slo)}-{_fmt(shi)})"
+    return text + "."
+
+
 def headline(ttt: pd.DataFrame, *, task: str, reference: str = "random") -> dict[str, Any]:
-    """The best method on ``task`` (largest speed-up in epochs over ``reference``) and its speed-ups with
-    CIs, in epochs and in seconds, plus one sentence."""
+    """The fastest method on ``task`` (largest speed-up in epochs over ``reference``), its speed-ups with
+    CIs in epochs and in seconds, the ``verdict`` (see :func:`verdict`), the ``winner`` (that method only when
+    its CI lies above 1, else None) and one sentence that claims no more than the verdict."""
     ep = ttt.loc[(ttt["task"] == task) & (ttt["axis"] == "epochs") & (ttt["method"] != reference)]
     ep = ep.loc[np.isfinite(ep["speedup"])]
     if ep.empty:
@@ -109,15 +151,9 @@ def headline(ttt: pd.DataFrame, *, task: str, reference: str = "random") -> dict
         s = sec.iloc[0]
         out |= {"speedup_seconds": _num(s["speedup"]), "ci_seconds": [_num(s["speedup_low"]),
                                                                       _num(s["speedup_high"])]}
-    lo, hi = out["ci_epochs"]
-    out["text"] = (f"On {task}, {out['method']} reaches {reference} search's median final best validation score "
-                   f"({out['target']:.3f}) {out['speedup_epochs']:.2f}x faster in epochs "
-                   f"(95% CI {_fmt(lo)}-{_fmt(hi)}; ERT {out['ert_epochs']:.0f} vs "
-                   f"{_fmt(out['ert_reference_epochs'], '.0f')} epochs, {out['runs']} seeds)")
-    if "speedup_seconds" in out:
-        slo, shi = out["ci_seconds"]
-        out["text"] += (f" and {_fmt(out['speedup_seconds'])}x in seconds (95% CI {_fmt(slo)}-{_fmt(shi)})")
-    out["text"] += "."
+    out["verdict"] = verdict(*out["ci_epochs"], out["runs"])
+    out["winner"] = out["method"] if out["verdict"] == "faster" else None
+    out["text"] = _sentence(out, reference)
     return out
 
 

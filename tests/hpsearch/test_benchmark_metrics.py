@@ -135,3 +135,31 @@ def test_performance_profile_and_ranking():
     assert by_score.to_dict() == {"m1": 1.5, "m2": 3.0, "m3": 1.5}  # ties averaged
     by_time = ranks.loc[ranks["criterion"].str.startswith("time")].set_index("method")["rank"]
     assert by_time.to_dict() == {"m1": 1.0, "m2": 2.0, "m3": 3.0}
+
+
+def _ttt(low: float, high: float, runs: int) -> pd.DataFrame:
+    rows = [{"task": "book", "method": m, "axis": a, "target": 0.9, "runs": runs, "success": 0.5, "ert": e,
+             "speedup": s, "speedup_low": lo, "speedup_high": hi}
+            for a in ("epochs", "seconds")
+            for m, e, s, lo, hi in (("random", 300.0, 1.0, 1.0, 1.0), ("tpe-hyperband", 80.0, 3.75, low, high),
+                                    ("tpe", 150.0, 2.0, 0.8, 4.0))]
+    return pd.DataFrame(rows)
+
+
+def test_the_headline_names_a_winner_only_when_its_ci_excludes_1():
+    from hpsearch.benchmark.export import headline
+
+    spans = headline(_ttt(0.54, math.inf, 10), task="book")
+    assert spans["method"] == "tpe-hyperband" and spans["verdict"] == "no clear winner" and spans["winner"] is None
+    assert spans["text"].startswith("No clear winner on book:") and "spans 1" in spans["text"]
+    assert "faster" not in spans["text"]
+    above = headline(_ttt(1.2, 8.0, 10), task="book")
+    assert above["verdict"] == "faster" and above["winner"] == "tpe-hyperband"
+    assert "3.75x faster in epochs (95% CI 1.20-8.00, above 1: a clear winner" in above["text"]
+    few = headline(_ttt(1.2, 8.0, 2), task="book")  # a "CI" from 2 seeds is no interval
+    assert few["verdict"] == "no CI" and few["winner"] is None
+    assert few["text"].startswith("No clear winner on book: with 2 seed(s) per method (fewer than 3)")
+    assert "95% CI" not in few["text"]
+    below = headline(_ttt(0.2, 0.9, 10).assign(speedup=lambda f: f["speedup"].where(f["method"] == "random", 0.5)),
+                     task="book")
+    assert below["verdict"] in ("slower", "no clear winner") and below["winner"] is None

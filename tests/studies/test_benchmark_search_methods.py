@@ -53,6 +53,8 @@ def test_the_script_replays_and_reports_the_headline(tiny_task, tmp_path, capsys
     assert len(exp["runs"]) == 70 and set(exp["runs"]["method"]) >= {"random", "narrowing", "tpe-hyperband"}
     head = json.loads((out / "search-methods-replay" / "export" / "meta.json").read_text())["headline"]
     assert head["text"] in printed
+    assert head["verdict"] in ("faster", "slower", "no clear winner", "no CI")  # the console carries the verdict
+    assert ("a clear winner" in head["text"]) == (head["winner"] is not None)
     assert head["reference"] == "random" and head["runs"] == 10
 
 
