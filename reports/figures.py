@@ -195,16 +195,16 @@ def plot_parallel(
     return ax
 
 
-def plot_importance(importance: Mapping[str, float], *, ax: Axes | None = None) -> Axes:
+def plot_importance(importance: Mapping[str, float], *, n_trials: int | None = None, ax: Axes | None = None) -> Axes:
     """Horizontal bars of the parameter importances exported by hpsearch (meta["importance"]); entries
-    that are not numbers are left out."""
+    that are not numbers are left out; the x label says on how many trials (`n_trials`) they rest."""
     ax = new_axes(ax, figsize=(5.6, 3.4))
     values = pd.to_numeric(pd.Series(dict(importance or {}), dtype=object), errors="coerce").dropna()
     items = sorted(((str(k), float(v)) for k, v in values.items()), key=lambda kv: kv[1])
     if not items:
         return no_data(ax, "no parameter importance exported")
     ax.barh([mpl_text(k) for k, _ in items], [v for _, v in items], color=COLOR_COMPLETE)
-    ax.set_xlabel("importance")
+    ax.set_xlabel("importance" + (f" (from {n_trials} COMPLETE trials)" if n_trials is not None else ""))
     return ax
 
 

@@ -147,14 +147,31 @@ def _study_plans(export: StudyExport, top: Any) -> list[FigurePlan]:
             "stopped, diverged trials red with a cross.",
             lambda: FC.plot_intermediate(curves, trials)))
     if export.meta.get("importance"):
+        n_used = int((trials["state"] == S.COMPLETE).sum())
         plans.append(FigurePlan(
-            "importance", "Parameter importance", "Computed by hpsearch (meta['importance']).",
-            lambda: F.plot_importance(export.meta["importance"])))
+            "importance", f"Parameter importance ({n_used} of {len(trials)} trials)", importance_caption(trials),
+            lambda: F.plot_importance(export.meta["importance"], n_trials=n_used)))
     if not trials.empty:
         plans.append(FigurePlan(
             "durations", "Trial durations", "Wall seconds per trial, by state; diverged as red crosses.",
             lambda: F.plot_durations(trials)))
     return plans
+
+
+def importance_caption(trials: Any) -> str:
+    """Which trials the exported importance rests on (Optuna's default evaluator reads the COMPLETE trials
+    only), which it leaves out, and how far to trust it."""
+    counts = S.state_counts(trials)
+    n_used = int(counts[S.COMPLETE])
+    left = [f"{int(counts[s])} {s}" for s in counts.index if s not in (S.COMPLETE, "DIVERGED", "TOTAL") and counts[s]]
+    text = (f"Optuna's default importance evaluator, computed by hpsearch at export on the n = {n_used} COMPLETE "
+            f"trials of {int(counts['TOTAL'])}")
+    if left:
+        text += (f"; left out: {', '.join(left)} (a pruned trial stopped early, so its score is not comparable). "
+                 "The score-vs-parameter plots use the same COMPLETE trials; the optimization history also shows "
+                 "the pruned ones")
+    text += ". A rough guide, not a measurement: it has no confidence interval"
+    return text + (f", and {n_used} trials are few." if n_used < 30 else ".")
 
 
 def _learning_curves(curves: Any, top: Any) -> Axes:

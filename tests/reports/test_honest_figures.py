@@ -27,7 +27,7 @@ from reports import summaries as S
 from reports.axes import COLOR_DIVERGED
 from reports.figures_narrowing import best_k_grid, score_vs_param_rounds
 from reports.load import StudyExport
-from reports.render import FigurePlan, _learning_curves, draw_figures
+from reports.render import FigurePlan, _learning_curves, draw_figures, render
 
 RNG = np.random.default_rng
 
@@ -229,3 +229,12 @@ def test_pngs_are_sharp_and_shown_at_their_size_in_inches(tmp_path, trials):
     assert (width, height) == (11 * 150, 4 * 150)  # figsize (11, 4) at 150 dpi
     assert f'width="{11 * 96}"' in H.figure_html(block)
     assert len(block.png) < 400_000  # sharp, not bloated
+
+
+def test_importance_says_on_which_trials_it_rests(tmp_path, make_export):
+    page = render(make_export(), out_dir=tmp_path).read_text(encoding="utf-8")
+    assert "Parameter importance (5 of 8 trials)" in page  # the tiny study: 5 COMPLETE of 8
+    assert "n = 5 COMPLETE trials of 8; left out: 1 PRUNED, 1 FAIL, 1 RUNNING" in page
+    assert "no confidence interval, and 5 trials are few." in page
+    ax = F.plot_importance({"lr": 0.7, "wd": 0.3}, n_trials=5)
+    assert ax.get_xlabel() == "importance (from 5 COMPLETE trials)"
