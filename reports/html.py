@@ -35,6 +35,8 @@ section{margin-top:22px}h2{font-size:18px;border-bottom:1px solid #d5dae3;paddin
 h3{font-size:14px;margin:0 0 6px;color:#3a4354}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:14px}
 .card{background:#fff;border:1px solid #dde2ea;border-radius:6px;padding:10px 12px;overflow-x:auto}
+.card.wide{grid-column:1/-1;padding:14px 18px}.card.wide table.kv{font-size:14px}
+.card.wide td,.card.wide th{padding:5px 14px}
 table{border-collapse:collapse;font-size:13px;background:#fff}
 td,th{padding:3px 8px;border-bottom:1px solid #edf0f4;text-align:left;vertical-align:top}
 table.kv th{color:#556;font-weight:500;white-space:nowrap}
@@ -129,11 +131,12 @@ def figures_html(blocks: Iterable[FigureBlock]) -> str:
     return '<div class="figs">' + "".join(figure_html(b) for b in blocks) + "</div>"
 
 
-def kv_table(rows: Iterable[tuple[object, object]], *, title: str | None = None) -> str:
-    """A two-column key/value card; both sides escaped."""
+def kv_table(rows: Iterable[tuple[object, object]], *, title: str | None = None, wide: bool = False) -> str:
+    """A two-column key/value card; both sides escaped. A `wide` card spans the whole row, roomier."""
     body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(fmt(v))}</td></tr>" for k, v in rows)
     head = f"<h3>{esc(title)}</h3>" if title else ""
-    return f'<div class="card">{head}<table class="kv">{body}</table></div>'
+    cls = "card wide" if wide else "card"
+    return f'<div class="{cls}">{head}<table class="kv">{body}</table></div>'
 
 
 def cards(parts: Iterable[str]) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from reports import html as H
+from reports.book_pages import BOOK
 from reports.figures_narrowing import best_k_grid, score_vs_param_rounds
 from reports.load import ExportError, StudyExport, load_export
 from reports.render import FigurePlan, draw_figures, render
@@ -66,7 +67,6 @@ def ranges_in_words(record: dict[str, Any]) -> list[str]:
     """Plain sentences: what each round searched and why the next box is what it is."""
     out = []
     rule = record.get("rule", {})
-    k = rule.get("top_k") or f"top {rule.get('top_fraction')}"
     for r in record.get("rounds", []):
         boxes = [f"{n} in [{b[0]:.3g}, {b[1]:.3g}]" for n in _searched(record) if (b := _box(r["space"], n))]
         text = f"Round {r['round']} ({r['study']}) searched " + ", ".join(boxes) + "."
@@ -83,7 +83,7 @@ def ranges_in_words(record: dict[str, Any]) -> list[str]:
     if record.get("stop_reason"):
         widen = (f"widen {rule.get('widen')} x the box past a pressed bound" if rule.get("widen") else
                  "never outside the parent box (the book's procedure)")
-        out.append(f"Stopped: {record['stop_reason']}. Rule: top {k}, padding {rule.get('padding')} x span "
+        out.append(f"Stopped: {record['stop_reason']}. Rule: {top_text(rule)}, padding {rule.get('padding')} x span "
                    f"(at least {rule.get('min_pad')} x the box), bounds snapped outward to {rule.get('snap', 0)} "
                    f"steps of the box, {widen} (pressed = within {rule.get('press')} x the box), hard limits "
                    f"{rule.get('hard_limits') or 'none'}.")
@@ -131,6 +131,14 @@ def beyond_in_words(record: dict[str, Any]) -> list[str]:
     return out
 
 
+def top_text(rule: dict[str, Any]) -> str:
+    """Which trials the rule reads: 'the top 5 trials' or 'the top 10% of the trials'."""
+    if rule.get("top_k"):
+        return f"the top {rule['top_k']} trials"
+    fraction = rule.get("top_fraction")
+    return f"the top {float(fraction):.0%} of the trials" if fraction is not None else "the top trials"
+
+
 def _final_card(final: dict[str, Any]) -> str:
     if not final:
         return "<p>No final pick recorded.</p>"
@@ -144,8 +152,9 @@ def _final_card(final: dict[str, Any]) -> str:
     cands = pd.DataFrame([{**{f"param_{k}": v for k, v in c["params"].items()}, "study": c["study"],
                            "search score": c["search_value"], "val mean": c["val_mean"]}
                           for c in final["candidates"]])
-    return H.cards([H.kv_table(rows, title="Final pick")]) + "<h3>Candidates (re-run on the final seeds; " \
-        "chosen by validation mean)</h3>" + H.data_table(cands, table_id="cands", sortable=False)
+    return (H.cards([H.kv_table(rows, title="Final pick", wide=True)])
+            + "<h3>Candidates (re-run on the final seeds; chosen by validation mean)</h3>"
+            + H.data_table(cands, table_id="cands", sortable=False))
 
 
 def _plans(record: dict[str, Any], exports: list[StudyExport]) -> list[FigurePlan]:
@@ -154,7 +163,8 @@ def _plans(record: dict[str, Any], exports: list[StudyExport]) -> list[FigurePla
     for r, exp in firsts:
         top = top_k(exp.trials, 20, exp.direction)
         plans.append(FigurePlan(f"best20_r{r}", f"Best-20 of round {r} ({exp.study})",
-                                "The book's figure: validation accuracy solid, training accuracy dashed.",
+                                f"As the book's figure 6-24 ({BOOK}, section 6.5): validation accuracy solid, "
+                                "training accuracy dashed (key under the grid); diverged runs red.",
                                 lambda exp=exp, top=top: best_k_grid(top, exp.curves), wide=True))
     frames = [e.trials.assign(round=r["round"]) for r, e in zip(record["rounds"], exports, strict=True)]
     trials = pd.concat(frames, ignore_index=True)
@@ -187,6 +197,7 @@ def render_narrowing(run_dir: str | Path, *, render_rounds: bool = True) -> Path
         ("figures", "Figures", H.figures_html(blocks)),
     ]
     text = H.page(f"Range narrowing {record.get('name')}", sections,
-                  subtitle=f"{len(exports)} round(s); {record.get('stop_reason', '')}",
+                  subtitle=f"{BOOK}, section 6.5 (figure 6-24): {len(exports)} round(s); "
+                           f"{record.get('stop_reason', '')}",
                   footer="Rendered by reports from narrowing.json and the rounds' exports.")
     return H.write_page(run_dir, text)

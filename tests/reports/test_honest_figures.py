@@ -238,3 +238,15 @@ def test_importance_says_on_which_trials_it_rests(tmp_path, make_export):
     assert "no confidence interval, and 5 trials are few." in page
     ax = F.plot_importance({"lr": 0.7, "wd": 0.3}, n_trials=5)
     assert ax.get_xlabel() == "importance (from 5 COMPLETE trials)"
+
+
+def test_the_batch_norm_page_flags_diverged_runs_and_cites_the_book(tmp_path):
+    acc = _bn_trials_frame()
+    per_trial = acc.groupby("number").first()
+    curves = {int(n): {"train_acc": g.sort_values("epoch")["value"].tolist()} for n, g in acc.groupby("number")}
+    exp = _export({"w_index": per_trial["w_index"].tolist(), "norm": per_trial["norm"].tolist(),
+                   "seed": [0, 1, 2] * 4}, curves, diverged=per_trial["diverged"].tolist())
+    page = BP.render_batch_norm(exp, out_dir=tmp_path, semantics=[], n_boot=50).read_text(encoding="utf-8")
+    assert "3 of 3 seeds DIVERGED" in page
+    assert "Deep Learning from Scratch, section 6.3.2 (figures 6-18 and 6-19)" in page
+    assert "(2.5)" not in page
