@@ -65,7 +65,7 @@ def test_render_writes_page_and_figures(tmp_path, make_export):
     for heading in ("Summary", "Top 5 trials", "Figures", "Best trial", "Trials by state", "Time and workers",
                     "Seeds", "Machine", "BLAS", "Package versions", "Optimization history", "Score vs lr",
                     "lr x weight_decay", "Parallel coordinates", "Learning curves of the top 5",
-                    "Intermediate values", "Parameter importance", "Trial durations"):
+                    "Intermediate values", "Parameter importance (5 of 8 trials)", "Trial durations"):
         assert heading in page.headings
     # every figure embedded, byte for byte the PNG written next to the page
     assert len(page.images) == len(pngs)
@@ -210,4 +210,4 @@ def test_odd_meta_values_do_not_break_the_page(tmp_path, make_export):
     flat = re.sub(r"\s+", " ", page.all_text)
     assert "machine unknown" in flat and "library mkl" in flat and "versions ['numpy 2']" in flat
     assert "wall seconds —" in flat
-    assert "Parameter importance" in page.headings  # drawn as a 'no data' placeholder
+    assert "Parameter importance (5 of 8 trials)" in page.headings  # drawn as a 'no data' placeholder
