@@ -26,6 +26,7 @@ import optuna
 from joblib.externals.loky import get_reusable_executor
 
 from hpsearch.environment import blas, machine, versions
+from hpsearch.locks import study_lock
 from hpsearch.progress import ProgressBar
 from hpsearch.spec import StudySpec
 from hpsearch.storage import warn_if_sqlite
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 def _record_run(
     study: optuna.Study, *, n_jobs: int, blas_threads: int | None, started: str, wall: float, interrupted: bool
 ) -> None:
-    runs = list(study.user_attrs.get("runs", []))
     run = {
         "started": started,
         "wall_seconds": wall,
@@ -51,8 +51,8 @@ def _record_run(
     }
     if interrupted:
         run["interrupted"] = True
-    runs.append(run)
-    study.set_user_attr("runs", runs)
+    with study_lock(study._storage, study.study_name):  # other launchers may record theirs meanwhile
+        study.set_user_attr("runs", [*study.user_attrs.get("runs", []), run])
 
 
 def _wait(futures: list[Future]) -> tuple[int, bool]:

@@ -15,7 +15,6 @@ during its append) is repaired when opened: see :func:`repair_journal`.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -25,27 +24,26 @@ from pathlib import Path
 
 import optuna
 from optuna.storages import BaseStorage, RDBStorage
-from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock, JournalStorage
+from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from hpsearch.journal import MissingStorage, StorageError, _one_line, open_journal, repair_journal
+from hpsearch.locks import advisory_lock
 from hpsearch.urls import check_driver, driver_url, redact, scrub
 
 __all__ = [
-    "CONNECT_TIMEOUT", "StorageError", "check_name", "check_url", "is_database", "journal_path", "open_storage",
-    "redact", "repair_journal", "resolve", "study_dir",
+    "CONNECT_TIMEOUT", "MissingStorage", "StorageError", "check_name", "check_url", "is_database", "journal_path",
+    "open_storage", "redact", "repair_journal", "resolve", "study_dir",
 ]
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10  # seconds a PostgreSQL server has to answer before opening the storage fails
 _DB_SCHEMES = ("postgresql", "sqlite", "mysql")
-_JOURNAL_HEAD = b'{"op_code":'  # how every record of an Optuna journal file starts
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
-class StorageError(ValueError):
-    """A storage cannot be used (unreachable database, not a journal, corrupt journal); one line, no password."""
 StaleCallback = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
 
 
@@ -113,138 +111,78 @@ def open_storage(
     """Open the storage ``url``; ``create=False`` refuses to create a missing journal file."""
     check_url(url)
     if is_database(url):
+        if not create:
+            _check_exists(url)
         return _open_database(url, heartbeat_interval, grace_period, on_stale)
-    path = Path(url)
-    if not create and not path.is_file():
-        raise FileNotFoundError(f"journal {path} does not exist; run the study first or check --storage")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_file():
-        repair_journal(path)
+    return open_journal(url, create=create)
+
+
+def _check_exists(url: str) -> None:
+    """For read-only commands: a database must exist and hold Optuna's tables (opening one creates them)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:" and not Path(parsed.database).is_file():
+            raise MissingStorage(f"storage {redact(url)} does not exist; run the study first or check --storage")
+        if not parsed.database or parsed.database == ":memory:":
+            return
     try:
-        return JournalStorage(JournalFileBackend(str(path)))
-    except (ValueError, KeyError, TypeError) as exc:  # json errors are ValueErrors; a foreign record, KeyError
-        raise StorageError(
-            f"journal {path} is corrupt ({_one_line(exc)}); restore it from a backup, or run the study under "
-            "another name"
-        ) from None
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
-def _tail_start(fh, size: int) -> int:
-    """Offset just after the last newline of the open file (0 if it has none)."""
-    pos, chunk = size, 1 << 16
-    while pos > 0:
-        start = max(0, pos - chunk)
-        fh.seek(start)
-        block = fh.read(pos - start)
-        cut = block.rfind(b"\n")
-        if cut >= 0:
-            return start + cut + 1
-        pos = start
-    return 0
-
-
-def _cut_tail(path: Path) -> int:
-    with open(path, "r+b") as fh:
-        size = fh.seek(0, os.SEEK_END)
-        start = _tail_start(fh, size)
-        fh.seek(start)
-        tail = fh.read()
-        if not tail:
-            return 0
-        if not tail.startswith(_JOURNAL_HEAD[: len(tail)]):
-            raise StorageError(f"{path} is not an Optuna journal file; check --storage (nothing was changed)")
+        engine = create_engine(driver_url(url), **_engine_kwargs(url))
         try:
-            whole = isinstance(json.loads(tail), dict)
-        except ValueError:
-            whole = False
-        if whole:  # the record is complete, only its newline is missing: keep it
-            fh.write(b"\n")
-        else:
-            fh.truncate(start)
-        fh.flush()
-        os.fsync(fh.fileno())
-    if whole:
-        log.warning("journal %s: its last record had no end of line; completed it (nothing lost)", path)
-        return 0
-    log.warning(
-        "journal %s: its last record was cut mid-write (a writer died during its append); dropped those %d "
-        "byte(s), every earlier record is intact", path, len(tail),
-    )
-    return len(tail)
-
-
-def repair_journal(path: str | Path) -> int:
-    """Repair a journal file whose last record was cut mid-write; returns the bytes dropped (0 if intact).
-
-    Optuna skips such a partial last line when reading, but the next append would be glued to it: that
-    record would be lost and the journal unreadable from the append after. The repair runs under the
-    journal's own lock, so a writer in the middle of an append finishes first; a complete record that only
-    lacks its newline is kept. A complete last line that is not a record (which Optuna would skip silently
-    too) is a StorageError: that is corruption, not a cut write, and nothing is changed.
-    """
-    path = Path(path)
-    with open(path, "rb") as fh:
-        size = fh.seek(0, os.SEEK_END)
-        if size == 0:
-            return 0
-        start = _tail_start(fh, size - 1)
-        fh.seek(start)
-        tail = fh.read(size - start)  # exactly the last line seen: a writer may append meanwhile
-    if tail.endswith(b"\n"):
-        try:
-            record = json.loads(tail)
-        except ValueError:
-            record = None
-        if not isinstance(record, dict):
-            raise StorageError(
-                f"journal {path} is corrupt (its last line is not a journal record); restore it from a backup, "
-                "or run the study under another name"
-            )
-        return 0
-    try:
-        lock = JournalFileSymlinkLock(str(path))
-        lock.acquire()
-        try:
-            return _cut_tail(path)
+            with engine.connect() as conn:
+                found = inspect(conn).has_table("studies")
         finally:
-            lock.release()
-    except OSError as exc:  # e.g. a read-only copy: Optuna still reads it, skipping the cut record
-        log.warning("journal %s: its last record was cut mid-write and cannot be repaired here (%s); reading "
-                    "without it", path, exc)
-        return 0
+            engine.dispose()
+    except (SQLAlchemyError, ImportError) as exc:
+        raise _cannot_open(url, exc) from None
+    if not found:
+        raise MissingStorage(f"storage {redact(url)} holds no study; run the study first or check --storage")
 
 
 def _open_database(
     url: str, heartbeat_interval: int | None, grace_period: int | None, on_stale: StaleCallback | None
 ) -> RDBStorage:
     url = driver_url(url)  # a bare postgresql:// means psycopg2, the driver hpsearch depends on
-    kwargs: dict = {"pool_pre_ping": True}
-    if url.startswith("sqlite"):
-        kwargs = {"connect_args": {"timeout": 60}}
-    elif url.startswith("postgresql") and "connect_timeout" not in make_url(url).query:
-        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}  # libpq waits forever by default
-    try:
+
+    def rdb() -> RDBStorage:
         with warnings.catch_warnings():
             # heartbeat_interval is flagged experimental by Optuna; we rely on it knowingly
             warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
             return RDBStorage(
                 url,
-                engine_kwargs=kwargs,
+                engine_kwargs=_engine_kwargs(url),
                 heartbeat_interval=heartbeat_interval,
                 grace_period=grace_period,
                 heartbeat_stale_trial_callback=on_stale if heartbeat_interval else None,
             )
+
+    try:
+        if make_url(url).get_backend_name() != "postgresql":
+            return rdb()
+        engine = create_engine(url, **_engine_kwargs(url))
+        try:  # RDBStorage creates Optuna's tables if missing: one process at a time
+            with advisory_lock(engine, "schema"):
+                return rdb()
+        finally:
+            engine.dispose()
     except (SQLAlchemyError, ImportError) as exc:
-        detail = scrub(_one_line(getattr(exc, "orig", None) or exc), url)
-        raise StorageError(
-            f"storage {redact(url)} cannot be opened ({detail}); check the host, port, database name and "
-            "credentials, and that the server is running"
-        ) from None
+        raise _cannot_open(url, exc) from None
+
+
+def _engine_kwargs(url: str) -> dict:
+    kwargs: dict = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        kwargs = {"connect_args": {"timeout": 60}}
+    elif url.startswith("postgresql") and "connect_timeout" not in make_url(url).query:
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}  # libpq waits forever by default
+    return kwargs
+
+
+def _cannot_open(url: str, exc: BaseException) -> StorageError:
+    detail = scrub(_one_line(getattr(exc, "orig", None) or exc), url)
+    return StorageError(
+        f"storage {redact(url)} cannot be opened ({detail}); check the host, port, database name and "
+        "credentials, and that the server is running"
+    )
 
 
 def warn_if_sqlite(url: str, n_workers: int) -> None:

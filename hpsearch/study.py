@@ -6,7 +6,9 @@ WAITING trial with user attrs ``slot`` and ``seed`` (its training seed) and, for
 WAITING ones (atomically, through the storage), so the number of finished trials can never exceed
 ``n_trials``, whatever the number of workers or machines. A trial that fails (a crashed worker detected as
 stale) is re-queued once, by the one process whose FAIL transition succeeded, with the same slot, seed and
-parameters: slot k always reproduces the same trial.
+parameters: slot k always reproduces the same trial. Enqueuing (creation, re-queuing) happens under the study
+lock of :mod:`hpsearch.locks` and only for slots without a live trial, so launchers started together and
+workers re-queuing a failed trial never enqueue a slot twice.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
+from hpsearch.locks import study_lock
 from hpsearch.objectives import get_objective
 from hpsearch.plan import plan, train_seed
 from hpsearch.samplers import is_planned, make_pruner, make_sampler
 from hpsearch.spec import StudySpec
-from hpsearch.storage import is_database, open_storage, redact
+from hpsearch.storage import MissingStorage, is_database, open_storage, redact
 
 __all__ = ["check_resume", "create_study", "load_spec", "open_study", "claim", "requeue", "state_counts", "FINISHED"]
 
@@ -37,8 +40,19 @@ _LIVE = (TrialState.WAITING, TrialState.RUNNING, *FINISHED)
 _SAME = ("space", "objective", "settings", "sampler", "pruner", "seed", "grid_points")
 
 
-def requeue(study: optuna.Study, trial: FrozenTrial) -> None:
-    """Enqueue a fresh WAITING copy of ``trial``'s slot: same seed, same parameters (those it had)."""
+def requeue(study: optuna.Study, trial: FrozenTrial) -> bool:
+    """Enqueue a fresh WAITING copy of ``trial``'s slot (same seed, same parameters: those it had), unless the
+    slot has a live trial already; checked under the study lock, so a slot is never re-queued twice."""
+    slot = trial.user_attrs.get("slot")
+    with study_lock(study._storage, study.study_name):
+        if slot is not None and slot in _live_slots(study):
+            log.info("trial %d (slot %s) failed; its slot was re-queued already", trial.number, slot)
+            return False
+        _enqueue_retry(study, trial)
+    return True
+
+
+def _enqueue_retry(study: optuna.Study, trial: FrozenTrial) -> None:
     params = {**trial.system_attrs.get("fixed_params", {}), **trial.params}
     attrs = {k: trial.user_attrs[k] for k in ("slot", "seed") if k in trial.user_attrs}
     attrs["retry_of"] = trial.number
@@ -73,25 +87,22 @@ def check_resume(spec: StudySpec) -> None:
         return
     try:
         study = optuna.load_study(study_name=spec.name, storage=open_storage(url, create=False))
-    except KeyError:
+    except (KeyError, MissingStorage):
         return
     stored = study.user_attrs.get("spec")
     if stored is not None:
         _check_same(spec, stored)
 
 
+def _live_slots(study: optuna.Study) -> set[int]:
+    return {t.user_attrs["slot"] for t in study.get_trials(deepcopy=False, states=_LIVE) if "slot" in t.user_attrs}
+
+
 def _missing_slots(study: optuna.Study, n: int) -> dict[int, FrozenTrial | None]:
     """Slots 0..n-1 with no live trial, each with its latest failed trial (or None)."""
-    live: set[int] = set()
-    failed: dict[int, FrozenTrial] = {}
-    for t in study.get_trials(deepcopy=False):
-        slot = t.user_attrs.get("slot")
-        if slot is None:
-            continue
-        if t.state in _LIVE:
-            live.add(slot)
-        elif t.state == TrialState.FAIL:
-            failed[slot] = t
+    live = _live_slots(study)
+    failed = {t.user_attrs["slot"]: t for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+              if "slot" in t.user_attrs}
     return {k: failed.get(k) for k in range(n) if k not in live}
 
 
@@ -107,24 +118,37 @@ def create_study(spec: StudySpec) -> optuna.Study:
     """Create study ``spec.name`` (or load it to resume) and make sure its slots 0..n_trials-1 exist.
 
     Idempotent: re-running a spec enqueues only the missing slots (new ones when n_trials grew, and the
-    slots of failed trials). Call it from one process; workers then join with :func:`open_study`. An
-    existing study is checked before anything is written: a changed spec is refused and leaves the
-    storage byte for byte as it was. The stored spec holds the storage URL without its password.
+    slots of failed trials). Any number of processes may call it at once: each checks and enqueues under the
+    study lock (:func:`hpsearch.locks.study_lock`), so every slot is enqueued once. Workers then join with
+    :func:`open_study`. An existing study is checked before anything is written: a changed spec is refused
+    and leaves the storage byte for byte as it was. The stored spec holds the storage URL without its password.
     """
     storage = _storage(spec)
+    with study_lock(storage, spec.name):  # one launcher at a time checks and enqueues the slots
+        study = _load_or_create(spec, storage)
+        _store_spec(spec, study)
+        _name_metric(study, spec)
+        _enqueue_missing(spec, study)
+    return study
+
+
+def _load_or_create(spec: StudySpec, storage: BaseStorage) -> optuna.Study:
     sampler = make_sampler(spec.sampler, seed=spec.seed)
     pruner = make_pruner(spec.pruner, epochs=spec.settings.epochs)
     try:  # load first: on a journal, create_study of an existing name appends a record before it fails
-        study = optuna.load_study(study_name=spec.name, storage=storage, sampler=sampler, pruner=pruner)
+        return optuna.load_study(study_name=spec.name, storage=storage, sampler=sampler, pruner=pruner)
     except KeyError:
-        study = optuna.create_study(
+        return optuna.create_study(
             study_name=spec.name,
             storage=storage,
             direction=spec.direction,
-            load_if_exists=True,  # another process may create it between the two calls
+            load_if_exists=True,  # (the study lock makes this race impossible; kept as a second guard)
             sampler=sampler,
             pruner=pruner,
         )
+
+
+def _store_spec(spec: StudySpec, study: optuna.Study) -> None:
     stored = study.user_attrs.get("spec")
     if stored is None:
         study.set_user_attr("spec", {**spec.to_dict(), "storage": spec.storage and redact(spec.storage)})
@@ -134,22 +158,24 @@ def create_study(spec: StudySpec) -> optuna.Study:
         if stored.get("n_trials") != spec.n_trials:  # (an older study's URL loses its password here too)
             url = stored.get("storage")
             study.set_user_attr("spec", {**stored, "n_trials": spec.n_trials, "storage": url and redact(url)})
-    _name_metric(study, spec)
+
+
+def _enqueue_missing(spec: StudySpec, study: optuna.Study) -> None:
     missing = _missing_slots(study, spec.n_trials)
-    if missing:
-        planned = (
-            plan(spec.space, spec.sampler, seed=spec.seed, n=spec.n_trials, grid_points=spec.grid_points)
-            if is_planned(spec.sampler)
-            else None
-        )
-        for k, failed in sorted(missing.items()):
-            if failed is not None:
-                requeue(study, failed)
-                continue
-            params = planned[k] if planned is not None else {}
-            study.enqueue_trial(params, user_attrs={"slot": k, "seed": train_seed(spec.seed, k)})
-        log.info("study %s: %d slot(s) enqueued", spec.name, len(missing))
-    return study
+    if not missing:
+        return
+    planned = (
+        plan(spec.space, spec.sampler, seed=spec.seed, n=spec.n_trials, grid_points=spec.grid_points)
+        if is_planned(spec.sampler)
+        else None
+    )
+    for k, failed in sorted(missing.items()):
+        if failed is not None:
+            _enqueue_retry(study, failed)
+            continue
+        params = planned[k] if planned is not None else {}
+        study.enqueue_trial(params, user_attrs={"slot": k, "seed": train_seed(spec.seed, k)})
+    log.info("study %s: %d slot(s) enqueued", spec.name, len(missing))
 
 
 def load_spec(storage: str, name: str) -> StudySpec:

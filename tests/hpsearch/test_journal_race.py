@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import optuna
 
+import hpsearch.journal as journal
 import hpsearch.storage as st
 
 
@@ -13,7 +14,7 @@ def test_a_record_appended_during_the_check_is_not_corruption(tmp_path, monkeypa
     study = optuna.create_study(study_name="s", storage=st.open_storage(str(path)))
     study.set_user_attr("a", 1)
     last_line = path.read_bytes().splitlines(keepends=True)[-1]
-    real = st._tail_start
+    real = journal._tail_start
 
     def tail_start_then_another_writer_appends(fh, size):
         start = real(fh, size)
@@ -21,5 +22,5 @@ def test_a_record_appended_during_the_check_is_not_corruption(tmp_path, monkeypa
             other.write(last_line)
         return start
 
-    monkeypatch.setattr(st, "_tail_start", tail_start_then_another_writer_appends)
+    monkeypatch.setattr(journal, "_tail_start", tail_start_then_another_writer_appends)
     assert st.repair_journal(path) == 0

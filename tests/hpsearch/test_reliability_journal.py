@@ -9,13 +9,15 @@ kept), every earlier record is intact, and the study resumes. Files that are not
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import optuna
 import pytest
-from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock, JournalStorage
+from optuna.storages.journal import JournalFileBackend, JournalStorage
 from optuna.trial import TrialState
 
 from hpsearch import open_storage, run
@@ -75,21 +77,34 @@ def test_a_complete_record_missing_only_its_newline_is_kept(finished, caplog):
     assert _state(_fresh(journal, spec.name)) == before
 
 
+_HOLDER = """
+import sys
+from hpsearch.locks import file_lock
+with file_lock(sys.argv[1]):
+    print("held", flush=True)
+    sys.stdin.read()  # until the test closes our stdin
+"""
+
+
 def test_the_repair_waits_for_a_writer_in_the_middle_of_its_append(finished):
     spec, journal = finished
     data = journal.read_bytes()
     record = data.rstrip(b"\n").rsplit(b"\n", 1)[1] + b"\n"
-    lock = JournalFileSymlinkLock(str(journal))
-    lock.acquire()  # a live writer holds the lock and has written half of its record
-    journal.write_bytes(data + record[:10])
-    dropped: list[int] = []
-    repair = threading.Thread(target=lambda: dropped.append(repair_journal(journal)))
-    repair.start()
-    time.sleep(0.3)
-    assert repair.is_alive() and not dropped  # blocked on the lock, nothing cut
-    with journal.open("ab") as fh:
-        fh.write(record[10:])
-    lock.release()
+    # a live writer (another process) holds the journal's lock and has written half of its record
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(journal)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        journal.write_bytes(data + record[:10])
+        dropped: list[int] = []
+        repair = threading.Thread(target=lambda: dropped.append(repair_journal(journal)))
+        repair.start()
+        time.sleep(0.3)
+        assert repair.is_alive() and not dropped  # blocked on the lock, nothing cut
+        with journal.open("ab") as fh:
+            fh.write(record[10:])
+    finally:
+        holder.communicate(timeout=60)  # closes its stdin: it releases the lock and exits
     repair.join(timeout=60)
     assert dropped == [0]
     assert journal.read_bytes() == data + record

@@ -1,0 +1,141 @@
+"""Locks across processes: the journal's write lock, and the study lock that makes creating slots atomic.
+
+:class:`FileLock` is an ``fcntl.flock`` on a lock file beside the guarded file (``journal.log.flock``). The
+kernel releases it when its holder dies, however it dies: a writer killed in the middle of an append never
+leaves a lock behind for the others to wait on (Optuna's own symlink lock stays until a grace period has
+passed, and never when its link dangles). It is re-entrant within a process (one object per lock file, a
+thread lock inside), so a process that holds it for a whole study creation still appends through it.
+
+:func:`study_lock` is what :mod:`hpsearch.study` holds while it checks and enqueues a study's slots, so two
+launchers (or a launcher and a worker re-queuing a failed trial) never enqueue the same slot twice: the
+journal's write lock on a journal file, a transaction-scoped PostgreSQL advisory lock on PostgreSQL (released
+by the server when the connection drops), a :class:`FileLock` beside a SQLite file. The same advisory lock
+serialises the creation of Optuna's tables in a new PostgreSQL database (two processes creating them at once
+collide: "duplicate key value violates unique constraint").
+
+Do not hold :func:`study_lock` while another thread of the same process writes to the same journal storage
+(a trial's heartbeat): that thread would wait for the lock inside Optuna's own storage lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+
+from optuna.storages import BaseStorage, RDBStorage
+from optuna.storages.journal import JournalStorage
+from optuna.storages.journal._file import BaseJournalFileLock
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+
+__all__ = ["FileLock", "advisory_lock", "file_lock", "study_lock"]
+
+LOCK_SUFFIX = ".flock"
+_REGISTRY: dict[str, FileLock] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+class FileLock(BaseJournalFileLock):
+    """An exclusive ``flock`` on ``path``, re-entrant within this process; ``on_acquire`` runs each time the
+    process takes it (not when a thread re-enters it). Get one through :func:`file_lock` (one per path)."""
+
+    def __init__(self, path: str, on_acquire: Callable[[], object] | None = None) -> None:
+        self.path = path
+        self.on_acquire = on_acquire
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+        self.hook_result: object = None  # what ``on_acquire`` returned when this process last took the lock
+
+    def acquire(self) -> bool:
+        self._thread_lock.acquire()
+        if self._depth == 0:
+            try:
+                self._lock_file()
+            except BaseException:
+                self._thread_lock.release()
+                raise
+        self._depth += 1
+        return True
+
+    def _lock_file(self) -> None:
+        # opened at each acquire (not kept open): a lock file deleted and re-created still excludes
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self.hook_result = self.on_acquire() if self.on_acquire is not None else None
+        except BaseException:
+            os.close(fd)  # closing the descriptor releases the lock
+            raise
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._depth == 0:
+            raise RuntimeError(f"lock {self.path} is not held by this process")
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+        self._thread_lock.release()
+
+    def __enter__(self) -> FileLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def file_lock(guarded: str | Path, on_acquire: Callable[[], object] | None = None) -> FileLock:
+    """The process's one lock for the file ``guarded`` (lock file ``<guarded>.flock``, absolute path)."""
+    path = os.path.abspath(str(guarded)) + LOCK_SUFFIX
+    with _REGISTRY_LOCK:
+        lock = _REGISTRY.get(path)
+        if lock is None:
+            lock = _REGISTRY[path] = FileLock(path, on_acquire)
+        elif on_acquire is not None:
+            lock.on_acquire = on_acquire
+        return lock
+
+
+def _advisory_key(name: str) -> int:
+    """A signed 64-bit key for ``pg_advisory_xact_lock``, derived from ``name``."""
+    digest = hashlib.sha256(f"hpsearch:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextmanager
+def advisory_lock(engine: Engine, name: str) -> Iterator[None]:
+    """A PostgreSQL advisory lock on ``name`` held while inside (released by the server if we die)."""
+    with engine.begin() as conn:  # the lock lasts as long as this transaction (or its connection)
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(name)})
+        yield
+
+
+def _database(storage: BaseStorage) -> RDBStorage | None:
+    """The RDBStorage under ``storage`` (Optuna wraps it in a cache when a study is loaded)."""
+    inner = getattr(storage, "_backend", storage)
+    return inner if isinstance(inner, RDBStorage) else None
+
+
+def study_lock(storage: BaseStorage, name: str):
+    """A context manager holding the lock that serialises slot creation of study ``name`` (module docstring)."""
+    if isinstance(storage, JournalStorage):
+        lock = getattr(storage._backend, "_lock", None)
+        return lock if isinstance(lock, FileLock) else nullcontext()
+    database = _database(storage)
+    if database is None:
+        return nullcontext()
+    dialect = database.engine.dialect.name
+    if dialect == "postgresql":
+        return advisory_lock(database.engine, f"study:{name}")
+    if dialect == "sqlite":
+        path = make_url(database.url).database
+        if path and path != ":memory:":
+            return file_lock(path)
+    return nullcontext()
