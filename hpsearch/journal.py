@@ -195,6 +195,10 @@ def repair_journal(path: str | Path) -> int:
         start = _tail_start(fh, size - 1)
         fh.seek(start)
         tail = fh.read(size - start)  # exactly the last line seen: a writer may append meanwhile
+        fh.seek(0)
+        head = fh.read(len(_JOURNAL_HEAD))
+    if not head.startswith(_JOURNAL_HEAD[: len(head)]) and head.strip(b"\0"):
+        raise StorageError(f"{path} is not an Optuna journal file; check --storage (nothing was changed)")
     if tail.endswith(b"\n"):
         try:
             record = json.loads(tail)

@@ -3,8 +3,10 @@
 :class:`FileLock` is an ``fcntl.flock`` on a lock file beside the guarded file (``journal.log.flock``). The
 kernel releases it when its holder dies, however it dies: a writer killed in the middle of an append never
 leaves a lock behind for the others to wait on (Optuna's own symlink lock stays until a grace period has
-passed, and never when its link dangles). It is re-entrant within a process (one object per lock file, a
-thread lock inside), so a process that holds it for a whole study creation still appends through it.
+passed, and for ever when its link dangles). The lock file exists only while the lock is held (or after its
+holder died): it is removed on release, and a process that locked a file removed meanwhile locks again. It
+is re-entrant within a process (one object per lock file, a thread lock inside), so a process that holds it
+for a whole study creation still appends through it.
 
 :func:`study_lock` is what :mod:`hpsearch.study` holds while it checks and enqueues a study's slots, so two
 launchers (or a launcher and a worker re-queuing a failed trial) never enqueue the same slot twice: the
@@ -64,15 +66,27 @@ class FileLock(BaseJournalFileLock):
         return True
 
     def _lock_file(self) -> None:
-        # opened at each acquire (not kept open): a lock file deleted and re-created still excludes
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if not self._still_linked(fd):  # its holder removed it as we waited: lock the new one
+                    os.close(fd)
+                    continue
+                self.hook_result = self.on_acquire() if self.on_acquire is not None else None
+            except BaseException:
+                os.close(fd)  # closing the descriptor releases the lock
+                raise
+            self._fd = fd
+            return
+
+    def _still_linked(self, fd: int) -> bool:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            self.hook_result = self.on_acquire() if self.on_acquire is not None else None
-        except BaseException:
-            os.close(fd)  # closing the descriptor releases the lock
-            raise
-        self._fd = fd
+            here = os.stat(self.path, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        mine = os.fstat(fd)
+        return (here.st_ino, here.st_dev) == (mine.st_ino, mine.st_dev)
 
     def release(self) -> None:
         if self._depth == 0:
@@ -80,6 +94,10 @@ class FileLock(BaseJournalFileLock):
         self._depth -= 1
         if self._depth == 0 and self._fd is not None:
             fd, self._fd = self._fd, None
+            try:
+                os.unlink(self.path)  # no lock file left behind; a waiter on it sees that and retries
+            except OSError:
+                pass
             os.close(fd)
         self._thread_lock.release()
 

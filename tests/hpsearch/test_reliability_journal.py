@@ -127,7 +127,7 @@ def test_a_file_that_is_not_a_journal_is_refused_and_left_alone(tmp_path):
         open_storage(str(notes))
     assert notes.read_bytes() == b"line one\nline two without end of line"
     notes.write_bytes(b"hello\n")
-    with pytest.raises(StorageError, match="is corrupt"):
+    with pytest.raises(StorageError, match="not an Optuna journal"):
         open_storage(str(notes))
     assert notes.read_bytes() == b"hello\n"
 
