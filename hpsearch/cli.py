@@ -174,7 +174,7 @@ def _target(args: argparse.Namespace) -> tuple[str, str]:
         name, storage = args.study, args.storage or str(journal_path(args.runs, args.study))
     else:
         raise UsageError("say which study: RUN_DIR (runs/<study>) or --study NAME [--storage URL]")
-    if "://" not in storage and not Path(storage).is_file():
+    if "://" not in storage and not os.path.lexists(storage):  # anything else there: open_storage says what
         raise UsageError(f"no journal at {storage}; check the study name, RUN_DIR or --storage")
     return storage, name
 
@@ -206,7 +206,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
     _check_blas(args)
     _checked(check_name, args.study)
-    if args.storage and "://" not in args.storage and not Path(args.storage).is_file():
+    if args.storage and "://" not in args.storage and not os.path.lexists(args.storage):
         raise UsageError(f"no journal at {args.storage}; check --storage")
     spec = _checked(load_spec, args.storage, args.study)
     _checked(check_data, spec)

@@ -87,7 +87,8 @@ def _launch(spec: StudySpec, n_jobs: int, blas_threads: int | None, stop_file: s
         executor = get_reusable_executor(max_workers=n_jobs - 1)
         data = spec.to_dict()
         futures = [
-            executor.submit(run_worker, data, i, blas_threads=blas_threads, stop_file=stop_file, preflight=False)
+            executor.submit(run_worker, data, i, blas_threads=blas_threads, stop_file=stop_file, preflight=False,
+                            parent=os.getpid())  # a worker whose launcher was killed stops, never orphaned
             for i in range(1, n_jobs)
         ]
     try:

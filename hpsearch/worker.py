@@ -7,7 +7,8 @@ pinned to ``blas_threads`` threads (one by default: parallelism comes from proce
 re-queuing trials whose worker died (:mod:`hpsearch.stale`).
 
 Stopping (Ctrl-C): the first SIGINT a worker receives, or a *stop file* created by the launching process
-(:func:`hpsearch.runner.run` forwards its own Ctrl-C to its loky workers that way), asks the worker to stop.
+(:func:`hpsearch.runner.run` forwards its own Ctrl-C to its loky workers that way), or the death of the
+launching process (its loky workers watch it: killed with SIGKILL, it cannot tell them), asks the worker to stop.
 The running trial stops at its next epoch, is failed and its slot re-queued at once (same parameters and
 seed), so the storage holds exactly one live trial per slot and a re-run resumes without duplicates. A second
 SIGINT raises KeyboardInterrupt at once.
@@ -36,7 +37,7 @@ from hpsearch.objectives import get_objective
 from hpsearch.plan import sampler_seed, train_seed
 from hpsearch.space import suggest
 from hpsearch.spec import StudySpec
-from hpsearch.stale import Heartbeat, fail_stale, worker_id
+from hpsearch.stale import Heartbeat, fail_stale, pid_alive, worker_id
 from hpsearch.study import FINISHED, claim, open_study, requeue
 
 __all__ = ["Interrupted", "StopToken", "check_data", "finished_count", "run_trial", "run_worker"]
@@ -49,11 +50,24 @@ class Interrupted(Exception):
 
 
 class StopToken:
-    """Whether a worker should stop: set in this process (SIGINT) or through a shared stop file."""
+    """Whether a worker should stop: set in this process (SIGINT), through a shared stop file, or because the
+    launching process ``parent`` is gone (killed: its workers must not run on as orphans)."""
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | None = None, parent: int | None = None) -> None:
         self.path = path
         self._event = threading.Event()
+        self._parent = parent
+        self._child = parent is not None and os.getppid() == parent  # then a new parent pid says it died
+
+    def orphaned(self) -> bool:
+        """Whether the launching process has died."""
+        if self._parent is None:
+            return False
+        gone = os.getppid() != self._parent if self._child else not pid_alive(self._parent)
+        if gone and not self._event.is_set():
+            log.warning("worker %s: its launcher (pid %d) is gone; stopping", worker_id(), self._parent)
+            self._event.set()
+        return gone
 
     def set(self) -> None:
         self._event.set()
@@ -64,7 +78,7 @@ class StopToken:
                 log.warning("could not create the stop file %s", self.path, exc_info=True)
 
     def is_set(self) -> bool:
-        return self._event.is_set() or (self.path is not None and os.path.exists(self.path))
+        return self._event.is_set() or (self.path is not None and os.path.exists(self.path)) or self.orphaned()
 
 
 @contextmanager
@@ -208,13 +222,15 @@ def run_worker(
     objective: Objective | None = None,
     stop_file: str | None = None,
     preflight: bool = True,
+    parent: int | None = None,
 ) -> dict[str, Any]:
     """Work on study ``spec.name`` until it holds ``spec.n_trials`` finished trials, or until asked to stop
     (SIGINT in this process, or the file ``stop_file`` exists; see the module docstring).
 
     ``index`` distinguishes the workers of one launch (distinct sampler seeds); ``blas_threads=None``
     leaves BLAS threading alone; ``objective`` replaces the spec's registered objective (benchmarks of
-    the harness); ``preflight=False`` skips :func:`check_data` (the launcher checked the data already).
+    the harness); ``preflight=False`` skips :func:`check_data` (the launcher checked the data already);
+    ``parent``: the launching process's pid, whose death stops this worker like a stop file.
     Returns a summary {worker, index, trials, interrupted}.
     """
     if not isinstance(spec, StudySpec):
@@ -223,7 +239,7 @@ def run_worker(
         check_data(spec)
     seed = sampler_seed(spec.seed, index)
     limits = threadpool_limits(limits=blas_threads) if blas_threads else nullcontext()
-    stop = StopToken(stop_file)
+    stop = StopToken(stop_file, parent)
     ran = 0
     with limits, stop_on_sigint(stop):
         study = open_study(spec, sampler_seed=seed)
