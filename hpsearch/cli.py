@@ -12,6 +12,7 @@ same command again resumes the study.
     hpsearch ls      [RUNS_DIR | --storage URL]
     hpsearch export  (RUN_DIR | --study NAME [--storage URL] [--runs DIR]) [--out DIR]
     hpsearch report  (RUN_DIR | --study NAME [--storage URL] [--runs DIR]) [--out DIR]
+    hpsearch compare STUDY STUDY... [--storage URL] [--runs DIR] [--out DIR]   (hpsearch.cli_compare)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import optuna
 
+from hpsearch.cli_compare import add_compare_parser, cmd_compare
 from hpsearch.environment import worker_count
 from hpsearch.files import own_dir
 from hpsearch.progress import snapshot
@@ -126,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
         if name != "status":
             where = "<runs>/<study>/export" if name == "export" else "<runs>/<study>"
             p.add_argument("--out", help=f"output folder (default: {where})")
+    add_compare_parser(sub)
     return parser
 
 
@@ -298,7 +301,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"run": _cmd_run, "worker": _cmd_worker, "status": _cmd_status, "ls": _cmd_ls, "export": _cmd_export,
-             "report": _cmd_report}
+             "report": _cmd_report, "compare": lambda args: _checked(cmd_compare, args)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

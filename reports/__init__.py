@@ -11,6 +11,7 @@ from reports.book_pages import (
     render_weight_init,
 )
 from reports.compare import ComparisonData, comparison_data, render_comparison
+from reports.compare_studies import render_study_comparison
 from reports.fair_report import render_fair
 from reports.load import ExportError, StudyExport, load_export, write_export
 from reports.narrowing import render_narrowing
@@ -33,6 +34,7 @@ __all__ = [
     "render_fair",
     "render_narrowing",
     "render_overfitting",
+    "render_study_comparison",
     "render_trajectories",
     "render_weight_init",
     "synthetic_export",
