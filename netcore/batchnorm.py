@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from netcore.layer_base import init_grads
+from netcore.channels import from_nhwc_rows, nhwc_rows, tiled, wide_shape
+from netcore.layer_base import Workspace, init_grads
 
 __all__ = ["BatchNorm", "BatchNorm2D"]
 
@@ -106,14 +107,61 @@ class BatchNorm2D(BatchNorm):
     statistics per channel over (N, H, W). Otherwise the book's BatchNorm (train/test, momentum, eps).
 
     Works on the (N*H*W, C) rows of channels-last memory: free when the input is an (N, C, H, W) view of
-    NHWC memory (as ``Conv2D`` returns), one copy otherwise. The output is such a view as well.
+    NHWC memory (as ``Conv2D`` returns), one copy otherwise; the output is such a view as well. Channel sums
+    are GEMVs, per-channel products run over wide rows (``netcore.channels``); the backward is the book's
+    gradient rearranged as ``dx = a*dout - a*dbeta/M - a*dgamma/M * x_hat`` with ``a = gamma/std``.
     """
 
-    def _rows(self, x: np.ndarray) -> np.ndarray:
+    def __init__(self, gamma: np.ndarray, beta: np.ndarray, **kwargs) -> None:
+        super().__init__(gamma, beta, **kwargs)
+        self._ws = Workspace()
+
+    def forward(self, x: np.ndarray, *, train: bool) -> np.ndarray:
         if x.ndim != 4:
             raise ValueError(f"BatchNorm2D needs (N, C, H, W) input, got shape {x.shape}")
-        return x.transpose(0, 2, 3, 1).reshape(-1, x.shape[1])
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if x.shape[1] != gamma.shape[0]:
+            raise ValueError(f"BatchNorm2D over {gamma.shape[0]} features got input {x.shape}")
+        if self.running_mean is None:
+            self.running_mean = np.zeros_like(gamma)
+            self.running_var = np.zeros_like(gamma)
+        self._shape = x.shape
+        rows = nhwc_rows(x)  # (M, C)
+        m, c = rows.shape
+        ws = wide_shape(m, c)
+        mu = np.matmul(self._ws.ones(m, rows.dtype), rows) / m if train else self.running_mean
+        xn = np.subtract(rows.reshape(ws), tiled(mu, ws))  # (M/r, r*C): x - mu
+        if train:
+            sq = np.square(xn, out=self._ws.get("tmp", ws, rows.dtype))
+            var = np.matmul(self._ws.ones(m, rows.dtype), sq.reshape(m, c)) / m  # biased (divide by M)
+            mom = self.momentum
+            self.running_mean *= mom
+            self.running_mean += (1.0 - mom) * mu
+            self.running_var *= mom
+            self.running_var += (1.0 - mom) * var
+        else:
+            var = self.running_var
+        std = np.sqrt(var + self.eps)
+        xn /= tiled(std, ws)  # x_hat
+        out = np.multiply(xn, tiled(gamma, ws))
+        out += tiled(beta, ws)
+        self._xn, self._std, self._train = xn.reshape(m, c), std, train
+        n, _, h, w = x.shape
+        return from_nhwc_rows(out.reshape(m, c), n, h, w)
 
-    def _unrows(self, r: np.ndarray) -> np.ndarray:
-        n, c, h, w = self._shape
-        return r.reshape(n, h, w, c).transpose(0, 3, 1, 2)
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        d = nhwc_rows(dout)  # (M, C)
+        xn, std = self._xn, self._std
+        m, c = d.shape
+        ws = wide_shape(m, c)
+        ones = self._ws.ones(m, d.dtype)
+        dbeta = np.matmul(ones, d, out=self.grads["beta"])
+        tmp = np.multiply(d.reshape(ws), xn.reshape(ws), out=self._ws.get("tmp", ws, d.dtype))
+        dgamma = np.matmul(ones, tmp.reshape(m, c), out=self.grads["gamma"])
+        a = self.params["gamma"] / std
+        dx = np.multiply(d.reshape(ws), tiled(a, ws))
+        if self._train:  # through mu and var too; in test mode the running stats are constants
+            dx += np.multiply(xn.reshape(ws), tiled(-a * dgamma / m, ws), out=tmp)
+            dx += tiled(-a * dbeta / m, ws)
+        n, _, h, w = self._shape
+        return from_nhwc_rows(dx.reshape(m, c), n, h, w)

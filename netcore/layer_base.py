@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-__all__ = ["EMPTY", "Layer", "Stateless", "init_grads"]
+__all__ = ["EMPTY", "Layer", "Stateless", "Workspace", "init_grads"]
 
 EMPTY: Mapping[str, np.ndarray] = MappingProxyType({})
 
@@ -47,3 +47,31 @@ def init_grads(
 class Stateless:
     params: Mapping[str, np.ndarray] = EMPTY
     grads: Mapping[str, np.ndarray] = EMPTY
+
+
+class Workspace:
+    """Scratch arrays a layer keeps across calls: ``get(name, shape, dtype)`` hands back the same memory while
+    the shape and dtype stay the same, so a training loop stops paying the page faults of fresh large arrays
+    (measured: ~0.2 ms per MB on first touch, as much as the arithmetic on them). Only for arrays that never
+    leave the layer (a layer's outputs and input gradients are always new arrays).
+
+    ``zeroed=True`` arrays are zero when created; callers that only ever write their interior (padding
+    buffers) keep the border zero across calls.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: np.dtype, *, zeroed: bool = False) -> np.ndarray:
+        a = self._arrays.get(name)
+        if a is None or a.shape != shape or a.dtype != dtype:
+            a = np.zeros(shape, dtype) if zeroed else np.empty(shape, dtype)
+            self._arrays[name] = a
+        return a
+
+    def ones(self, m: int, dtype: np.dtype) -> np.ndarray:
+        """A kept vector of ``m`` ones (read-only by convention): ``ones @ rows`` sums the rows as one GEMV."""
+        a = self._arrays.get("ones")
+        if a is None or a.shape != (m,) or a.dtype != dtype:
+            a = self._arrays["ones"] = np.ones(m, dtype)
+        return a
