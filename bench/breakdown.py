@@ -9,6 +9,8 @@ Last, the ceiling of the layer design: the same step written out by hand in NumP
 activation in a preallocated buffer, elementwise work in place, netcore's optimizers), timed in interleaved
 rounds against netcore's step and the bound as bench/core.py times them.
 
+The conv nets' breakdown is bench/breakdown_conv.py.
+
 Run: python bench/breakdown.py [--steps 3000]
 """
 
@@ -19,10 +21,13 @@ import time
 from collections import defaultdict
 
 import numpy as np
-from core import BATCH, SIZES, TARGETS, Config, _data, _print_header, _ratio, calibrate, gemm_only, measure, netcore_mlp
+from core import TARGETS
+from steps import BATCH, SIZES, data, gemm_products, mlp_products, netcore_mlp
 from threadpoolctl import threadpool_limits
+from timing import Config, calibrate, measure, print_header, ratio
 
 from netcore.builders import build_mlp
+from netcore.network import Network
 from netcore.optim import make_optimizer
 from netcore.trainer import take_rows
 
@@ -30,19 +35,25 @@ WARMUP = 50
 
 
 def phases(opt_name: str, steps: int) -> dict[str, float]:
-    """Mean microseconds per step of every phase of netcore's step, measured in the loop."""
-    x, t = _data(np.float32, 4096, (784,), seed=1)
+    """Mean microseconds per step of every phase of netcore's MLP step, measured in the loop."""
+    x, t = data(np.float32, 4096, (784,), seed=1)
     rng = np.random.default_rng(0)
     net = build_mlp(784, SIZES[1:-1], 10, dtype=np.float32, rng=rng)
+    return step_phases(net, opt_name, x, t, BATCH, rng, steps, WARMUP)
+
+
+def step_phases(net: Network, opt_name: str, x: np.ndarray, t: np.ndarray, batch: int, rng: np.random.Generator,
+                steps: int, warmup: int) -> dict[str, float]:
+    """Mean microseconds per step of every phase of ``net``'s training step, measured in the loop."""
     opt = make_optimizer(opt_name)
     clock = time.perf_counter
     acc: dict[str, float] = defaultdict(float)
     buf = None
-    for i in range(WARMUP + steps):
-        if i == WARMUP:
+    for i in range(warmup + steps):
+        if i == warmup:
             acc.clear()
         t0 = clock()
-        idx = rng.integers(0, len(x), BATCH)
+        idx = rng.integers(0, len(x), batch)
         out = buf = take_rows(x, idx, buf)
         tb = t[idx]
         t1 = clock()
@@ -66,7 +77,7 @@ def phases(opt_name: str, steps: int) -> dict[str, float]:
 
 def hand_fused(opt_name: str):
     """seed -> the bench MLP step written out in NumPy over netcore's flat parameters (the design's ceiling)."""
-    x, t = _data(np.float32, 4096, (784,), seed=1)
+    x, t = data(np.float32, 4096, (784,), seed=1)
 
     def make(seed: int):
         rng = np.random.default_rng(seed)
@@ -118,18 +129,18 @@ def hand_fused(opt_name: str):
 
 def ceiling(rounds: int = 9) -> dict[str, float]:
     """Ratios to the bound of netcore's step and of the hand-fused step, in interleaved rounds."""
-    configs = [Config("gemm-only", "float32", BATCH, gemm_only(np.float32))]
+    configs = [Config("gemm-only", "float32", BATCH, gemm_products(mlp_products(), np.float32))]
     for name in TARGETS:
         configs.append(Config(f"netcore {name}", "float32", BATCH, netcore_mlp(name, np.float32)))
         configs.append(Config(f"hand-fused {name}", "float32", BATCH, hand_fused(name)))
     for cfg in configs:
         calibrate(cfg, 0.3)
     rates = measure(configs, rounds)
-    return {c.name: _ratio(rates, f"{c.name} float32", "gemm-only float32") for c in configs[1:]}
+    return {c.name: ratio(rates, f"{c.name} float32", "gemm-only float32") for c in configs[1:]}
 
 
 def bound_us(steps: int) -> float:
-    step = gemm_only(np.float32)(0)
+    step = gemm_products(mlp_products(), np.float32)(0)
     for _ in range(WARMUP):
         step()
     t0 = time.perf_counter()
@@ -143,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=3000, help="timed steps per configuration")
     args = ap.parse_args(argv)
     with threadpool_limits(1):
-        _print_header()
+        print_header()
         bound = bound_us(args.steps)
         results = {name: phases(name, args.steps) for name in TARGETS}
         ratios = ceiling()
@@ -159,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
               f" here: Affine layers beyond the bound {affine - bound:.0f} us, gather {ph['gather']:.0f} us,"
               f" update {ph['update']:.0f} us, the rest {total - affine - ph['gather'] - ph['update']:.0f} us")
     print("\nthe same step written out by hand in NumPy (interleaved rounds, median ratio to the bound):")
-    for name, ratio in ratios.items():
-        print(f"  {name:<18} {ratio:.1%}  (target {TARGETS[name.split()[-1]]:.0%})")
+    for name, r in ratios.items():
+        print(f"  {name:<18} {r:.1%}  (target {TARGETS[name.split()[-1]]:.0%})")
     return 0
 
 

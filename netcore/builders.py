@@ -1,6 +1,7 @@
 """Builders for the book's networks: the multi-layer nets (MultiLayerNet / Extend), SimpleConvNet, DeepConvNet,
 and ``build_cnn``, the searchable 3x3-conv-block family (conv -> batch norm -> ReLU -> pool, then a dense head).
 
+The conv nets' ReLUs work in place (``Relu(inplace=True)``): each follows a layer that hands over a fresh array.
 Weights are drawn in the book's order (W1, then W2, ...) as standard normals times the init rule's std,
 in float64, then stored in the network's dtype; biases and BN betas are zero, BN gammas one.
 """
@@ -179,8 +180,8 @@ def build_cnn(
         layers.append(_conv(p, g, k + 1, stride=1, pad=kernel_size // 2))
         if batch_norm:
             layers.append(_bn(p, g, k + 1, BatchNorm2D))
-        layers += [Relu(), MaxPool2D(2, 2, stride=2)]
-    layers += [_affine(p, g, a1), Relu()]
+        layers += [Relu(inplace=True), MaxPool2D(2, 2, stride=2)]
+    layers += [_affine(p, g, a1), Relu(inplace=True)]
     if dropout is not None:
         layers.append(Dropout(dropout, rng=rng, inverted=dropout_inverted))
     layers.append(_affine(p, g, a2))
@@ -219,10 +220,10 @@ def build_simple_convnet(
         p[name][...] = rng.standard_normal(p[name].shape) * weight_std
     layers = [
         _conv(p, g, 1, stride=stride, pad=pad),
-        Relu(),
+        Relu(inplace=True),
         MaxPool2D(2, 2, stride=2),
         _affine(p, g, 2),
-        Relu(),
+        Relu(inplace=True),
         _affine(p, g, 3),
     ]
     return Network(layers, SoftmaxCrossEntropy(), flat)
@@ -261,12 +262,12 @@ def build_deep_convnet(
     layers: list = []
     for k, (_, pad) in enumerate(convs):
         i = k + 1
-        layers += [_conv(p, g, i, stride=1, pad=pad), Relu()]
+        layers += [_conv(p, g, i, stride=1, pad=pad), Relu(inplace=True)]
         if k % 2 == 1:
             layers.append(MaxPool2D(2, 2, stride=2))
     layers += [
         _affine(p, g, 7),
-        Relu(),
+        Relu(inplace=True),
         Dropout(dropout, rng=rng),
         _affine(p, g, 8),
         Dropout(dropout, rng=rng),

@@ -1,4 +1,9 @@
-"""Max pooling (book ``common/layers.py`` ``Pooling``) over (N, C, H, W) arrays of any memory layout."""
+"""Max pooling (book ``common/layers.py`` ``Pooling``) over (N, C, H, W) arrays of any memory layout.
+
+Every array it makes follows its input's memory layout (channels-last views stay channels-last), so no pass
+mixes layouts. The 2x2 stride-2 pooling of every book network takes a fast path: a knockout of the four
+offsets (pairs, then the pair winners) whose three comparisons give the first argmax directly.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +32,9 @@ class MaxPool2D:
         if ph < 1 or pw < 1 or stride < 1 or pad < 0:
             raise ValueError(f"invalid pooling ph={ph}, pw={pw}, stride={stride}, pad={pad}")
         self.ph, self.pw, self.stride, self.pad = int(ph), int(pw), int(stride), int(pad)
-        self._x_shape: tuple[int, ...] = ()
-        self._argmax: np.ndarray | None = None  # (PH*PW, N, C, OH, OW) bool: is this offset the argmax
+        self._x: np.ndarray | None = None  # the (padded) input, for its shape and memory layout
+        self._argmax: list[np.ndarray] = []  # per window offset, bool (N, C, OH, OW): is it the argmax
+        self._knockout: tuple[np.ndarray, ...] | None = None  # 2x2 fast path: (second of top pair, of bottom, bottom)
 
     def _slices(self, xp: np.ndarray, oh: int, ow: int) -> list[np.ndarray]:
         s = self.stride
@@ -40,31 +46,50 @@ class MaxPool2D:
         n, c, h, w = x.shape
         oh = conv_output_size(h, self.ph, self.stride, self.pad)
         ow = conv_output_size(w, self.pw, self.stride, self.pad)
-        sl = self._slices(pad_nchw(x, self.pad), oh, ow)  # one strided view per window offset
-        out = sl[0].copy() if len(sl) == 1 else np.maximum(sl[0], sl[1])
-        for v in sl[2:]:
-            np.maximum(out, v, out=out)  # NaN propagates, as np.max does
+        xp = pad_nchw(x, self.pad)
+        sl = self._slices(xp, oh, ow)  # one strided view per window offset
+        self._x, self._knockout, self._argmax = xp, None, []
+        if (self.ph, self.pw, self.stride) == (2, 2, 2):
+            v0, v1, v2, v3 = sl
+            top, bottom = np.maximum(v0, v1), np.maximum(v2, v3)
+            out = np.maximum(top, bottom)
+            if np.isfinite(np.sum(out)):  # no NaN: strict comparisons keep the first of equals
+                self._knockout = (np.greater(v1, v0), np.greater(v3, v2), np.greater(bottom, top))
+                return out
+        else:
+            out = sl[0].copy() if len(sl) == 1 else np.maximum(sl[0], sl[1])
+            for v in sl[2:]:
+                np.maximum(out, v, out=out)  # NaN propagates, as np.max does
         has_nan = bool(np.isnan(out).any())
-        am = np.empty((len(sl),) + out.shape, dtype=bool)
-        taken = np.zeros(out.shape, dtype=bool)
-        for k, v in enumerate(sl):  # first offset equal to the max (or first NaN) wins
-            eq = np.equal(v, out, out=am[k])
+        taken = np.zeros_like(out, dtype=bool)
+        for v in sl:  # first offset equal to the max (or first NaN) wins
+            eq = np.equal(v, out)
             if has_nan:
                 eq |= np.isnan(v)
             eq &= ~taken
             taken |= eq
-        self._x_shape, self._argmax = x.shape, am
+            self._argmax.append(eq)
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        n, c, h, w = self._x_shape
-        p = self.pad
+        xp, p = self._x, self.pad
         oh, ow = dout.shape[2], dout.shape[3]
-        dxp = np.zeros((n, c, h + 2 * p, w + 2 * p), dtype=dout.dtype)
-        disjoint = self.stride >= self.ph and self.stride >= self.pw
-        for k, dst in enumerate(self._slices(dxp, oh, ow)):
-            if disjoint:
-                np.multiply(dout, self._argmax[k], out=dst)
-            else:
-                dst += dout * self._argmax[k]
+        h, w = xp.shape[2] - 2 * p, xp.shape[3] - 2 * p
+        covered = self.stride == self.ph == self.pw and xp.shape[2] == oh * self.ph and xp.shape[3] == ow * self.pw
+        dxp = np.empty_like(xp) if covered else np.zeros_like(xp)  # the layout of the input
+        dst = self._slices(dxp, oh, ow)
+        if self._knockout is not None:
+            second_top, second_bottom, from_bottom = self._knockout
+            d_bottom = np.multiply(dout, from_bottom)
+            d_top = np.subtract(dout, d_bottom)  # exactly dout or 0
+            np.multiply(d_top, second_top, out=dst[1])
+            np.subtract(d_top, dst[1], out=dst[0])
+            np.multiply(d_bottom, second_bottom, out=dst[3])
+            np.subtract(d_bottom, dst[3], out=dst[2])
+        else:
+            for k, d in enumerate(dst):
+                if covered:
+                    np.multiply(dout, self._argmax[k], out=d)
+                else:
+                    d += dout * self._argmax[k]
         return dxp[:, :, p : p + h, p : p + w]
