@@ -4,7 +4,8 @@ For each conv net of bench/core.py (SimpleConvNet, DeepConvNet, the 3x3 BN net),
 step inside the training loop (gather, each layer's forward and backward, loss, update; float32, 1 thread),
 sums them by kind (conv, batch norm, ReLU, pool, affine, the rest), and sets beside them the matrix products
 alone: each conv's and affine layer's im2col-formulation GEMMs (bench/steps.py ``conv_products``) timed on
-preallocated arrays. The conv layers' time beyond their GEMMs is the im2col copies, the padding and the
+preallocated arrays. Times are CPU seconds of this process (other work on a shared machine inflates them
+less than wall time). The conv layers' time beyond their GEMMs is the im2col copies, the padding and the
 gradient scatter; the other kinds are memory-bound elementwise passes over (N, C, H, W) activations.
 
 Run: python bench/breakdown_conv.py [--steps 20] [--nets simple deep cnn]
@@ -31,10 +32,10 @@ def gemm_ms(mats: list, steps: int) -> list[float]:
     for m in mats:
         step = gemm_products([m], np.float32)(0)
         step()
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for _ in range(steps):
             step()
-        out.append((time.perf_counter() - t0) / steps * 1e3)
+        out.append((time.process_time() - t0) / steps * 1e3)
     return out
 
 
@@ -43,7 +44,8 @@ def breakdown(name: str, steps: int) -> None:
     rng = np.random.default_rng(0)
     net = net_def.build(rng, np.float32)
     x, t = data(np.float32, 1000, (1, 28, 28), seed=2)
-    ph = {k: v / 1e3 for k, v in step_phases(net, net_def.opt, x, t, net_def.batch, rng, steps, 3).items()}
+    ph = {k: v / 1e3 for k, v in step_phases(net, net_def.opt, x, t, net_def.batch, rng, steps, 3,
+                                                       time.process_time).items()}
     total = sum(ph.values())
     mats = conv_products(net_def)
     gm = gemm_ms(mats, steps)

@@ -19,7 +19,8 @@ first-layer ReLU units are dead, their Adam moments decay into float32 subnormal
 is ~100x slower (measured: PyTorch Adam 2.2 -> 2.9 ms/step after 1000 steps; netcore flushes such state, see
 netcore.optim). A single long run would time that drift, not the step.
 
-Run: python bench/core.py [--seconds 2.0] [--rounds 7] [--torch-procs 3] [--only mlp|conv] [--no-torch]
+Run: python bench/core.py [--seconds 2.0] [--rounds 7] [--torch-procs 3] [--only mlp|conv] [--clock wall|cpu]
+     [--no-torch] [--no-memory]
 """
 
 from __future__ import annotations
@@ -78,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
     ap.add_argument("--torch-procs", type=int, default=3, help="PyTorch processes per step (default 3)")
     ap.add_argument("--only", choices=("mlp", "conv"), help="only the MLP or only the conv nets")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="time steps by wall clock (default) or by each process's CPU time (on a loaded machine)")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch even when installed")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurements")
     args = ap.parse_args(argv)
@@ -88,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         with threadpool_limits(1):
             print_header()
             configs = build_configs(args.only, workers)
+            for cfg in configs:
+                cfg.clock = args.clock
             for cfg in configs:
                 if cfg.proc <= 1:  # every process of one PyTorch step times the same number of steps
                     calibrate(cfg, args.seconds / args.rounds)
@@ -125,7 +130,8 @@ def _report(configs: list[Config], rates: dict[str, list[float]], args, torch_ve
             memory: dict[str, tuple[float, str]]) -> None:
     names = {c.name for c in configs}
     procs = f", PyTorch {torch_version} in {args.torch_procs} processes" if torch_version else ""
-    print(f"\n{args.rounds} interleaved rounds, 1 thread{procs}; samples/s")
+    clock = "wall-clock" if args.clock == "wall" else "per CPU second of the process"
+    print(f"\n{args.rounds} interleaved rounds, 1 thread{procs}; samples/s ({clock})")
     if "netcore sgd" in names:
         print(f"\nMLP 784-100x4-10, ReLU, He, batch {BATCH}")
         _table(configs, rates, ["gemm-only", "netcore sgd", "netcore adam", "torch sgd", "torch adam"])

@@ -66,7 +66,7 @@ def _serve(conn) -> None:
             if key not in factories:
                 factories[key] = _factory(key)
             make = factories[key][1]
-            conn.send(time_fresh(make, msg[2], msg[3]) if msg[0] == "time" else _peak(make, msg[2]))
+            conn.send(time_fresh(make, *msg[2:]) if msg[0] == "time" else _peak(make, msg[2]))
 
 
 class ProcessWorker:
@@ -77,8 +77,8 @@ class ProcessWorker:
         self._proc = _CTX.Process(target=_serve, args=(child,), daemon=True)
         self._proc.start()
 
-    def time(self, name: str, steps: int, warmup: int) -> float:
-        self._conn.send(("time", name, steps, warmup))
+    def time(self, name: str, steps: int, warmup: int, clock: str = "wall") -> float:
+        self._conn.send(("time", name, steps, warmup, clock))
         return self._conn.recv()
 
     def peak(self, name: str, steps: int) -> tuple[float, str]:

@@ -108,8 +108,9 @@ class BatchNorm2D(BatchNorm):
 
     Works on the (N*H*W, C) rows of channels-last memory: free when the input is an (N, C, H, W) view of
     NHWC memory (as ``Conv2D`` returns), one copy otherwise; the output is such a view as well. Channel sums
-    are GEMVs, per-channel products run over wide rows (``netcore.channels``); the backward is the book's
-    gradient rearranged as ``dx = a*dout - a*dbeta/M - a*dgamma/M * x_hat`` with ``a = gamma/std``.
+    are GEMVs, per-channel products run over wide rows (``netcore.channels``). It keeps ``x - mu`` (in a reused
+    buffer) rather than x_hat, folding ``1/std`` into per-channel factors: ``out = (x - mu) * gamma/std + beta``
+    and the book's gradient as ``dx = a*dout - a*dbeta/M - a*dgamma/(M*std) * (x - mu)``, ``a = gamma/std``.
     """
 
     def __init__(self, gamma: np.ndarray, beta: np.ndarray, **kwargs) -> None:
@@ -129,39 +130,39 @@ class BatchNorm2D(BatchNorm):
         rows = nhwc_rows(x)  # (M, C)
         m, c = rows.shape
         ws = wide_shape(m, c)
-        mu = np.matmul(self._ws.ones(m, rows.dtype), rows) / m if train else self.running_mean
-        xn = np.subtract(rows.reshape(ws), tiled(mu, ws))  # (M/r, r*C): x - mu
+        ones = self._ws.ones(m, rows.dtype)
+        mu = np.matmul(ones, rows) / m if train else self.running_mean
+        xc = np.subtract(rows.reshape(ws), tiled(mu, ws), out=self._ws.get("xc", ws, rows.dtype))  # x - mu
         if train:
-            sq = np.square(xn, out=self._ws.get("tmp", ws, rows.dtype))
-            var = np.matmul(self._ws.ones(m, rows.dtype), sq.reshape(m, c)) / m  # biased (divide by M)
+            var = np.matmul(ones, np.square(xc, out=self._ws.get("tmp", ws, rows.dtype)).reshape(m, c)) / m
             mom = self.momentum
             self.running_mean *= mom
             self.running_mean += (1.0 - mom) * mu
             self.running_var *= mom
-            self.running_var += (1.0 - mom) * var
+            self.running_var += (1.0 - mom) * var  # biased variance (divide by M), as the book
         else:
             var = self.running_var
         std = np.sqrt(var + self.eps)
-        xn /= tiled(std, ws)  # x_hat
-        out = np.multiply(xn, tiled(gamma, ws))
+        out = np.multiply(xc, tiled(gamma / std, ws))  # gamma * x_hat
         out += tiled(beta, ws)
-        self._xn, self._std, self._train = xn.reshape(m, c), std, train
+        self._xn, self._std, self._train = xc.reshape(m, c), std, train  # _xn keeps x - mu, x_hat times std
         n, _, h, w = x.shape
         return from_nhwc_rows(out.reshape(m, c), n, h, w)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         d = nhwc_rows(dout)  # (M, C)
-        xn, std = self._xn, self._std
+        xc, std = self._xn, self._std
         m, c = d.shape
         ws = wide_shape(m, c)
         ones = self._ws.ones(m, d.dtype)
         dbeta = np.matmul(ones, d, out=self.grads["beta"])
-        tmp = np.multiply(d.reshape(ws), xn.reshape(ws), out=self._ws.get("tmp", ws, d.dtype))
+        tmp = np.multiply(d.reshape(ws), xc.reshape(ws), out=self._ws.get("tmp", ws, d.dtype))
         dgamma = np.matmul(ones, tmp.reshape(m, c), out=self.grads["gamma"])
+        dgamma /= std  # sum(dout * x_hat)
         a = self.params["gamma"] / std
         dx = np.multiply(d.reshape(ws), tiled(a, ws))
         if self._train:  # through mu and var too; in test mode the running stats are constants
-            dx += np.multiply(xn.reshape(ws), tiled(-a * dgamma / m, ws), out=tmp)
+            dx += np.multiply(xc.reshape(ws), tiled(-a * dgamma / (m * std), ws), out=tmp)
             dx += tiled(-a * dbeta / m, ws)
         n, _, h, w = self._shape
         return from_nhwc_rows(dx.reshape(m, c), n, h, w)

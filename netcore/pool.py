@@ -2,7 +2,7 @@
 
 Every array it makes follows its input's memory layout (channels-last views stay channels-last), so no pass
 mixes layouts. The 2x2 stride-2 pooling of every book network takes a fast path: a knockout of the four
-offsets (pairs, then the pair winners) whose three comparisons give the first argmax directly.
+offsets (pairs, then the pair winners) whose three strict comparisons give the first argmax directly.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class MaxPool2D:
         self.ph, self.pw, self.stride, self.pad = int(ph), int(pw), int(stride), int(pad)
         self._x: np.ndarray | None = None  # the (padded) input, for its shape and memory layout
         self._argmax: list[np.ndarray] = []  # per window offset, bool (N, C, OH, OW): is it the argmax
-        self._knockout: tuple[np.ndarray, ...] | None = None  # 2x2 fast path: (second of top pair, of bottom, bottom)
+        self._out: np.ndarray | None = None  # an array in the output's memory layout
 
     def _slices(self, xp: np.ndarray, oh: int, ow: int) -> list[np.ndarray]:
         s = self.stride
@@ -48,18 +48,25 @@ class MaxPool2D:
         ow = conv_output_size(w, self.pw, self.stride, self.pad)
         xp = pad_nchw(x, self.pad)
         sl = self._slices(xp, oh, ow)  # one strided view per window offset
-        self._x, self._knockout, self._argmax = xp, None, []
+        self._x, self._argmax = xp, []
         if (self.ph, self.pw, self.stride) == (2, 2, 2):
             v0, v1, v2, v3 = sl
             top, bottom = np.maximum(v0, v1), np.maximum(v2, v3)
-            out = np.maximum(top, bottom)
+            out = self._out = np.maximum(top, bottom)
             if np.isfinite(np.sum(out)):  # no NaN: strict comparisons keep the first of equals
-                self._knockout = (np.greater(v1, v0), np.greater(v3, v2), np.greater(bottom, top))
+                from_bottom = np.greater(bottom, top)
+                from_top = ~from_bottom
+                am1 = np.greater(v1, v0)
+                am1 &= from_top
+                am3 = np.greater(v3, v2)
+                am3 &= from_bottom
+                self._argmax = [from_top ^ am1, am1, from_bottom ^ am3, am3]
                 return out
         else:
             out = sl[0].copy() if len(sl) == 1 else np.maximum(sl[0], sl[1])
             for v in sl[2:]:
                 np.maximum(out, v, out=out)  # NaN propagates, as np.max does
+            self._out = out
         has_nan = bool(np.isnan(out).any())
         taken = np.zeros_like(out, dtype=bool)
         for v in sl:  # first offset equal to the max (or first NaN) wins
@@ -77,19 +84,13 @@ class MaxPool2D:
         h, w = xp.shape[2] - 2 * p, xp.shape[3] - 2 * p
         covered = self.stride == self.ph == self.pw and xp.shape[2] == oh * self.ph and xp.shape[3] == ow * self.pw
         dxp = np.empty_like(xp) if covered else np.zeros_like(xp)  # the layout of the input
-        dst = self._slices(dxp, oh, ow)
-        if self._knockout is not None:
-            second_top, second_bottom, from_bottom = self._knockout
-            d_bottom = np.multiply(dout, from_bottom)
-            d_top = np.subtract(dout, d_bottom)  # exactly dout or 0
-            np.multiply(d_top, second_top, out=dst[1])
-            np.subtract(d_top, dst[1], out=dst[0])
-            np.multiply(d_bottom, second_bottom, out=dst[3])
-            np.subtract(d_bottom, dst[3], out=dst[2])
-        else:
-            for k, d in enumerate(dst):
-                if covered:
-                    np.multiply(dout, self._argmax[k], out=d)
-                else:
-                    d += dout * self._argmax[k]
+        if dout.strides != self._out.strides:  # e.g. NCHW from a flatten: one copy beats four mixed-layout passes
+            relaid = np.empty_like(self._out, dtype=dout.dtype)
+            relaid[...] = dout
+            dout = relaid
+        for k, d in enumerate(self._slices(dxp, oh, ow)):
+            if covered:
+                np.multiply(dout, self._argmax[k], out=d)
+            else:
+                d += dout * self._argmax[k]
         return dxp[:, :, p : p + h, p : p + w]
