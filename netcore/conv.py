@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from netcore.channels import from_nhwc_rows, nhwc_rows
+from netcore.channels import from_nhwc_rows, nhwc_rows, tiled, wide_shape
 from netcore.im2col import add_windows, col2im, conv_output_size, im2col, nhwc_windows
 from netcore.layer_base import Workspace, init_grads
 from netcore.pool import MaxPool2D
@@ -64,7 +64,9 @@ class Conv2D:
         col = self._ws.get("col", (n * oh * ow, fh * fw * c), x.dtype)
         np.copyto(col.reshape(n, oh, ow, fh, fw, c), nhwc_windows(xt, oh, ow, fh, fw, s))
         out = np.matmul(col, W.transpose(2, 3, 1, 0).reshape(-1, fn))  # (N*OH*OW, FN); W columns (i, j, c)
-        out += b
+        ws = wide_shape(*out.shape)
+        out_wide = out.reshape(ws)  # a view: + b over rows of ~1024 numbers, not of FN
+        out_wide += tiled(b, ws)
         self._x_shape, self._col = x.shape, col
         return from_nhwc_rows(out, n, oh, ow)
 
@@ -103,7 +105,8 @@ class Conv2D:
         n, _, h, w = self._x_shape
         s, p = self.stride, self.pad
         oh, ow = conv_output_size(h, fh, s, p), conv_output_size(w, fw, s, p)
-        dcol = np.matmul(d2, W.transpose(0, 2, 3, 1).reshape(fn, -1))  # (N*OH*OW, FH*FW*C)
+        dcol = self._ws.get("dcol", (d2.shape[0], fh * fw * c), d2.dtype)
+        np.matmul(d2, W.transpose(0, 2, 3, 1).reshape(fn, -1), out=dcol)  # (N*OH*OW, FH*FW*C)
         dxt = np.zeros((n, h + 2 * p, w + 2 * p, c), dtype=dcol.dtype)
         win = dcol.reshape(n, oh, ow, fh, fw, c).transpose(0, 5, 1, 2, 3, 4)  # (N, C, OH, OW, FH, FW)
         add_windows(dxt.transpose(0, 3, 1, 2), win, s)

@@ -1,0 +1,135 @@
+"""The fast paths of netcore's conv layers against the naive loops of test_conv.py: both input-gradient paths
+of Conv2D (full convolution with flipped filters, scatter), buffers reused across calls of other shapes,
+channels-last and channels-first memory, the 2x2 pooling knockout, in-place ReLU; the float32 error of the
+rearranged computations against float64, bounded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from netcore.batchnorm import BatchNorm2D
+from netcore.conv import Conv2D, MaxPool2D
+from netcore.gradcheck import check_layer, rel_error
+from netcore.layers import Relu
+from tests.netcore.test_cnn import naive_bn2d
+from tests.netcore.test_conv import naive_conv, naive_conv_backward, naive_pool
+
+
+def nhwc(a: np.ndarray) -> np.ndarray:
+    """The same (N, C, H, W) values as a view of channels-last memory (what the conv layers hand over)."""
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+# (N, C, H, W), (FN, FH, FW), pad: stride 1, FN <= C takes the full-convolution path, FN > C the scatter path
+PATH_CASES = [
+    ((2, 3, 6, 5), (2, 3, 3), 1),  # full, "same" padding
+    ((2, 4, 5, 5), (4, 3, 3), 0),  # full, no padding
+    ((1, 3, 4, 4), (2, 2, 2), 3),  # full, pad > FH - 1: every window of a border row is padding
+    ((2, 3, 5, 4), (3, 3, 2), 2),  # full, non-square filter, pad = FH - 1
+    ((2, 2, 6, 6), (5, 3, 3), 1),  # scatter
+]
+
+
+@pytest.mark.parametrize("x_shape, f, p", PATH_CASES)
+@pytest.mark.parametrize("layout", ["nchw", "nhwc"])
+def test_conv_input_gradient_paths_match_loops(x_shape: tuple, f: tuple, p: int, layout: str) -> None:
+    rng = np.random.default_rng(20)
+    x = rng.standard_normal(x_shape)
+    W, b = rng.standard_normal((f[0], x_shape[1], f[1], f[2])), rng.standard_normal(f[0])
+    layer = Conv2D(W, b, pad=p)
+    out = layer.forward(nhwc(x) if layout == "nhwc" else x, train=True)
+    np.testing.assert_allclose(out, naive_conv(x, W, b, 1, p), rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    dx = layer.backward(nhwc(dout) if layout == "nhwc" else dout)
+    ref_dx, ref_dW, ref_db = naive_conv_backward(x, W, dout, 1, p)
+    np.testing.assert_allclose(dx, ref_dx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["W"], ref_dW, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["b"], ref_db, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape, f, p", PATH_CASES[:3])
+def test_conv_full_convolution_path_gradient_check(x_shape: tuple, f: tuple, p: int) -> None:
+    rng = np.random.default_rng(21)
+    layer = Conv2D(rng.standard_normal((f[0], x_shape[1], f[1], f[2])), rng.standard_normal(f[0]), pad=p)
+    result = check_layer(layer, rng.standard_normal(x_shape), rng=rng)
+    assert max(c.rel_error for c in result.values()) < 1e-8, {k: c.rel_error for k, c in result.items()}
+
+
+def test_reused_buffers_follow_shape_changes_and_keep_padding_zero() -> None:
+    rng = np.random.default_rng(22)
+    W, b = rng.standard_normal((3, 3, 3, 3)), rng.standard_normal(3)
+    conv, pool, bn = Conv2D(W, b, pad=1), MaxPool2D(2, 2), BatchNorm2D(np.ones(3), np.zeros(3))
+    for n, h in ((2, 6), (3, 4), (2, 6), (1, 8), (2, 6)):  # the buffers of one shape are reused, then replaced
+        x = 5.0 + rng.standard_normal((n, 3, h, h))  # no zeros: a stale non-zero border would show
+        out = conv.forward(x, train=True)
+        np.testing.assert_allclose(out, naive_conv(x, W, b, 1, 1), rtol=1e-12, atol=1e-12)
+        dout = rng.standard_normal(out.shape)
+        ref_dx, ref_dW, _ = naive_conv_backward(x, W, dout, 1, 1)
+        np.testing.assert_allclose(conv.backward(dout), ref_dx, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(conv.grads["W"], ref_dW, rtol=1e-12, atol=1e-12)
+        y = bn.forward(out, train=True)
+        dy = rng.standard_normal(y.shape)
+        ref_y, ref_dy = naive_bn2d(out, np.ones(3), np.zeros(3), dy)[:2]
+        np.testing.assert_allclose(y, ref_y, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(bn.backward(dy), ref_dy, rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(pool.forward(y, train=True), naive_pool(y, 2, 2, 2, 0)[0])
+
+
+@pytest.mark.parametrize("layouts", [("nhwc", "nhwc"), ("nhwc", "nchw"), ("nchw", "nhwc")], ids=str)
+@pytest.mark.parametrize("shape", [(2, 3, 6, 6), (2, 2, 5, 7)])
+def test_pool_knockout_with_relu_ties_in_any_layout(layouts: tuple[str, str], shape: tuple) -> None:
+    rng = np.random.default_rng(23)
+    x = np.maximum(rng.standard_normal(shape), 0.0)  # after a ReLU: many windows tie at zero
+    x[0, 0, :2, :2] = 1.5  # a window of four equal maxima
+    layer = MaxPool2D(2, 2)
+    out = layer.forward(nhwc(x) if layouts[0] == "nhwc" else x, train=True)
+    dout = rng.standard_normal(out.shape)
+    ref_out, ref_dx = naive_pool(x, 2, 2, 2, 0, dout)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(layer.backward(nhwc(dout) if layouts[1] == "nhwc" else dout), ref_dx)
+
+
+def test_pool_knockout_falls_back_for_infinities() -> None:
+    x = np.array([[[[np.inf, np.inf, -np.inf, -1.0], [2.0, np.inf, -np.inf, -np.inf]]]])
+    layer = MaxPool2D(2, 2)
+    out = layer.forward(x, train=True)
+    np.testing.assert_array_equal(out, [[[[np.inf, -1.0]]]])
+    np.testing.assert_array_equal(layer.backward(np.array([[[[1.0, 2.0]]]]))[0, 0], [[1, 0, 0, 2], [0, 0, 0, 0]])
+
+
+def test_relu_inplace_overwrites_its_input_and_dout_with_the_same_results() -> None:
+    rng = np.random.default_rng(24)
+    x, dout = rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 4, 5))
+    ref = Relu()
+    want_y, want_dx = ref.forward(x, train=True), ref.backward(dout)
+    layer = Relu(inplace=True)
+    x2, d2 = x.copy(), dout.copy()
+    y = layer.forward(x2, train=True)
+    assert y is x2
+    np.testing.assert_array_equal(y, want_y)
+    dx = layer.backward(d2)
+    assert dx is d2
+    np.testing.assert_array_equal(dx, want_dx)
+
+
+def test_float32_error_of_the_rearranged_computations_is_bounded() -> None:
+    # float32 keeps ~7 digits; sums over K = C*FH*FW (conv) or M = N*H*W (batch norm) products lose a few more
+    # (observed here: 1e-7 .. 9e-7)
+    rng = np.random.default_rng(25)
+    x = rng.standard_normal((8, 16, 12, 12))
+    for fn in (8, 32):  # the full-convolution path (FN <= C) and the scatter path
+        W, b = rng.standard_normal((fn, 16, 3, 3)) * 0.1, rng.standard_normal(fn)
+        c64, c32 = Conv2D(W, b, pad=1), Conv2D(W.astype(np.float32), b.astype(np.float32), pad=1)
+        out = c64.forward(x, train=True)
+        dout = rng.standard_normal(out.shape)
+        assert rel_error(c32.forward(x.astype(np.float32), train=True), out) < 2e-6
+        assert rel_error(c32.backward(dout.astype(np.float32)), c64.backward(dout)) < 2e-6
+        assert rel_error(c32.grads["W"], c64.grads["W"]) < 2e-6
+    gamma, beta = rng.uniform(0.5, 1.5, 16), rng.standard_normal(16)
+    b64, b32 = BatchNorm2D(gamma, beta), BatchNorm2D(gamma.astype(np.float32), beta.astype(np.float32))
+    xb = 3.0 + 2.0 * x  # a mean far from zero: x - mu must not cancel badly
+    assert rel_error(b32.forward(xb.astype(np.float32), train=True), b64.forward(xb, train=True)) < 2e-6
+    dy = rng.standard_normal(xb.shape)
+    assert rel_error(b32.backward(dy.astype(np.float32)), b64.backward(dy)) < 5e-6
+    assert rel_error(b32.grads["gamma"], b64.grads["gamma"]) < 5e-6
