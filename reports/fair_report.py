@@ -22,7 +22,7 @@ from reports.book_pages import OPTIMIZER_ORDER, Semantics, setup_section, write_
 from reports.compare import comparison_data
 from reports.load import StudyExport
 from reports.render import FigurePlan, as_export
-from reports.summaries import bootstrap_ci
+from reports.summaries import best_index, bootstrap_ci
 
 
 def sensitivity_frame(tuning: Sequence[StudyExport]) -> pd.DataFrame:
@@ -36,14 +36,14 @@ def sensitivity_frame(tuning: Sequence[StudyExport]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def divergence_table(sens: pd.DataFrame) -> pd.DataFrame:
+def divergence_table(sens: pd.DataFrame, direction: str = "maximize") -> pd.DataFrame:
     """Per optimizer: trials, diverged trials, the smallest diverged lr ('diverges from lr'), the largest lr
-    that did not diverge, and the best trial's lr and validation accuracy (non-diverged trials)."""
+    that did not diverge, and the best trial's lr and score (non-diverged trials; best in `direction`)."""
     rows = []
     for name, sub in sens.groupby("optimizer", sort=False):
         div = sub["diverged"].to_numpy(dtype=bool)
         ok = sub.loc[~div] if (~div).any() else sub
-        best = ok.loc[ok["value"].idxmax()]
+        best = ok.loc[best_index(ok["value"], direction)]
         rows.append({"optimizer": name, "trials": len(sub), "diverged": int(div.sum()),
                      "diverges from lr": float(sub.loc[div, "lr"].min()) if div.any() else float("nan"),
                      "largest stable lr": float(sub.loc[~div, "lr"].max()) if (~div).any() else float("nan"),
@@ -98,7 +98,9 @@ def render_fair(tuning: Sequence[StudyExport | str | Path], test: StudyExport | 
     sens = sensitivity_frame(tuned)
     order = [o for o in OPTIMIZER_ORDER if o in set(sens["optimizer"])] + sorted(
         set(sens["optimizer"]) - set(OPTIMIZER_ORDER))
-    onset = divergence_table(sens) if len(sens) else pd.DataFrame(columns=["optimizer", "diverges from lr"])
+    direction = tuned[0].direction if tuned else "maximize"
+    onset = (divergence_table(sens, direction) if len(sens)
+             else pd.DataFrame(columns=["optimizer", "diverges from lr"]))
     summary = default_vs_tuned(test_frame(tst), rng=rng, n_boot=n_boot)
     group = {e.study: str(params_frame(e.trials)["optimizer"].iloc[0]) if len(e.trials) else e.study for e in tuned}
     history = comparison_data(tuned, group=group).history
@@ -111,7 +113,8 @@ def render_fair(tuning: Sequence[StudyExport | str | Path], test: StudyExport | 
                    lambda: FX.plot_best_so_far_bands(history, rng=rng, n_boot=n_boot)),
         FigurePlan("sensitivity", "Validation accuracy vs learning rate",
                    "Every tuning trial; red crosses diverged, dashed red line: the smallest diverged lr, star: the "
-                   "best trial.", lambda: FF.plot_sensitivity(sens, order=order, onset=onset), wide=True),
+                   "best trial.", lambda: FF.plot_sensitivity(sens, order=order, onset=onset, direction=direction),
+                   wide=True),
     ]
     sections = [
         ("setup", "What ran", setup_section([*tuned, tst], semantics)),

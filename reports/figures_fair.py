@@ -11,12 +11,14 @@ from matplotlib.axes import Axes
 
 from reports.axes import COLOR_COMPLETE, DIVERGED_STYLE, figure_legend, legend, mpl_text, new_axes, no_data
 from reports.figures_book import panel_grid
+from reports.summaries import best_index
 
 
-def plot_sensitivity(sens: pd.DataFrame, *, order: Sequence[str], onset: pd.DataFrame | None = None) -> Axes:
+def plot_sensitivity(sens: pd.DataFrame, *, order: Sequence[str], onset: pd.DataFrame | None = None,
+                     direction: str = "maximize") -> Axes:
     """One panel per optimizer: validation score of every tuning trial against its learning rate (log x);
     diverged trials as red crosses, a dashed red line where divergence starts (the smallest diverged lr),
-    a star at the best trial. `sens`: optimizer, lr, value, diverged."""
+    a star at the best trial (in `direction`). `sens`: optimizer, lr, value, diverged."""
     names = [o for o in order if o in set(sens["optimizer"])] if len(sens) else []
     if not names:
         return no_data(new_axes(), "no tuning trials exported")
@@ -29,7 +31,7 @@ def plot_sensitivity(sens: pd.DataFrame, *, order: Sequence[str], onset: pd.Data
         if div.any():
             ax.scatter(sub.loc[div, "lr"], sub.loc[div, "value"], label="diverged", **DIVERGED_STYLE)
         ok = sub.loc[~div] if (~div).any() else sub
-        best = ok.loc[ok["value"].idxmax()]
+        best = ok.loc[best_index(ok["value"], direction)]
         ax.scatter([best["lr"]], [best["value"]], marker="*", s=140, color="#f2b701", edgecolors="#333", zorder=5,
                    label="best")
         if onset is not None and name in set(onset["optimizer"]):

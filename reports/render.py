@@ -134,7 +134,8 @@ def _study_plans(export: StudyExport, top: Any) -> list[FigurePlan]:
                 "parallel", "Parallel coordinates",
                 "Each COMPLETE trial is a line coloured by score (log10 axes for log parameters); "
                 "diverged trials red dashed.",
-                lambda: F.plot_parallel(trials, params, log=logs, categorical=cats), wide=True))
+                lambda: F.plot_parallel(trials, params, log=logs, categorical=cats, direction=export.direction),
+                wide=True))
     if not curves.empty and len(top):
         plans.append(FigurePlan(
             "learning_curves", f"Learning curves of the top {len(top)}",

@@ -40,6 +40,11 @@ def state_counts(trials: pd.DataFrame) -> pd.Series:
     return out
 
 
+def best_index(values: pd.Series, direction: str = "maximize") -> object:
+    """The index label of the best value in `direction` (the first on ties)."""
+    return values.idxmax() if _maximize(direction) else values.idxmin()
+
+
 def best_trial(trials: pd.DataFrame, direction: str = "maximize") -> pd.Series | None:
     """The best COMPLETE trial (lowest number on ties), or None when no trial has a value."""
     ok = scored(trials)

@@ -16,6 +16,7 @@ from matplotlib.colors import to_rgb
 
 from reports import book_data as D
 from reports import book_pages as BP
+from reports import fair_report as FR
 from reports import figures as F
 from reports import figures_bench as FB
 from reports import figures_book as B
@@ -250,3 +251,24 @@ def test_the_batch_norm_page_flags_diverged_runs_and_cites_the_book(tmp_path):
     assert "3 of 3 seeds DIVERGED" in page
     assert "Deep Learning from Scratch, section 6.3.2 (figures 6-18 and 6-19)" in page
     assert "(2.5)" not in page
+
+
+def test_best_follows_the_study_direction_on_every_page(tmp_path, make_export):
+    exp = make_export()
+    minimizing = StudyExport.from_frames(exp.trials, exp.curves, {**exp.meta, "direction": "minimize"})
+    page = render(minimizing, out_dir=tmp_path).read_text(encoding="utf-8")
+    best = page.split("<h3>Best trial</h3>", 1)[1].split("</table>", 1)[0]
+    assert "<th>best trial</th><td>#6</td>" in best  # 0.1 is the minimum of the COMPLETE trials
+    top = page.split('id="T_topk"', 1)[1]
+    assert top.index(">6<") < top.index(">5<")  # the minimum ranks first
+    trials = minimizing.trials
+    lines = F.plot_parallel(trials, ["lr"], log=["lr"], direction="minimize")
+    drawn = [c for c in lines.collections if c.get_label() == "complete"][0].get_array()
+    assert drawn[-1] == min(drawn)  # the best (lowest) drawn last, on top
+    sens = _sens().assign(value=[0.2, 0.9, 0.1, 0.1] * 2)
+    table = FR.divergence_table(sens, "minimize").set_index("optimizer")
+    assert table.loc["sgd", "best lr"] == 1e-3 and table.loc["sgd", "best val acc"] == 0.2
+    ax = FF.plot_sensitivity(sens, order=["sgd"], onset=None, direction="minimize")
+    star = [c for c in ax.collections if c.get_label() == "best"][0]
+    assert star.get_offsets().tolist() == [[1e-3, 0.2]]
+    assert FR.divergence_table(sens).set_index("optimizer").loc["sgd", "best lr"] == 0.1  # maximize
