@@ -11,6 +11,10 @@ Book mode (``mode="book"``), as the book's Trainer:
     shifted by one update).
 Shuffle mode (``mode="shuffle"``): each epoch walks one permutation in batches (the last may be smaller) and
 evaluates at the end of the epoch. This is a protocol change from the book, recorded as such in the config.
+``evals_per_epoch=k`` (shuffle mode) evaluates k times per epoch, after every ``ceil(steps/k)`` updates and at
+the epoch's end, so a pruner can stop a run within its first fraction of an epoch on large data.
+``lr_schedule`` (``netcore.schedule``: constant as the book, step or cosine) sets ``optimizer.lr`` to the base
+rate times the schedule's factor before each update; the base rate is restored when training ends.
 
 Divergence — a non-finite loss or parameter — stops training, is evaluated once more (a NaN network predicts
 class 0, so the accuracy stays finite) and is reported in the history, never raised.
@@ -28,6 +32,8 @@ from typing import Literal
 
 import numpy as np
 
+from netcore.schedule import SCHEDULES, lr_factor
+
 Callback = Callable[[int, "History"], bool | None]
 
 
@@ -40,6 +46,8 @@ class TrainConfig:
     eval_train_n: int | None = None  # evaluate on this fixed prefix of the training set (None = all)
     eval_val_n: int | None = None  # evaluate on this fixed prefix of the validation set (None = all)
     eval_batch_size: int = 2000
+    evals_per_epoch: int = 1  # shuffle mode: evaluations per epoch (the last at the epoch's end)
+    lr_schedule: str = "constant"  # netcore.schedule.SCHEDULES
 
     def __post_init__(self) -> None:
         if int(self.epochs) != self.epochs or self.epochs < 1:
@@ -50,6 +58,12 @@ class TrainConfig:
             raise ValueError(f"mode={self.mode!r} is unknown: use 'book' or 'shuffle'")
         if self.loss_record not in ("post", "pre"):
             raise ValueError(f"loss_record={self.loss_record!r} is unknown: use 'post' or 'pre'")
+        if int(self.evals_per_epoch) != self.evals_per_epoch or self.evals_per_epoch < 1:
+            raise ValueError(f"evals_per_epoch={self.evals_per_epoch!r} must be an integer >= 1")
+        if self.evals_per_epoch > 1 and self.mode != "shuffle":
+            raise ValueError("evals_per_epoch > 1 needs mode='shuffle' (the book evaluates once per epoch)")
+        if self.lr_schedule not in SCHEDULES:
+            raise ValueError(f"lr_schedule={self.lr_schedule!r} is unknown: use one of {', '.join(SCHEDULES)}")
         for name in ("eval_train_n", "eval_val_n"):
             v = getattr(self, name)
             if v is not None and (int(v) != v or v < 1):
@@ -179,6 +193,24 @@ class _Run:
         return stop
 
 
+def _schedule(optimizer, config: TrainConfig, total: int) -> Callable[[int], None]:
+    """A per-update hook setting ``optimizer.lr`` from the schedule (a no-op for the book's constant rate)."""
+    if config.lr_schedule == "constant":
+        return lambda i: None
+    base = optimizer.lr
+
+    def set_lr(i: int) -> None:
+        optimizer.lr = base * lr_factor(config.lr_schedule, i, total)
+
+    return set_lr
+
+
+def _eval_points(steps: int, k: int) -> set[int]:
+    """The in-epoch update indices (0-based) after which to evaluate: every ceil(steps/k), and the last."""
+    every = -(-steps // k)
+    return {j for j in range(every - 1, steps, every)} | {steps - 1}
+
+
 def train(
     net,
     optimizer,
@@ -192,27 +224,36 @@ def train(
     run = _Run(net, optimizer, data, config, callbacks)
     n = len(run.x_train)
     b = config.batch_size
+    base_lr = getattr(optimizer, "lr", None)
     t0 = time.perf_counter()
     with np.errstate(all="ignore"):  # overflow on the way to divergence is a result, not a warning
         if config.mode == "book":
             ipe = max(n // b, 1)
+            set_lr = _schedule(optimizer, config, config.epochs * ipe)
             for i in range(config.epochs * ipe):
+                set_lr(i)
                 idx = rng.integers(0, n, size=b)
                 if not run.step(idx, i):
                     break
                 if i % ipe == 0 and run.evaluate(i):
                     break
         else:
+            steps = -(-n // b)
+            set_lr = _schedule(optimizer, config, config.epochs * steps)
+            points = _eval_points(steps, config.evals_per_epoch)
             i = -1
             done = False
             for _ in range(config.epochs):
                 perm = rng.permutation(n)
-                for start in range(0, n, b):
+                for j, start in enumerate(range(0, n, b)):
                     i += 1
-                    if not run.step(perm[start : start + b], i):
+                    set_lr(i)
+                    if not run.step(perm[start : start + b], i) or (j in points and run.evaluate(i)):
                         done = True
                         break
-                if done or run.evaluate(i):
+                if done:
                     break
+    if base_lr is not None:
+        optimizer.lr = base_lr
     run.hist.seconds = time.perf_counter() - t0
     return run.hist

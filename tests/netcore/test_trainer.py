@@ -142,3 +142,55 @@ def test_take_rows_equals_fancy_indexing_and_reuses_its_buffer():
         assert got is buf or buf is None or buf.shape[0] != n
         buf = got
     assert take_rows(x.astype(np.float64), idx, buf).dtype == np.float64  # a buffer of another dtype is not used
+
+
+def test_several_evaluations_per_epoch_in_shuffle_mode():
+    data = _toy(n_train=40)
+    cfg = TrainConfig(epochs=2, batch_size=10, mode="shuffle", evals_per_epoch=2)  # 4 steps per epoch
+    h = train(_net(), make_optimizer("sgd", lr=0.1), data, cfg, rng=np.random.default_rng(1))
+    assert h.step == [1, 3, 5, 7]  # after every second update: mid-epoch and at each epoch's end
+    assert h.epoch == [0, 1, 2, 3] and h.updates == 8
+    odd = TrainConfig(epochs=1, batch_size=10, mode="shuffle", evals_per_epoch=3)  # ceil(4/3) = 2
+    h = train(_net(), make_optimizer("sgd", lr=0.1), data, odd, rng=np.random.default_rng(1))
+    assert h.step == [1, 3]
+    with pytest.raises(ValueError, match="mode='shuffle'"):
+        TrainConfig(epochs=1, evals_per_epoch=2)
+
+
+def test_one_evaluation_per_epoch_is_the_old_shuffle_protocol():
+    data = _toy(n_train=40)
+    runs = [
+        train(_net(), make_optimizer("sgd", lr=0.1), data, TrainConfig(epochs=3, batch_size=10, mode="shuffle", **kw),
+              rng=np.random.default_rng(4))
+        for kw in ({}, {"evals_per_epoch": 1, "lr_schedule": "constant"})
+    ]
+    assert runs[0].step == runs[1].step == [3, 7, 11]
+    assert runs[0].step_loss == runs[1].step_loss
+
+
+class _RecordingSGD:
+    """SGD that records the learning rate it was asked to use at each update."""
+
+    def __init__(self, lr):
+        self.lr, self.seen = lr, []
+
+    def update(self, params, grads, *, overwrite_grads=False):
+        self.seen.append(self.lr)
+        params -= self.lr * grads
+
+
+@pytest.mark.parametrize("schedule", ["constant", "step", "cosine"])
+def test_lr_schedule_sets_the_rate_before_each_update_and_restores_it(schedule):
+    data = _toy(n_train=40)
+    opt = _RecordingSGD(0.2)
+    cfg = TrainConfig(epochs=2, batch_size=10, mode="shuffle", lr_schedule=schedule)  # 8 updates
+    train(_net(), opt, data, cfg, rng=np.random.default_rng(0))
+    expected = {
+        "constant": [0.2] * 8,
+        "step": [0.2] * 4 + [0.02] * 2 + [0.002] * 2,  # /10 after half, again after three quarters
+        "cosine": [0.2 * 0.5 * (1 + np.cos(np.pi * i / 8)) for i in range(8)],
+    }[schedule]
+    assert opt.seen == pytest.approx(expected, rel=1e-12)
+    assert opt.lr == 0.2
+    with pytest.raises(ValueError, match="lr_schedule"):
+        TrainConfig(epochs=1, lr_schedule="linear")
