@@ -24,6 +24,7 @@ import logging
 import os
 import socket
 import sys
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
@@ -106,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
                                                 "0: only create the study)")
     run.add_argument("--blas-threads", type=int, default=1, help="BLAS threads per worker (default 1)")
     run.add_argument("--no-progress", action="store_true", help="no progress display")
+    run.add_argument("--time-budget", type=float, metavar="SECONDS",
+                     help="stop starting trials after SECONDS; running ones stop at their next evaluation")
     worker = sub.add_parser("worker", help="join an existing study from this machine",
                             description="Run trials of an existing study (created by `hpsearch run`) until it "
                                         "has all its trials; start one per core, on any machine that reaches "
@@ -114,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--study", required=True, help="the study's name")
     worker.add_argument("--index", type=int, help="worker index for the sampler seed (default: from host:pid)")
     worker.add_argument("--blas-threads", type=int, default=1, help="BLAS threads (default 1)")
+    worker.add_argument("--time-budget", type=float, metavar="SECONDS", help="work for at most SECONDS")
     ls = sub.add_parser("ls", help="list the studies of a runs folder or a storage with their best values",
                         description="One line per study: finished trials of its slots, the trials per state, "
                                     "its direction and its best value (Optuna's, in that direction).")
@@ -190,7 +194,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     spec = _checked(_spec_from_args, args)
     _checked(check_data, spec)
     _checked(check_resume, spec)
-    study = run(spec, n_jobs=n_jobs, progress=not args.no_progress, blas_threads=args.blas_threads or None)
+    _check_budget(args)
+    study = run(spec, n_jobs=n_jobs, progress=not args.no_progress, blas_threads=args.blas_threads or None,
+                time_budget=args.time_budget)
     _print_status(study, spec.n_trials, spec.storage_url)
     _print_next(spec)
     return 0
@@ -211,16 +217,24 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     _checked(check_name, args.study)
     if args.storage and "://" not in args.storage and not os.path.lexists(args.storage):
         raise UsageError(f"no journal at {args.storage}; check --storage")
+    _check_budget(args)
     spec = _checked(load_spec, args.storage, args.study)
     _checked(check_data, spec)
     # a worker started by hand gets an index from its host and pid: distinct sampler seeds across machines
     index = args.index if args.index is not None else (zlib.crc32(socket.gethostname().encode()) + os.getpid())
-    summary = run_worker(spec, index % 2**31, blas_threads=args.blas_threads or None)
+    deadline = None if args.time_budget is None else time.time() + args.time_budget
+    summary = run_worker(spec, index % 2**31, blas_threads=args.blas_threads or None, deadline=deadline)
     if summary["interrupted"]:
         raise KeyboardInterrupt(f"worker {summary['worker']} stopped after {summary['trials']} trial(s) of "
                                 f"{args.study}; its running trial was re-queued")
     print(f"worker {summary['worker']}: ran {summary['trials']} trial(s) of {args.study}")
     return 0
+
+
+def _check_budget(args: argparse.Namespace) -> None:
+    budget = args.time_budget
+    if budget is not None and not 0 < budget < 1e9:
+        raise UsageError(f"--time-budget {budget:g} is invalid; give seconds > 0, e.g. 3600")
 
 
 def _check_blas(args: argparse.Namespace) -> None:

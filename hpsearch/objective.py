@@ -1,14 +1,14 @@
-"""The objective: a plain function of (params, fixed settings, seed) -> TrialResult. No Optuna here.
+"""The ``mlp`` objective: a plain function of (params, fixed settings, seed) -> TrialResult. No Optuna here.
 
-``evaluate`` builds the book's multi-layer net from ``settings`` and ``params``, trains it with netcore's
-trainer and returns the final and best validation accuracy, the per-epoch curves, whether training
-diverged, the samples processed and the wall time. Divergence is a result (``diverged=True``) with a finite
-score: the validation accuracy measured at the step of divergence.
+``evaluate`` builds the book's multi-layer net from ``settings`` and ``params`` (optionally with batch norm
+and dropout, both searchable), trains it with netcore's trainer and returns the final and best validation
+accuracy, the per-evaluation curves, whether training diverged, the samples processed and the wall time.
+Divergence is a result (``diverged=True``) with a finite score: the validation accuracy measured at the step
+of divergence. :func:`train_trial` is the part every model family shares (the ``cnn`` objective uses it).
 
-The data is ``load_dataset(settings.dataset)``'s training set, split with the book's section 6.5 procedure
-(``netcore.data.book_split``: the first ``n_samples`` images shuffled once, the first ``val_fraction`` of
-them for validation). The split uses its own seed (``split_seed``) so that every trial of a study sees the
-same data; it is cached per process.
+The data is the split :class:`hpsearch.settings.TrainingSettings` describes (by default the book's section
+6.5 procedure: the first ``n_samples`` images shuffled once with ``split_seed``, the first ``val_fraction``
+of them for validation), shared by the workers of a machine (:mod:`hpsearch.trial_data`).
 """
 
 from __future__ import annotations
@@ -20,12 +20,16 @@ from typing import Any
 
 import numpy as np
 
+from hpsearch.settings import DTYPES, TrainingSettings
+from hpsearch.trial_data import load_data, load_test
 from netcore.builders import build_mlp
-from netcore.data import book_split, load_dataset
 from netcore.optim import make_optimizer
-from netcore.trainer import History, TrainConfig, TrainData, train
+from netcore.trainer import History, TrainData, train
 
-__all__ = ["ObjectiveSettings", "TrialResult", "evaluate", "evaluate_on_test", "PARAM_NAMES", "CURVES"]
+__all__ = [
+    "CURVES", "PARAM_NAMES", "ObjectiveSettings", "TrialResult", "evaluate", "evaluate_on_test", "fit", "load_data",
+    "load_test", "train_trial",
+]
 
 # params the objective understands -> (optimizers it applies to or None for all, netcore keyword)
 _OPTIMIZER_KNOBS = {
@@ -34,71 +38,34 @@ _OPTIMIZER_KNOBS = {
     "beta2": (("adam",), "beta2"),
     "rho": (("rmsprop",), "decay_rate"),
 }
-PARAM_NAMES = ("lr", "weight_decay", "init_scale", "optimizer", *_OPTIMIZER_KNOBS)
+TRAINING_PARAMS = ("lr", "weight_decay", "init_scale", "optimizer", *_OPTIMIZER_KNOBS)
+PARAM_NAMES = (*TRAINING_PARAMS, "batch_norm", "dropout")
 CURVES = ("train_acc", "val_acc", "train_loss", "val_loss")
-_DTYPES = {"float32": np.float32, "float64": np.float64}
 
 EpochHook = Callable[[int, float], bool | None]
+Builder = Callable[[Mapping[str, Any], Any, TrainData, np.random.Generator], Any]
 
 
 @dataclass(frozen=True)
-class ObjectiveSettings:
-    """Everything a trial fixes: data, network shape, training budget, sampling mode and dtype.
+class ObjectiveSettings(TrainingSettings):
+    """The ``mlp`` objective's settings: :class:`TrainingSettings` plus the net's hidden widths and activation.
 
-    The defaults are the book's section 6.5 trial: 500 images (400 train / 100 validation), a 784-100x6-10
-    ReLU net with He init, 50 epochs of batch 100 in book mode (batches drawn with replacement), float32.
+    The defaults are the book's section 6.5 trial: a 784-100x6-10 ReLU net with He init.
     """
 
-    dataset: str = "mnist-5k"
-    n_samples: int = 500
-    val_fraction: float = 0.2
-    split_seed: int = 0
     hidden: tuple[int, ...] = (100,) * 6
     activation: str = "relu"
-    init: str = "he"
-    epochs: int = 50
-    batch_size: int = 100
-    mode: str = "book"
-    dtype: str = "float32"
-    eval_train_n: int | None = None
-    eval_val_n: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        if self.dtype not in _DTYPES:
-            raise ValueError(f"settings: dtype={self.dtype!r} is unknown; use 'float32' or 'float64'")
-        if isinstance(self.n_samples, bool) or not isinstance(self.n_samples, int) or self.n_samples < 2:
-            raise ValueError(f"settings: n_samples={self.n_samples!r} must be an integer >= 2")
-        if not 0.0 < self.val_fraction < 1.0 or int(self.n_samples * self.val_fraction) < 1:
-            raise ValueError(
-                f"settings: val_fraction={self.val_fraction!r} leaves no validation image out of "
-                f"{self.n_samples}; use a fraction in (0, 1) such as 0.2"
-            )
         if not self.hidden or min(self.hidden) < 1:
             raise ValueError(f"settings: hidden={self.hidden!r} must list positive layer widths")
-        self.train_config()  # validates epochs, batch_size, mode, eval sizes
-
-    def train_config(self) -> TrainConfig:
-        return TrainConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            mode=self.mode,  # type: ignore[arg-type]
-            eval_train_n=self.eval_train_n,
-            eval_val_n=self.eval_val_n,
-        )
+        super().__post_init__()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
         return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> ObjectiveSettings:
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"settings: unknown field {unknown[0]!r}; known fields are {sorted(known)}")
-        return cls(**d)
 
 
 @dataclass(frozen=True)
@@ -119,30 +86,20 @@ class TrialResult:
         return asdict(self)
 
 
-_DATA_CACHE: dict[tuple, TrainData] = {}
-
-
-def load_data(settings: ObjectiveSettings) -> TrainData:
-    """The study's train/validation data (cached per process)."""
-    key = (settings.dataset, settings.n_samples, settings.val_fraction, settings.split_seed, settings.dtype)
-    if key not in _DATA_CACHE:
-        ds = load_dataset(settings.dataset)
-        rng = np.random.default_rng(settings.split_seed)
-        x_tr, t_tr, x_va, t_va = book_split(
-            ds.x_train, ds.t_train, n=settings.n_samples, val_fraction=settings.val_fraction, rng=rng
-        )
-        dt = _DTYPES[settings.dtype]
-        _DATA_CACHE[key] = TrainData(x_tr.astype(dt), t_tr, x_va.astype(dt), t_va)
-    return _DATA_CACHE[key]
-
-
-def _resolve(params: Mapping[str, Any], settings: ObjectiveSettings) -> dict[str, Any]:
-    unknown = sorted(set(params) - set(PARAM_NAMES))
+def resolve(params: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """``params`` checked against ``names``, with the defaults every model family shares filled in."""
+    unknown = sorted(set(params) - set(names))
     if unknown:
-        raise ValueError(f"objective: parameter {unknown[0]!r} is unknown; use names among {PARAM_NAMES}")
+        raise ValueError(f"objective: parameter {unknown[0]!r} is unknown; use names among {names}")
     if "lr" not in params:
         raise ValueError("objective: no learning rate; put 'lr' in the space (fix it to pin one value)")
     return {"optimizer": "sgd", "init_scale": 1.0, "weight_decay": 0.0, **params}
+
+
+def dropout_ratio(values: Mapping[str, Any]) -> float | None:
+    """The ``dropout`` parameter as netcore takes it: None (no dropout layer) for a missing or zero ratio."""
+    ratio = float(values.get("dropout", 0.0) or 0.0)
+    return ratio if ratio > 0.0 else None
 
 
 def _optimizer(values: Mapping[str, Any]):
@@ -153,14 +110,37 @@ def _optimizer(values: Mapping[str, Any]):
     return make_optimizer(name, lr=float(values["lr"]), **knobs)
 
 
-def _train(
-    params: Mapping[str, Any], settings: ObjectiveSettings, *, seed: int, on_epoch: EpochHook | None
+def train_trial(
+    values: Mapping[str, Any],
+    settings: TrainingSettings,
+    *,
+    build: Builder,
+    seed: int,
+    on_epoch: EpochHook | None,
+    data: TrainData | None = None,
 ) -> tuple[Any, TrialResult]:
-    values = _resolve(params, settings)
-    data = load_data(settings)
+    """Build a net with ``build(values, settings, data, rng)``, train it, and score it.
+
+    The score is the accuracy on the whole validation split: when the evaluations used a subsample
+    (``eval_val_n``), the finished net is evaluated once more on all of it (not after divergence or pruning).
+    """
+    data = load_data(settings) if data is None else data
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    net = build_mlp(
+    net = build(values, settings, data, rng)
+    callbacks = ()
+    if on_epoch is not None:
+        callbacks = (lambda epoch, h: on_epoch(epoch, h.val_acc[-1]),)
+    hist = train(net, _optimizer(values), data, settings.train_config(), rng=rng, callbacks=callbacks)
+    value = hist.val_acc[-1] if hist.val_acc else 0.0
+    subsampled = settings.eval_val_n is not None and settings.eval_val_n < len(data.x_val)
+    if subsampled and not hist.diverged and not hist.stopped:
+        value = net.evaluate(data.x_val, data.t_val, batch_size=settings.train_config().eval_batch_size)[0]
+    return net, _result(hist, float(value), time.perf_counter() - t0)
+
+
+def _build_mlp(values: Mapping[str, Any], settings: ObjectiveSettings, data: TrainData, rng: np.random.Generator):
+    return build_mlp(
         data.x_train.shape[1],
         settings.hidden,
         10,
@@ -168,15 +148,24 @@ def _train(
         init=settings.init,
         init_scale=float(values.get("init_scale", 1.0)),
         weight_decay=float(values.get("weight_decay", 0.0)),
-        dtype=_DTYPES[settings.dtype],
+        batch_norm=bool(values.get("batch_norm", False)),
+        dropout=dropout_ratio(values),
+        dtype=DTYPES[settings.dtype],
         rng=rng,
     )
-    opt = _optimizer(values)
-    callbacks = ()
-    if on_epoch is not None:
-        callbacks = (lambda epoch, h: on_epoch(epoch, h.val_acc[-1]),)
-    hist = train(net, opt, data, settings.train_config(), rng=rng, callbacks=callbacks)
-    return net, _result(hist, time.perf_counter() - t0)
+
+
+def fit(
+    params: Mapping[str, Any],
+    settings: ObjectiveSettings,
+    *,
+    seed: int,
+    on_epoch: EpochHook | None = None,
+    data: TrainData | None = None,
+) -> tuple[Any, TrialResult]:
+    """Train one multi-layer net (on ``data``, by default the study's split); returns (net, result)."""
+    values = resolve(params, PARAM_NAMES)
+    return train_trial(values, settings, build=_build_mlp, seed=seed, on_epoch=on_epoch, data=data)
 
 
 def evaluate(
@@ -190,34 +179,22 @@ def evaluate(
 
     ``on_epoch(epoch, val_acc)`` runs after each evaluation; returning True stops training (pruning).
     """
-    return _train(params, settings, seed=seed, on_epoch=on_epoch)[1]
+    return fit(params, settings, seed=seed, on_epoch=on_epoch)[1]
 
 
 def evaluate_on_test(params: Mapping[str, Any], settings: ObjectiveSettings, *, seed: int) -> tuple[TrialResult, float]:
     """Train exactly as :func:`evaluate`, then score once on the dataset's TEST split — data no search ever
     sees (selection uses the validation split of the training images). Returns (result, test accuracy)."""
-    net, res = _train(params, settings, seed=seed, on_epoch=None)
+    net, res = fit(params, settings, seed=seed)
     x_test, t_test = load_test(settings)
     return res, float(net.accuracy(x_test, t_test))
 
 
-_TEST_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-
-
-def load_test(settings: ObjectiveSettings) -> tuple[np.ndarray, np.ndarray]:
-    """The dataset's test images (in the settings' dtype) and labels (cached per process)."""
-    key = (settings.dataset, settings.dtype)
-    if key not in _TEST_CACHE:
-        ds = load_dataset(settings.dataset)
-        _TEST_CACHE[key] = (ds.x_test.astype(_DTYPES[settings.dtype]), ds.t_test)
-    return _TEST_CACHE[key]
-
-
-def _result(hist: History, seconds: float) -> TrialResult:
+def _result(hist: History, value: float, seconds: float) -> TrialResult:
     val = [float(v) for v in hist.val_acc]
     curves = {name: [float(v) for v in getattr(hist, name)] for name in CURVES}
     return TrialResult(
-        value=val[-1] if val else 0.0,
+        value=float(value),
         best_val_acc=max(val) if val else 0.0,
         diverged=bool(hist.diverged),
         stopped=bool(hist.stopped),

@@ -9,7 +9,10 @@ An objective is plain data plus a plain function:
 * ``param_names``: the parameters it understands (a spec's space may use no others);
 * ``direction``: ``"maximize"`` or ``"minimize"`` for its ``TrialResult.value``;
 * ``required``: the parameters every space must hold (fixed or searched);
-* ``metric``: what ``TrialResult.value`` is, stored as the study's metric name (optuna-dashboard shows it).
+* ``metric``: what ``TrialResult.value`` is, stored as the study's metric name (optuna-dashboard shows it);
+* ``fit(params, settings, *, seed, on_epoch=None, data=None) -> (net, TrialResult)`` and
+  ``test_split(settings) -> (x, t)`` (optional): what scoring a study's final pick on test needs
+  (:mod:`hpsearch.final`).
 
 Experiments (optimizer curves, batch norm, overfitting, ...) register their own objectives with
 :func:`register`, in the module that defines them; :func:`get_objective` imports those modules lazily.
@@ -21,7 +24,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hpsearch.objective import PARAM_NAMES, ObjectiveSettings, evaluate
+from hpsearch.objective import PARAM_NAMES, ObjectiveSettings, evaluate, fit, load_test
 from hpsearch.registry import Registry
 
 __all__ = ["Objective", "OBJECTIVES", "register", "get_objective"]
@@ -36,6 +39,8 @@ class Objective:
     direction: str = "maximize"
     required: tuple[str, ...] = ()
     metric: str = "value"
+    fit: Callable | None = None
+    test_split: Callable | None = None
 
     def __post_init__(self) -> None:
         if self.direction not in ("maximize", "minimize"):
@@ -65,7 +70,9 @@ def get_objective(name: str) -> Objective:
     return OBJECTIVES.lookup(name, known=sorted({*OBJECTIVES, *_LAZY}))
 
 
-register(Objective("mlp", ObjectiveSettings, evaluate, PARAM_NAMES, required=("lr",), metric="val_acc"))
+register(Objective("mlp", ObjectiveSettings, evaluate, PARAM_NAMES, required=("lr",), metric="val_acc", fit=fit,
+                   test_split=load_test))
+lazy("cnn", "hpsearch.cnn")  # the conv-net family (imports netcore's conv layers only where needed)
 
 # the book's chapter-6 experiments (hpsearch/experiments/): imported by the processes that need them
 lazy("surface2d", "hpsearch.experiments.surface2d")

