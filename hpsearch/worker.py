@@ -32,13 +32,15 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 from threadpoolctl import threadpool_limits
 
-from hpsearch.objective import ObjectiveSettings, TrialResult, load_data
+from hpsearch.objective import TrialResult
 from hpsearch.objectives import get_objective
 from hpsearch.plan import sampler_seed, train_seed
+from hpsearch.settings import TrainingSettings
 from hpsearch.space import suggest
 from hpsearch.spec import StudySpec
 from hpsearch.stale import Heartbeat, fail_stale, pid_alive, worker_id
 from hpsearch.study import FINISHED, claim, open_study, requeue
+from hpsearch.trial_data import load_data
 
 __all__ = ["Interrupted", "StopToken", "check_data", "finished_count", "out_of_time", "run_trial", "run_worker"]
 
@@ -123,7 +125,7 @@ def check_data(spec: StudySpec) -> None:
     dataset = getattr(settings, "dataset", None)
     if not isinstance(dataset, str):
         return
-    if isinstance(settings, ObjectiveSettings):
+    if isinstance(settings, TrainingSettings):
         load_data(settings)  # cached by the objective: the first trial reuses it
         return
     if dataset not in _DATA_OK:
