@@ -40,7 +40,7 @@ CURVE_COLUMNS = ("study", "number", "epoch", "metric", "value")
 META_KEYS = (
     "study", "spec", "space", "seed", "seeds", "sampler", "pruner", "direction", "storage", "versions",
     "machine", "blas", "wall_seconds", "n_workers", "runs", "importance", "parent", "narrowing", "created", "exported",
-    "n_trials", "counts",
+    "n_trials", "counts", "final",
 )
 
 
@@ -174,6 +174,7 @@ def _meta(study: optuna.Study, spec: StudySpec, storage: str, counts: dict[str, 
         "exported": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "n_trials": spec.n_trials,
         "counts": counts,
+        "final": study.user_attrs.get("final"),
     }
 
 

@@ -71,7 +71,7 @@ def final_pick(study: optuna.Study, spec: StudySpec, *, retrain: str = "train+va
     test_acc = float(net.accuracy(x_test, t_test))
     final = {
         "trial": best.number, "params": params, "seed": seed, "value": float(best.value), "retrain": retrain,
-        "n_train": len(data.x_train),
+        "n_train": len(data.x_train), "n_search_train": len(load_data(spec.settings).x_train),
         "test_acc": test_acc, "n_test": int(len(t_test)), "train_seconds": seconds, "diverged": res.diverged,
     }
     study.set_user_attr("final", final)

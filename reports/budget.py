@@ -1,0 +1,74 @@
+"""A search under a budget: best-so-far against wall time and against epochs spent (data, then figures).
+
+:func:`budget_history` is the pure extraction: every trial that trained (COMPLETE, PRUNED, or FAIL after a
+stop) in completion order, the wall time since the first trial started, the epochs spent so far (samples
+seen / training images, all trials summed) and the best validation score so far among the COMPLETE,
+non-diverged trials (in the study's direction). Trials that report no samples (stopped by the budget or
+Ctrl-C before finishing, whose partial work is not recorded) add no epochs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from reports.axes import COLOR_COMPLETE, COLOR_PRUNED, legend, new_axes, no_data
+
+__all__ = ["budget_history", "plot_best_vs_epochs", "plot_best_vs_time"]
+
+
+def budget_history(trials: pd.DataFrame, *, n_train: int, direction: str = "maximize") -> pd.DataFrame:
+    """Columns: number, state, elapsed_s, epochs_spent, value, best (NaN until a COMPLETE trial scores)."""
+    cols = ["number", "state", "elapsed_s", "epochs_spent", "value", "best"]
+    if trials.empty or n_train < 1:
+        return pd.DataFrame(columns=cols)
+    t = trials.copy()
+    start = pd.to_datetime(t["datetime_start"], utc=True, errors="coerce")
+    end = pd.to_datetime(t["datetime_complete"], utc=True, errors="coerce")
+    t = t.assign(_end=end).loc[end.notna()].sort_values(["_end", "number"])
+    if t.empty:
+        return pd.DataFrame(columns=cols)
+    elapsed = (t["_end"] - start.min()).dt.total_seconds().to_numpy()
+    epochs = np.cumsum(t["samples"].to_numpy(dtype=float)) / float(n_train)
+    value = t["value"].to_numpy(dtype=float)
+    ok = (t["state"] == "COMPLETE").to_numpy() & ~t["diverged"].to_numpy(dtype=bool) & np.isfinite(value)
+    scored = np.where(ok, value, np.nan)
+    running = pd.Series(scored).cummax() if direction == "maximize" else pd.Series(scored).cummin()
+    return pd.DataFrame({
+        "number": t["number"].to_numpy(), "state": t["state"].to_numpy(), "elapsed_s": elapsed,
+        "epochs_spent": epochs, "value": value, "best": running.to_numpy(),
+    })
+
+
+def _plot(history: pd.DataFrame, x: str, xlabel: str, ax: Axes | None) -> Axes:
+    ax = new_axes(ax, figsize=(6.4, 4.0))
+    done = history.loc[history["best"].notna()]
+    if done.empty:
+        return no_data(ax, "no COMPLETE trial yet")
+    xs = history[x].to_numpy(dtype=float)
+    complete = (history["state"] == "COMPLETE").to_numpy()
+    values = history["value"].to_numpy(dtype=float)
+    ax.scatter(xs[complete], values[complete], s=14, color=COLOR_COMPLETE, alpha=0.6, label="complete trial")
+    pruned = (history["state"] == "PRUNED").to_numpy() & np.isfinite(values)
+    if pruned.any():
+        ax.scatter(xs[pruned], values[pruned], s=10, color=COLOR_PRUNED, alpha=0.6, label="pruned (last value)")
+    bx = np.append(done[x].to_numpy(dtype=float), np.nanmax(xs))  # the best holds until the search's end
+    by = np.append(done["best"].to_numpy(dtype=float), done["best"].iloc[-1])
+    ax.step(bx, by, where="post", color="black", linewidth=1.6, label="best so far")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("validation accuracy")
+    shown = values[(complete | pruned) & np.isfinite(values)]
+    ax.set_ylim(max(0.0, float(np.min(shown)) - 0.02), min(1.0, float(np.max(shown)) + 0.02))
+    legend(ax)
+    return ax
+
+
+def plot_best_vs_time(history: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Best-so-far validation score (steps) and every trial's score against wall time (minutes)."""
+    return _plot(history.assign(minutes=history["elapsed_s"] / 60.0), "minutes", "wall time (minutes)", ax)
+
+
+def plot_best_vs_epochs(history: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Best-so-far validation score (steps) against the epochs all trials have spent together."""
+    return _plot(history, "epochs_spent", "epochs spent by all trials", ax)
