@@ -34,7 +34,8 @@ def budget_history(trials: pd.DataFrame, *, n_train: int, direction: str = "maxi
     value = t["value"].to_numpy(dtype=float)
     ok = (t["state"] == "COMPLETE").to_numpy() & ~t["diverged"].to_numpy(dtype=bool) & np.isfinite(value)
     scored = np.where(ok, value, np.nan)
-    running = pd.Series(scored).cummax() if direction == "maximize" else pd.Series(scored).cummin()
+    series = pd.Series(scored)
+    running = (series.cummax() if direction == "maximize" else series.cummin()).ffill()
     return pd.DataFrame({
         "number": t["number"].to_numpy(), "state": t["state"].to_numpy(), "elapsed_s": elapsed,
         "epochs_spent": epochs, "value": value, "best": running.to_numpy(),

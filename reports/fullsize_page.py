@@ -62,7 +62,8 @@ def _cost(exp: StudyExport, history: pd.DataFrame) -> str:
         ("workers", meta.get("n_workers")),
         ("epochs spent (all trials)", f"{history['epochs_spent'].iloc[-1]:.1f}" if len(history) else "0"),
         ("trials complete / pruned / failed or stopped",
-         f"{counts.get('COMPLETE', 0)} / {counts.get('PRUNED', 0)} / {counts.get('FAIL', 0)}"),
+         f"{counts.get('COMPLETE', 0)} ({int(trials['diverged'].sum())} diverged) / {counts.get('PRUNED', 0)} / "
+         f"{counts.get('FAIL', 0)}"),
         ("final retraining", f"{final['train_seconds']:.0f} s" if final else "not run"),
     ]
     return H.kv_table(rows)

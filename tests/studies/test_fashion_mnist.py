@@ -1,0 +1,70 @@
+"""studies/fashion_mnist.py end to end at tiny budgets: search under a time budget, the final pick scored on
+test once, the report's headline beside the anchors."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import optuna
+import pytest
+
+from netcore.data import DataError, find_idx_dir
+
+pytestmark = pytest.mark.slow
+SCRIPT = Path(__file__).resolve().parents[2] / "studies" / "fashion_mnist.py"
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("study_fashion_mnist", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(tmp_path, capsys, *args):
+    code = _module().main(["--quick", "--n-jobs", "1", "--out", str(tmp_path), "--trials", "3", "--epochs", "1",
+                           *args])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    return printed.out
+
+
+@pytest.mark.parametrize("model", ["cnn", "mlp"])
+def test_quick_search_scores_its_pick_on_test_once_and_reports_it(model, tmp_path, capsys):
+    out = _run(tmp_path, capsys, "--model", model, "--dataset", "mnist-5k", "--time-budget", "60")
+    test_acc = float(re.search(r"TEST (\d\.\d+)", out).group(1))
+    html = Path(re.search(r"report: (\S+)", out).group(1)).read_text()
+    assert f"Test accuracy {test_acc:.4f}" in html and "Google AutoML" in html
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(
+        str(tmp_path / f"fashion-{model}-quick" / "journal.log")))
+    study = optuna.load_study(study_name=f"fashion-{model}-quick", storage=storage)
+    final = study.user_attrs["final"]
+    assert final["test_acc"] == pytest.approx(test_acc, abs=5e-5) and final["n_test"] == 1000
+    assert final["retrain"] == "train+val" and final["n_train"] == 2000
+    assert study.user_attrs["runs"][-1]["time_budget"] == 60.0
+
+
+def test_a_bad_budget_is_refused_before_anything_runs(tmp_path, capsys):
+    code = _module().main(["--quick", "--dataset", "mnist-5k", "--out", str(tmp_path), "--time-budget", "-1"])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert "--time-budget" in err and "\n" not in err
+    assert not any(tmp_path.iterdir())
+
+
+def _have_fashion() -> bool:
+    try:
+        find_idx_dir("fashion-mnist")
+    except DataError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _have_fashion(), reason="Fashion-MNIST is not installed (apt-get install "
+                    "dataset-fashion-mnist); CI installs it")
+def test_quick_search_on_fashion_mnist_uses_its_test_split(tmp_path, capsys):
+    out = _run(tmp_path, capsys, "--model", "mlp", "--time-budget", "60")
+    assert "on fashion-mnist" in out
+    assert 0.5 < float(re.search(r"TEST (\d\.\d+)", out).group(1)) <= 1.0
