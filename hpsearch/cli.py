@@ -198,6 +198,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     study = run(spec, n_jobs=n_jobs, progress=not args.no_progress, blas_threads=args.blas_threads or None,
                 time_budget=args.time_budget)
     _print_status(study, spec.n_trials, spec.storage_url)
+    last = (study.user_attrs.get("runs") or [{}])[-1]
+    if last.get("out_of_time"):
+        print(f"time budget of {args.time_budget:g} s spent: the finished trials are a complete result; run the "
+              "same command again to go on")
     _print_next(spec)
     return 0
 

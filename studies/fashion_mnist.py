@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--model", choices=("mlp", "cnn"), default="cnn", help="model family (default cnn)")
     ap.add_argument("--time-budget", type=float, default=3600.0, help="search wall clock in seconds (default 3600)")
     ap.add_argument("--trials", type=int, default=None, help="at most this many trials (default 300; quick 8)")
-    ap.add_argument("--epochs", type=int, default=None, help="epochs of a full trial (default mlp 40, cnn 12)")
+    ap.add_argument("--epochs", type=int, default=None, help="epochs of a full trial (default mlp 40, cnn 10)")
     ap.add_argument("--lr-schedule", choices=SCHEDULES, default="cosine", help="default cosine (book: constant)")
     ap.add_argument("--retrain", choices=RETRAIN, default="train+val", help="what the final pick is retrained on")
     ap.add_argument("--dataset", default="fashion-mnist", choices=("fashion-mnist", "mnist", "mnist-5k"))
@@ -79,7 +79,7 @@ def make_spec(args: argparse.Namespace) -> StudySpec:
     full = not args.quick and args.dataset != "mnist-5k"
     n_val = 10_000 if full else 500
     sizes = {"n_samples": None if full else (3000 if args.dataset != "mnist-5k" else 2000), "n_val": n_val}
-    epochs = args.epochs or (3 if args.quick else (40 if args.model == "mlp" else 12))
+    epochs = args.epochs or (3 if args.quick else (40 if args.model == "mlp" else 10))
     common = dict(
         dataset=args.dataset, **sizes, mode="shuffle", epochs=epochs, batch_size=100, lr_schedule=args.lr_schedule,
         evals_per_epoch=4 if full else 2, eval_val_n=2000 if full else 250, eval_train_n=1000 if full else 250,

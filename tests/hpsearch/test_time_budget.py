@@ -85,3 +85,16 @@ def test_the_api_refuses_a_bad_budget_before_writing(make_spec):
 def test_specs_are_unchanged_by_a_budget(make_spec):
     """The budget belongs to a launch, not to the study: resuming with another budget is allowed."""
     assert "time_budget" not in StudySpec.__dataclass_fields__
+
+
+def test_the_cli_runs_within_a_budget_and_says_how_to_go_on(make_spec, tmp_path, capsys):
+    import json
+
+    settings = ObjectiveSettings(n_samples=300, hidden=(64, 64), epochs=40, batch_size=20)
+    spec = make_spec("cli-budget", n_trials=20, settings=settings)
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec.to_dict()))
+    assert main(["run", str(path), "--n-jobs", "1", "--time-budget", "1", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "time budget of 1 s spent" in out and "run the same command again" in out
+    assert main(["run", str(path), "--n-jobs", "1", "--time-budget", "1", "--no-progress"]) == 0  # resumes
