@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from netcore.channels import from_nhwc_rows, nhwc_rows, tiled, wide_shape
+from netcore.channels import blocks, from_nhwc_rows, nhwc_rows, tiled, wide_shape
 from netcore.layer_base import Workspace, init_grads
 
 __all__ = ["BatchNorm", "BatchNorm2D"]
@@ -108,9 +108,10 @@ class BatchNorm2D(BatchNorm):
 
     Works on the (N*H*W, C) rows of channels-last memory: free when the input is an (N, C, H, W) view of
     NHWC memory (as ``Conv2D`` returns), one copy otherwise; the output is such a view as well. Channel sums
-    are GEMVs, per-channel products run over wide rows (``netcore.channels``). It keeps ``x - mu`` (in a reused
-    buffer) rather than x_hat, folding ``1/std`` into per-channel factors: ``out = (x - mu) * gamma/std + beta``
-    and the book's gradient as ``dx = a*dout - a*dbeta/M - a*dgamma/(M*std) * (x - mu)``, ``a = gamma/std``.
+    are GEMVs, per-channel products run over wide rows, chains of passes block by block (``netcore.channels``).
+    It keeps ``x - mu`` (in a reused buffer) rather than x_hat, folding ``1/std`` into per-channel factors:
+    ``out = (x - mu) * gamma/std + beta`` and the book's gradient as
+    ``dx = a*dout - a*dbeta/M - a*dgamma/(M*std) * (x - mu)`` with ``a = gamma/std``.
     """
 
     def __init__(self, gamma: np.ndarray, beta: np.ndarray, **kwargs) -> None:
@@ -130,22 +131,33 @@ class BatchNorm2D(BatchNorm):
         rows = nhwc_rows(x)  # (M, C)
         m, c = rows.shape
         ws = wide_shape(m, c)
-        ones = self._ws.ones(m, rows.dtype)
-        mu = np.matmul(ones, rows) / m if train else self.running_mean
-        xc = np.subtract(rows.reshape(ws), tiled(mu, ws), out=self._ws.get("xc", ws, rows.dtype))  # x - mu
+        xw, dt, parts = rows.reshape(ws), rows.dtype, blocks(ws)
+        xc = self._ws.get("xc", ws, dt)  # x - mu
+        tmp, ones = self._ws.get("tmp", (parts[0].stop, ws[1]), dt), self._ws.ones(m, dt)
         if train:
-            var = np.matmul(ones, np.square(xc, out=self._ws.get("tmp", ws, rows.dtype)).reshape(m, c)) / m
+            mu = np.matmul(ones[:m], rows) / m
+            mu_w, sq_sums = tiled(mu, ws), np.zeros(ws[1], dt)
+            for b in parts:  # x - mu and the column sums of its squares, one cache-sized block at a time
+                np.subtract(xw[b], mu_w, out=xc[b])
+                sq = np.square(xc[b], out=tmp[: b.stop - b.start])
+                sq_sums += np.matmul(ones[: len(sq)], sq)
+            var = sq_sums.reshape(-1, c).sum(axis=0) / m  # biased (divide by M), as the book
             mom = self.momentum
             self.running_mean *= mom
             self.running_mean += (1.0 - mom) * mu
             self.running_var *= mom
-            self.running_var += (1.0 - mom) * var  # biased variance (divide by M), as the book
+            self.running_var += (1.0 - mom) * var
         else:
-            var = self.running_var
+            mu, var = self.running_mean, self.running_var
         std = np.sqrt(var + self.eps)
-        out = np.multiply(xc, tiled(gamma / std, ws))  # gamma * x_hat
-        out += tiled(beta, ws)
-        self._xn, self._std, self._train = xc.reshape(m, c), std, train  # _xn keeps x - mu, x_hat times std
+        mu_w, a_w, beta_w = tiled(mu, ws), tiled(gamma / std, ws), tiled(beta, ws)
+        out = np.empty(ws, dt)
+        for b in parts:
+            if not train:
+                np.subtract(xw[b], mu_w, out=xc[b])
+            np.multiply(xc[b], a_w, out=out[b])  # gamma * x_hat
+            out[b] += beta_w
+        self._xn, self._std, self._train = xc, std, train  # _xn keeps x - mu, x_hat times std
         n, _, h, w = x.shape
         return from_nhwc_rows(out.reshape(m, c), n, h, w)
 
@@ -154,15 +166,21 @@ class BatchNorm2D(BatchNorm):
         xc, std = self._xn, self._std
         m, c = d.shape
         ws = wide_shape(m, c)
-        ones = self._ws.ones(m, d.dtype)
-        dbeta = np.matmul(ones, d, out=self.grads["beta"])
-        tmp = np.multiply(d.reshape(ws), xc.reshape(ws), out=self._ws.get("tmp", ws, d.dtype))
-        dgamma = np.matmul(ones, tmp.reshape(m, c), out=self.grads["gamma"])
-        dgamma /= std  # sum(dout * x_hat)
+        dw, dt, parts = d.reshape(ws), d.dtype, blocks(ws)
+        tmp, ones = self._ws.get("tmp", (parts[0].stop, ws[1]), dt), self._ws.ones(m, dt)
+        dbeta = np.matmul(ones[:m], d, out=self.grads["beta"])
+        prod_sums = np.zeros(ws[1], dt)
+        for b in parts:
+            prod_sums += np.matmul(ones[: b.stop - b.start], np.multiply(dw[b], xc[b], out=tmp[: b.stop - b.start]))
+        dgamma = self.grads["gamma"]
+        dgamma[...] = prod_sums.reshape(-1, c).sum(axis=0) / std  # sum(dout * x_hat)
         a = self.params["gamma"] / std
-        dx = np.multiply(d.reshape(ws), tiled(a, ws))
-        if self._train:  # through mu and var too; in test mode the running stats are constants
-            dx += np.multiply(xc.reshape(ws), tiled(-a * dgamma / (m * std), ws), out=tmp)
-            dx += tiled(-a * dbeta / m, ws)
+        a_w, k_w, c_w = tiled(a, ws), tiled(-a * dgamma / (m * std), ws), tiled(-a * dbeta / m, ws)
+        dx = np.empty(ws, dt)
+        for b in parts:
+            np.multiply(dw[b], a_w, out=dx[b])
+            if self._train:  # through mu and var too; in test mode the running stats are constants
+                dx[b] += np.multiply(xc[b], k_w, out=tmp[: b.stop - b.start])
+                dx[b] += c_w
         n, _, h, w = self._shape
         return from_nhwc_rows(dx.reshape(m, c), n, h, w)

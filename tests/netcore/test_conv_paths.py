@@ -133,3 +133,30 @@ def test_float32_error_of_the_rearranged_computations_is_bounded() -> None:
     dy = rng.standard_normal(xb.shape)
     assert rel_error(b32.backward(dy.astype(np.float32)), b64.backward(dy)) < 5e-6
     assert rel_error(b32.grads["gamma"], b64.grads["gamma"]) < 5e-6
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_batchnorm2d_in_several_cache_blocks_matches_naive(train: bool) -> None:
+    from netcore.channels import blocks, wide_shape
+
+    shape = (6, 16, 30, 30)  # 5400 rows of 16: wide rows of 960, blocks of 34, 34 and 22 of them
+    assert [b.stop - b.start for b in blocks(wide_shape(6 * 30 * 30, 16))] == [34, 34, 22]
+    rng = np.random.default_rng(26)
+    x, dout = nhwc(2.0 + rng.standard_normal(shape)), rng.standard_normal(shape)
+    gamma, beta = rng.uniform(0.5, 1.5, 16), rng.standard_normal(16)
+    layer = BatchNorm2D(gamma, beta)
+    if not train:
+        layer.forward(x, train=True)
+        mu, var = layer.running_mean.copy(), layer.running_var.copy()
+    out, dx = layer.forward(x, train=train), layer.backward(dout)
+    if train:
+        ref_out, ref_dx, ref_dg, ref_db = naive_bn2d(x, gamma, beta, dout)[:4]
+    else:  # the running stats are constants: an affine map per channel
+        scale = (gamma / np.sqrt(var + 1e-6))[None, :, None, None]
+        ref_out = (x - mu[None, :, None, None]) * scale + beta[None, :, None, None]
+        ref_dx, ref_db = dout * scale, dout.sum(axis=(0, 2, 3))
+        ref_dg = np.sum(dout * (ref_out - beta[None, :, None, None]) / gamma[None, :, None, None], axis=(0, 2, 3))
+    np.testing.assert_allclose(out, ref_out, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx, ref_dx, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["gamma"], ref_dg, rtol=1e-10)
+    np.testing.assert_allclose(layer.grads["beta"], ref_db, rtol=1e-10)
