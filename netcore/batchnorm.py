@@ -48,44 +48,45 @@ class BatchNorm:
         self._std: np.ndarray | None = None
         self._train = True
 
-    # The rows view: (N, D) here; BatchNorm2D overrides both to normalise (N*H*W, C) rows.
-    def _rows(self, x: np.ndarray) -> np.ndarray:
-        return x.reshape(x.shape[0], -1)
-
-    def _unrows(self, r: np.ndarray) -> np.ndarray:
-        return r.reshape(self._shape)
-
-    def forward(self, x: np.ndarray, *, train: bool) -> np.ndarray:
-        self._shape = x.shape
-        x2 = self._rows(x)  # (M, D): statistics over the M rows
-        gamma, beta = self.params["gamma"], self.params["beta"]
-        if x2.shape[1] != gamma.shape[0]:
+    def _start(self, x: np.ndarray, features: int) -> None:
+        """Check the input's feature count; create the running stats (zeros) on the first forward."""
+        gamma = self.params["gamma"]
+        if features != gamma.shape[0]:
             raise ValueError(f"{type(self).__name__} over {gamma.shape[0]} features got input {x.shape}")
         if self.running_mean is None:
             self.running_mean = np.zeros_like(gamma)
             self.running_var = np.zeros_like(gamma)
+        self._shape = x.shape
+
+    def _update_running(self, mu: np.ndarray, var: np.ndarray) -> None:
+        m = self.momentum
+        self.running_mean *= m
+        self.running_mean += (1.0 - m) * mu
+        self.running_var *= m
+        self.running_var += (1.0 - m) * var
+
+    def forward(self, x: np.ndarray, *, train: bool) -> np.ndarray:
+        x2 = x.reshape(x.shape[0], -1)  # (N, D): statistics over the N rows
+        self._start(x, x2.shape[1])
+        gamma, beta = self.params["gamma"], self.params["beta"]
         if train:
             mu = x2.mean(axis=0)
             xc = x2 - mu
-            var = np.mean(np.square(xc), axis=0)  # biased (divide by M)
-            m = self.momentum
-            self.running_mean *= m
-            self.running_mean += (1.0 - m) * mu
-            self.running_var *= m
-            self.running_var += (1.0 - m) * var
+            var = np.mean(np.square(xc), axis=0)  # biased (divide by N)
+            self._update_running(mu, var)
         else:
             xc = x2 - self.running_mean
             var = self.running_var
         std = np.sqrt(var + self.eps)
         xn = xc
-        xn /= std  # x_hat, (M, D)
+        xn /= std  # x_hat, (N, D)
         self._xn, self._std, self._train = xn, std, train
         out = gamma * xn
         out += beta
-        return self._unrows(out)
+        return out.reshape(self._shape)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        d2 = self._rows(dout)  # (M, D)
+        d2 = dout.reshape(dout.shape[0], -1)  # (N, D)
         xn, std = self._xn, self._std
         gb, gg = self.grads["beta"], self.grads["gamma"]
         np.sum(d2, axis=0, out=gb)
@@ -93,13 +94,13 @@ class BatchNorm:
         dxn = d2 * self.params["gamma"]
         if not self._train:  # running stats are constants
             dxn /= std
-            return self._unrows(dxn)
+            return dxn.reshape(self._shape)
         # dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / std, the full BN gradient through mu and var
         proj = np.mean(dxn * xn, axis=0)
         dxn -= dxn.mean(axis=0)
         dxn -= xn * proj
         dxn /= std
-        return self._unrows(dxn)
+        return dxn.reshape(self._shape)
 
 
 class BatchNorm2D(BatchNorm):
@@ -121,13 +122,8 @@ class BatchNorm2D(BatchNorm):
     def forward(self, x: np.ndarray, *, train: bool) -> np.ndarray:
         if x.ndim != 4:
             raise ValueError(f"BatchNorm2D needs (N, C, H, W) input, got shape {x.shape}")
+        self._start(x, x.shape[1])
         gamma, beta = self.params["gamma"], self.params["beta"]
-        if x.shape[1] != gamma.shape[0]:
-            raise ValueError(f"BatchNorm2D over {gamma.shape[0]} features got input {x.shape}")
-        if self.running_mean is None:
-            self.running_mean = np.zeros_like(gamma)
-            self.running_var = np.zeros_like(gamma)
-        self._shape = x.shape
         rows = nhwc_rows(x)  # (M, C)
         m, c = rows.shape
         ws = wide_shape(m, c)
@@ -142,11 +138,7 @@ class BatchNorm2D(BatchNorm):
                 sq = np.square(xc[b], out=tmp[: b.stop - b.start])
                 sq_sums += np.matmul(ones[: len(sq)], sq)
             var = sq_sums.reshape(-1, c).sum(axis=0) / m  # biased (divide by M), as the book
-            mom = self.momentum
-            self.running_mean *= mom
-            self.running_mean += (1.0 - mom) * mu
-            self.running_var *= mom
-            self.running_var += (1.0 - mom) * var
+            self._update_running(mu, var)
         else:
             mu, var = self.running_mean, self.running_var
         std = np.sqrt(var + self.eps)
