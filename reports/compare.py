@@ -113,10 +113,12 @@ def render_comparison(
     table = S.comparison_table(data.trials, rng=rng, n_boot=n_boot, direction=data.direction)
     plans = [
         FigurePlan("best_so_far", "Best score so far",
-                   "Mean over each group's studies with a 95% bootstrap confidence band.",
+                   "Steps: mean over each group's studies with a 95% bootstrap confidence band (none from fewer "
+                   "than 3 studies).",
                    lambda: FX.plot_best_so_far_bands(data.history, rng=rng, n_boot=n_boot)),
         FigurePlan("curves", f"{metric} of each study's best trial",
-                   "Mean over each group's studies with a 95% bootstrap confidence band.",
+                   "Mean over each group's studies with a 95% bootstrap confidence band (none from fewer than 3 "
+                   "studies).",
                    lambda: FX.plot_curve_bands(data.curves, metric=metric, rng=rng, n_boot=n_boot)),
         FigurePlan("scores", "Scores of COMPLETE trials", "Box plot per group; diverged trials red crosses.",
                    lambda: FX.plot_score_distribution(data.trials)),
@@ -131,8 +133,9 @@ def render_comparison(
         ("studies", "Studies", H.notes(note) + H.data_table(data.overview, table_id="studies")),
         ("stats", "Scores by group",
          "<p>Mean and median score of the COMPLETE trials with 95% percentile-bootstrap confidence "
-         f"intervals ({n_boot} resamples); best_mean is the mean over the group's studies of each "
-         "study's best score.</p>" + H.data_table(table, table_id="stats")),
+         f"intervals ({n_boot} resamples; — where fewer than {S.MIN_CI} values give no interval); best_mean is "
+         "the mean over the group's studies of each study's best score (in the direction of the studies).</p>"
+         + H.data_table(table, table_id="stats")),
         ("figures", "Figures", H.figures_html(blocks)),
     ]
     text = H.page(title, sections, subtitle=f"{len(loaded)} studies, direction {data.direction}",

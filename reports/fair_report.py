@@ -18,7 +18,7 @@ from reports import figures_compare as FX
 from reports import figures_fair as FF
 from reports import html as H
 from reports.book_data import params_frame
-from reports.book_pages import OPTIMIZER_ORDER, Semantics, setup_section, write_page
+from reports.book_pages import OPTIMIZER_ORDER, Semantics, ci_one, setup_section, write_page
 from reports.compare import comparison_data
 from reports.load import StudyExport
 from reports.render import FigurePlan, as_export
@@ -81,7 +81,7 @@ def _side_by_side(summary: pd.DataFrame, order: Sequence[str]) -> pd.DataFrame:
             hit = summary.loc[(summary["optimizer"] == name) & (summary["kind"] == kind)]
             if len(hit):
                 h = hit.iloc[0]
-                row[f"{kind}: test acc [95% CI]"] = f"{H.fmt(h['mean'])} [{H.fmt(h['low'])}, {H.fmt(h['high'])}]"
+                row[f"{kind}: test acc [95% CI]"] = ci_one(h["mean"], h["low"], h["high"])
                 row[f"{kind} lr"] = h["lr"]
                 row[f"{kind} runs"] = h["runs"]
         rows.append(row)
@@ -106,10 +106,12 @@ def render_fair(tuning: Sequence[StudyExport | str | Path], test: StudyExport | 
     history = comparison_data(tuned, group=group).history
     plans = [
         FigurePlan("default_vs_tuned", "Test accuracy: defaults vs tuned",
-                   "Means over the runs with 95% percentile-bootstrap CIs; held-out test split, never used for tuning.",
+                   "Means over the runs with 95% percentile-bootstrap CIs (no bar from fewer than 3 runs); "
+                   "held-out test split, never used for tuning.",
                    lambda: FF.plot_default_vs_tuned(summary, order=order)),
         FigurePlan("budget", "Best validation accuracy vs tuning budget",
-                   "Best so far against COMPLETE trials, mean over tuning seeds with a 95% bootstrap band.",
+                   "Best so far against COMPLETE trials (steps), mean over tuning seeds with a 95% bootstrap band "
+                   "(none from fewer than 3 seeds).",
                    lambda: FX.plot_best_so_far_bands(history, rng=rng, n_boot=n_boot)),
         FigurePlan("sensitivity", "Validation accuracy vs learning rate",
                    "Every tuning trial; red crosses diverged, dashed red line: the smallest diverged lr, star: the "

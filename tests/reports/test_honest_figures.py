@@ -272,3 +272,12 @@ def test_best_follows_the_study_direction_on_every_page(tmp_path, make_export):
     star = [c for c in ax.collections if c.get_label() == "best"][0]
     assert star.get_offsets().tolist() == [[1e-3, 0.2]]
     assert FR.divergence_table(sens).set_index("optimizer").loc["sgd", "best lr"] == 0.1  # maximize
+
+
+def test_the_fair_page_shows_no_interval_from_two_runs():
+    runs = pd.DataFrame({"optimizer": "sgd", "kind": ["default"] * 2 + ["tuned"] * 3,
+                         "value": [0.8, 0.9, 0.9, 0.95, 0.97], "lr": [0.01] * 2 + [0.1] * 3})
+    summary = FR.default_vs_tuned(runs, rng=RNG(0), n_boot=200)
+    row = FR._side_by_side(summary, ["sgd"]).iloc[0]
+    assert row["default: test acc [95% CI]"] == "0.85 (no CI: fewer than 3 seeds)"  # was "0.85 [0.8, 0.9]"
+    assert row["tuned: test acc [95% CI]"].startswith("0.94 [")
