@@ -68,6 +68,7 @@ _EPILOG = """examples:
   hpsearch ls                                      the studies under runs/ with their best values
   hpsearch status runs/book                        trial counts and the best trial of one study
   hpsearch report runs/book                        export + one self-contained HTML page
+  hpsearch compare runs/tpe runs/random            two or more studies side by side on one page
   hpsearch worker --storage postgresql://... --study book    join a study from another machine
 
 Run `hpsearch COMMAND --help` for the options of a command."""

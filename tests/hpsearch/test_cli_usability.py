@@ -17,7 +17,7 @@ from hpsearch.experiments.surface2d import SurfaceSettings
 from hpsearch.runner import run
 from hpsearch.storage import open_storage
 
-COMMANDS = ("run", "worker", "ls", "status", "export", "report")
+COMMANDS = ("run", "worker", "ls", "status", "export", "report", "compare")
 
 
 def test_bare_hpsearch_prints_the_usage_with_every_command(capsys):
