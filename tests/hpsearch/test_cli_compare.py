@@ -75,3 +75,15 @@ def test_studies_of_different_directions_or_metrics_are_refused(two_studies, cap
     err = capsys.readouterr().err
     assert "different directions (rand: maximize, bowl: minimize)" in err and err.count("\n") == 1
     assert not (two_studies / "rand" / "export").exists()  # nothing written before the check
+
+
+def test_studies_of_different_metrics_are_refused(two_studies, capsys):
+    from hpsearch.experiments.batch_norm import BatchNormSettings
+
+    settings = BatchNormSettings(n_train=200, hidden=(16,), epochs=2)
+    run(grid_spec("bn", "batch-norm", settings, grid_space({"w_index": [0, 1], "norm": ["none"]}), out_dir="runs"),
+        n_jobs=1)
+    capsys.readouterr()
+    assert main(["compare", "tpe", "bn"]) == 2
+    err = capsys.readouterr().err
+    assert "different metrics (tpe: val_acc, bn: final train_acc)" in err and err.count("\n") == 1
