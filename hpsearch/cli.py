@@ -35,6 +35,7 @@ import optuna
 
 from hpsearch.cli_compare import add_compare_parser, cmd_compare
 from hpsearch.environment import worker_count
+from hpsearch.failures import ENVIRONMENT_ERRORS, describe
 from hpsearch.files import own_dir
 from hpsearch.progress import snapshot
 from hpsearch.samplers import PRUNERS, SAMPLERS
@@ -312,9 +313,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise UsageError("reports.render is not available in this installation") from None
     from hpsearch.export import export
 
-    base = _run_dir(args, spec)
-    export(name, storage, own_dir(base / "export"))  # hpsearch's own folder: never a link out of the study
-    result = render(base / "export", out_dir=Path(args.out) if args.out else base)
+    base = Path(args.out) if args.out else _run_dir(args, spec)  # with --out, nothing is written into the study
+    tables = own_dir(base / "export")  # hpsearch's own folder: never a link out of the study
+    export(name, storage, tables)
+    result = render(tables, out_dir=base)
     print(f"report written: {result}")
     return 0
 
@@ -343,6 +345,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, StorageError) as exc:
         print(f"hpsearch: error: {exc}", file=sys.stderr)
         return 2
+    except ENVIRONMENT_ERRORS as exc:  # a full disk, a read-only folder, a database lost mid-command
+        print(f"hpsearch: error: {describe(exc, getattr(args, 'storage', None))}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt as exc:
         what = str(exc) or "stopped"
         print(f"hpsearch: interrupted: {what}; run the same command again to resume", file=sys.stderr)

@@ -25,7 +25,7 @@ from optuna.storages.journal import JournalFileBackend, JournalStorage
 
 from hpsearch.locks import file_lock
 
-__all__ = ["StorageError", "open_journal", "repair_journal"]
+__all__ = ["StorageError", "discard_unwritten", "new_paths", "open_journal", "repair_journal"]
 
 log = logging.getLogger(__name__)
 
@@ -217,3 +217,37 @@ def repair_journal(path: str | Path) -> int:
         log.warning("journal %s: its last record was cut mid-write and cannot be repaired here (%s); reading "
                     "without it", path, exc)
         return 0
+
+
+def new_paths(path: str | Path) -> list[Path]:
+    """The journal ``path`` and those of its folders that do not exist yet (deepest first); [] if it exists."""
+    path = Path(os.path.abspath(path))
+    if os.path.lexists(path):
+        return []
+    missing = [path]
+    for folder in path.parents:
+        if folder.exists():
+            break
+        missing.append(folder)
+    return missing
+
+
+def discard_unwritten(paths: list[Path]) -> None:
+    """After a failed creation (a full disk): remove the journal of :func:`new_paths` if it holds no complete
+    record (an empty file, or half of the first record), and the folders made for it if they are empty."""
+    if not paths:
+        return
+    journal, folders = paths[0], paths[1:]
+    try:
+        with open(journal, "rb") as fh:
+            unwritten = b"\n" not in fh.read(1 << 20)
+        if unwritten:
+            journal.unlink()
+            log.warning("journal %s: removed, nothing could be written into it", journal)
+    except OSError:
+        return
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return

@@ -17,6 +17,7 @@ as it stands, a valid result to export and report; running the spec again resume
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import logging
 import os
@@ -117,8 +118,9 @@ def _launch(
     try:
         mine = run_worker(spec, 0, **common)
     except BaseException:
-        Path(stop_file).touch()  # the other workers stop at their next epoch; then the error propagates
-        _wait(futures)
+        Path(stop_file).touch()  # the other workers stop at their next epoch; then worker 0's error propagates
+        with contextlib.suppress(Exception):  # (theirs are most likely the same failure, seen later)
+            _wait(futures)
         raise
     lost, interrupted = _wait(futures)
     return lost, interrupted or mine["interrupted"]

@@ -132,8 +132,9 @@ class Heartbeat:
                 self.beat()
             except (UpdateFinishedTrialError, KeyError):
                 return  # the trial was failed as stale elsewhere: nothing left to beat for
-            except Exception:  # a storage hiccup must not silence the beats for good
-                log.warning("heartbeat of trial id %d failed; retrying", self._trial_id, exc_info=True)
+            except Exception as exc:  # a storage hiccup must not silence the beats for good
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                log.warning("heartbeat of trial id %d failed (%s); retrying", self._trial_id, first)
 
     def __enter__(self) -> Heartbeat:
         self.beat()

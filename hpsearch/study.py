@@ -24,6 +24,7 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
+from hpsearch.journal import discard_unwritten, new_paths
 from hpsearch.locks import study_lock
 from hpsearch.objectives import get_objective
 from hpsearch.plan import plan, train_seed
@@ -129,12 +130,17 @@ def create_study(spec: StudySpec) -> optuna.Study:
     :func:`open_study`. An existing study is checked before anything is written: a changed spec is refused
     and leaves the storage byte for byte as it was. The stored spec holds the storage URL without its password.
     """
-    storage = _storage(spec)
-    with study_lock(storage, spec.name):  # one launcher at a time checks and enqueues the slots
-        study = _load_or_create(spec, storage)
-        _store_spec(spec, study)
-        _name_metric(study, spec)
-        _enqueue_missing(spec, study)
+    made = [] if is_database(spec.storage_url) else new_paths(spec.storage_url)
+    try:
+        storage = _storage(spec)
+        with study_lock(storage, spec.name):  # one launcher at a time checks and enqueues the slots
+            study = _load_or_create(spec, storage)
+            _store_spec(spec, study)
+            _name_metric(study, spec)
+            _enqueue_missing(spec, study)
+    except OSError:  # e.g. a full disk: leave no empty journal behind
+        discard_unwritten(made)
+        raise
     return study
 
 

@@ -2,8 +2,9 @@
 
 The server is started once per session from the PostgreSQL binaries (``initdb``, ``pg_ctl``), as the
 ``postgres`` user when the tests run as root, with a temporary data folder, listening on 127.0.0.1 on a free
-port (and a Unix socket in the same temporary folder). Without the binaries the PostgreSQL tests are skipped
-on a developer machine, and FAIL under CI (the CI script installs them).
+port (and a Unix socket in the same temporary folder). ``own_postgres`` gives a test a server of its own, which
+it may stop (even as a crash: ``stop("immediate")``) and start again. Without the binaries the PostgreSQL tests
+are skipped on a developer machine, and FAIL under CI (the CI script installs them).
 """
 
 from __future__ import annotations
@@ -60,44 +61,72 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     return [shutil.which("runuser") or "/usr/sbin/runuser", "-u", "postgres", "--", *cmd]
 
 
+class PgServer:
+    """A PostgreSQL server of its own (temporary data folder, free port) that a test may stop and restart."""
+
+    def __init__(self) -> None:
+        self.initdb, self.pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+        if not self.initdb or not self.pg_ctl:
+            message = "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+        self.base = Path(tempfile.mkdtemp(prefix="hpsearch-pg-"))
+        self.data, self.log = self.base / "data", self.base / "server.log"
+        if os.geteuid() == 0:
+            shutil.chown(self.base, user="postgres", group="postgres")
+        self.port = _free_port()
+        self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/hpsearch_test"
+        try:
+            self._ctl([self.initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+            self.start()
+            import psycopg2
+
+            conn = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres")
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("CREATE DATABASE hpsearch_test")
+            conn.close()
+        except BaseException:
+            self.remove()
+            raise
+
+    def _ctl(self, cmd: list[str]) -> None:
+        try:  # cwd: postgres may not read ours
+            subprocess.run(_as_postgres(cmd), check=True, capture_output=True, timeout=120, cwd=self.base)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            detail = getattr(exc, "stderr", b"") or b""
+            server_log = self.log.read_text(errors="replace") if self.log.exists() else ""
+            pytest.fail(f"PostgreSQL: {exc}\n{detail.decode(errors='replace')}\n{server_log}")
+
+    def start(self) -> None:
+        options = f"-k {self.base} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        self._ctl([self.pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", "-t", "60", "start"])
+
+    def stop(self, mode: str = "fast") -> None:
+        """``mode="immediate"``: every server process quits at once, without a clean shutdown (as a crash)."""
+        self._ctl([self.pg_ctl, "-D", str(self.data), "-m", mode, "-w", "stop"])
+
+    def remove(self) -> None:
+        subprocess.run(_as_postgres([self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop"]),
+                       capture_output=True, timeout=120, cwd=self.base)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    if not initdb or not pg_ctl:
-        message = "PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    base = Path(tempfile.mkdtemp(prefix="hpsearch-pg-"))
-    data, log = base / "data", base / "server.log"
-    if os.geteuid() == 0:
-        shutil.chown(base, user="postgres", group="postgres")
-    port = _free_port()
+    server = PgServer()
     try:
-        subprocess.run(
-            _as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]),
-            check=True, capture_output=True, timeout=120, cwd=base,  # cwd: postgres may not read ours
-        )
-        options = f"-k {base} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        subprocess.run(
-            _as_postgres([pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"]),
-            check=True, capture_output=True, timeout=120, cwd=base,
-        )
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        detail = getattr(exc, "stderr", b"") or b""
-        server_log = log.read_text(errors="replace") if log.exists() else ""
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.fail(f"could not start PostgreSQL: {exc}\n{detail.decode(errors='replace')}\n{server_log}")
-    try:
-        import psycopg2
-
-        conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("CREATE DATABASE hpsearch_test")
-        conn.close()
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/hpsearch_test"
+        yield server.url
     finally:
-        subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]), capture_output=True,
-                       timeout=120, cwd=base)
-        shutil.rmtree(base, ignore_errors=True)
+        server.remove()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PgServer]:
+    """A PostgreSQL server for this test alone (to be killed and restarted without disturbing the others)."""
+    server = PgServer()
+    try:
+        yield server
+    finally:
+        server.remove()
