@@ -132,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         _target_args(p)
         if name != "status":
-            where = "<runs>/<study>/export" if name == "export" else "<runs>/<study>"
+            where = "<runs>/<study>/export" if name == "export" else "<runs>/<study>; its tables go to DIR/export"
             p.add_argument("--out", help=f"output folder (default: {where})")
     add_compare_parser(sub)
     return parser
