@@ -21,6 +21,7 @@ Run:
     python studies/benchmark_search_methods.py --seeds 30 --tasks book
     python studies/benchmark_search_methods.py --mode live --tasks book --budget 20 --seeds 10 --n-jobs 2
     python studies/benchmark_search_methods.py --quick                # a one-minute look (small grid and net)
+    python studies/benchmark_search_methods.py --dataset fashion-mnist  # only the tasks on Fashion-MNIST
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import os
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import optuna
@@ -48,6 +50,8 @@ from hpsearch.benchmark import (
     write_export,
 )
 from hpsearch.benchmark.tasks import decades
+from hpsearch.environment import worker_count
+from netcore.data import DATASETS
 from reports.bench import render_benchmark
 
 
@@ -71,30 +75,54 @@ def _quick(tasks: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _on_dataset(tasks: tuple[str, ...], dataset: str | None) -> tuple[str, ...]:
+    """The tasks whose data set is ``dataset`` (all of them for None); none left is an error naming the others."""
+    if dataset is None:
+        return tasks
+    kept = tuple(t for t in tasks if get_task(t).settings.dataset == dataset)
+    if not kept:
+        have = sorted({f"{t} ({get_task(t).settings.dataset})" for t in tasks})
+        raise ValueError(f"no task on --dataset {dataset} among {', '.join(have)}; pick another data set or task")
+    return kept
+
+
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", choices=("replay", "live"), default="replay")
-    ap.add_argument("--seeds", type=int, default=10, help="seeds per method and task (default 10)")
+    ap.add_argument("--seeds", type=int, default=None, help="seeds per method and task (default 10; 3 with --quick)")
     ap.add_argument("--tasks", default=None, help="comma-separated task names (default: all in replay, "
                                                   "book in live mode)")
+    ap.add_argument("--dataset", default=None, choices=DATASETS,
+                    help="only the tasks on this data set (default: the tasks' own, all of them)")
     ap.add_argument("--methods", default=None, help="comma-separated method names (default: all)")
-    ap.add_argument("--budget", type=int, default=100, help="trials' worth of epochs per run (default 100)")
-    ap.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    ap.add_argument("--budget", type=int, default=None,
+                    help="trials' worth of epochs per run (default 100; 20 with --quick)")
+    ap.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1,
+                    help="worker processes (default and -1: every core)")
     ap.add_argument("--out", default="runs", help="output folder (default runs)")
     ap.add_argument("--name", default=None, help="benchmark name (default search-methods-<mode>)")
     ap.add_argument("--tables-dir", default=None, help="grid tables cache (default <out>/tables)")
     ap.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)")
-    ap.add_argument("--quick", action="store_true", help="3 seeds, budget 20, book task, small net and grid")
+    ap.add_argument("--quick", action="store_true", help="3 seeds, budget 20, the book task (or the --dataset "
+                    "task), small net and grid; --seeds/--budget/--tasks given explicitly win")
     ap.add_argument("-v", "--verbose", action="store_true")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     optuna.logging.set_verbosity(optuna.logging.INFO if args.verbose else optuna.logging.WARNING)
-    tasks = _names(args.tasks, DEFAULT_TASKS if args.mode == "replay" else ("book",))
-    seeds, budget = args.seeds, args.budget
+    seeds = args.seeds if args.seeds is not None else (3 if args.quick else 10)
+    budget = args.budget if args.budget is not None else (20 if args.quick else 100)
     try:
+        n_jobs = worker_count(args.n_jobs)
         if args.quick:
-            tasks = _quick(_names(args.tasks, ("book",)))
-            seeds, budget = min(seeds, 3), min(budget, 20)
+            default = ("fashion",) if args.dataset == "fashion-mnist" else ("book",)
+            tasks = _quick(_on_dataset(_names(args.tasks, default), args.dataset))
+        else:
+            tasks = _on_dataset(_names(args.tasks, DEFAULT_TASKS if args.mode == "replay" else ("book",)),
+                                args.dataset)
         spec = BenchmarkSpec(name=args.name or f"search-methods-{args.mode}" + ("-quick" if args.quick else ""),
                              tasks=tasks, methods=_names(args.methods, DEFAULT_METHODS),
                              seeds=tuple(range(seeds)), budget=budget, out_dir=args.out)
@@ -104,16 +132,21 @@ def main(argv: list[str] | None = None) -> int:
     n_runs = len(spec.tasks) * len(spec.methods) * len(spec.seeds)
     print(f"{args.mode}: {len(spec.methods)} methods x {len(spec.tasks)} tasks x {len(spec.seeds)} seeds = "
           f"{n_runs} runs at {spec.budget} trials' worth of epochs each")
+    if args.mode == "replay":
+        print(f"replay: each task's grid table is trained once on first use (minutes at full size) and cached in "
+              f"{args.tables_dir or Path(args.out) / 'tables'}", flush=True)
     t0 = time.perf_counter()
 
     def on_run(run: dict) -> None:
         print(f"  {run['task']:<12} {run['method']:<14} seed {run['seed']:>2}: best {run['best_value']:.3f}, "
               f"test {run['test_acc']:.3f}, {run['trials']} trials, {run['seconds_used']:.1f} s", flush=True)
 
-    result = run_benchmark(spec, mode=args.mode, n_jobs=args.n_jobs, tables_dir=args.tables_dir,
+    result = run_benchmark(spec, mode=args.mode, n_jobs=n_jobs, tables_dir=args.tables_dir, progress=True,
                            on_run=on_run if args.mode == "live" else None)
     ran = time.perf_counter() - t0
-    headline = "book-quick" if args.quick else "book"
+    print(f"analysing {n_runs} runs ({args.n_boot} bootstrap resamples) and writing the report", flush=True)
+    book = "book-quick" if args.quick else "book"
+    headline = book if book in spec.tasks else spec.tasks[0]
     analysis = analyze(result, rng=np.random.default_rng(0), n_boot=args.n_boot, headline_task=headline)
     export_dir = write_export(result, analysis, spec.run_dir / "export")
     page = render_benchmark(export_dir)

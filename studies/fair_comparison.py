@@ -71,25 +71,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-samples", type=int, default=None, help="training images (train + validation)")
     ap.add_argument("--epochs", type=int, default=None, help="epochs per trial")
     args = ap.parse_args(argv)
-    args.trials = args.trials or (3 if args.quick else 30)
-    args.tuning_seeds = args.tuning_seeds or 2
+    args.trials = args.trials if args.trials is not None else (3 if args.quick else 30)
+    args.tuning_seeds = args.tuning_seeds if args.tuning_seeds is not None else 2
     base = study_name("fair-comparison", args)
     try:
         settings, reps = _settings(args), seeds(args)
         configs, tuning_dirs = [default_config(o) for o in args.optimizers], []
+        total, done = len(args.optimizers) * args.tuning_seeds + 1, 0
         for opt in args.optimizers:
             for k in range(args.tuning_seeds):
                 spec = tuning_spec(f"{base}-tune-{opt}-t{k}", opt, settings, n_trials=args.trials, tuning_seed=k,
                                    sampler=args.sampler, lr=tuple(args.lr_range), out_dir=args.out,
                                    weight_decay=(1e-8, 1e-2) if args.tune_weight_decay else None)
+                done += 1
+                print(f"study {done}/{total}: tuning {opt}, tuning seed {k} ({spec.n_trials} trials)", flush=True)
                 tables = run_grid(spec, n_jobs=args.n_jobs)
                 configs.append(tuned_config(opt, k, best_params(tables.trials)))
                 tuning_dirs.append(spec.run_dir / "export")
         final = test_spec(f"{base}-test", TestSettings(base=settings, configs=tuple(configs)), reps, out_dir=args.out)
+        print(f"study {total}/{total}: {len(configs)} configurations on the test split ({final.n_trials} trials)",
+              flush=True)
         run_grid(final, n_jobs=args.n_jobs)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    print("writing the report", flush=True)
     index = render_fair(tuning_dirs, final.run_dir / "export", out_dir=Path(args.out) / base,
                         semantics=_semantics(args, settings, reps))
     print(f"report: {index}")

@@ -40,12 +40,14 @@ def main(argv: list[str] | None = None) -> int:
                          out_dir=args.out)
         curves = grid_spec(f"{base}-sgd", "mnist-curves", curve_settings,
                            grid_space({"optimizer": ["sgd"], "init": list(INITS), "seed": reps}), out_dir=args.out)
-        run_grid(hist, n_jobs=args.n_jobs)
-        run_grid(curves, n_jobs=args.n_jobs)
+        for k, spec in enumerate((hist, curves), start=1):
+            print(f"study {k}/2: {spec.name} ({spec.n_trials} trials)", flush=True)
+            run_grid(spec, n_jobs=args.n_jobs)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     semantics = [*hist_settings.semantics(), *curve_settings.semantics()]
+    print("writing the report", flush=True)
     index = render_weight_init(hist.run_dir / "export", curves.run_dir / "export", out_dir=Path(args.out) / base,
                                semantics=semantics)
     print(f"report: {index}")

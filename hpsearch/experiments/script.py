@@ -2,16 +2,20 @@
 
 Common options: ``--dataset`` (the embedded ``mnist-5k`` digits by default; ``fashion-mnist`` for the
 full-size analogue of the book's 60,000-image runs), ``--seeds`` (replicates 0..N-1), ``--n-jobs`` (worker
-processes), ``--out`` (the runs folder), ``--quick`` (a small budget, e.g. for tests) and ``--name``
-(the study name prefix; by default the experiment and the dataset, plus ``-quick``).
+processes; -1 every core, as in joblib), ``--out`` (the runs folder), ``--quick`` (a small budget, e.g. for
+tests; options given explicitly win over it) and ``--name`` (the study name prefix; by default the
+experiment and the dataset, plus ``-quick``). ``run_grid`` shows each study's progress (plain lines off a
+terminal) and keeps Optuna's INFO lines out of it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 
+import optuna
+
+from hpsearch.environment import worker_count
 from hpsearch.export import Tables, export
 from hpsearch.runner import run
 from hpsearch.spec import StudySpec
@@ -27,7 +31,8 @@ def base_parser(doc: str | None, *, default_seeds: int = 5, quick_seeds: int = 2
                     help="mnist-5k (embedded, default) or fashion-mnist (60,000 images; mnist once downloaded)")
     ap.add_argument("--seeds", type=int, default=None,
                     help=f"replicates 0..N-1 (default {default_seeds}; {quick_seeds} with --quick)")
-    ap.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: every core)")
+    ap.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1,
+                    help="worker processes (default and -1: every core; -2: all but one)")
     ap.add_argument("--out", default="runs", help="folder of the studies and reports (default runs)")
     ap.add_argument("--name", default=None, help="study name prefix (default: experiment-dataset[-quick])")
     ap.add_argument("--quick", action="store_true", help="a small budget (seconds), e.g. to check the pipeline")
@@ -49,6 +54,8 @@ def study_name(experiment: str, args: argparse.Namespace) -> str:
 
 
 def run_grid(spec: StudySpec, *, n_jobs: int) -> Tables:
-    """Run (or resume) ``spec`` with ``n_jobs`` workers and export it to ``<out>/<name>/export``."""
-    study = run(spec, n_jobs=n_jobs, progress=sys.stderr.isatty())
+    """Run (or resume) ``spec`` with ``n_jobs`` workers (joblib's convention for negative counts; a count that
+    leaves no worker is a ValueError) and export it to ``<out>/<name>/export``."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "A new study created" lines between the progress
+    study = run(spec, n_jobs=worker_count(n_jobs), progress=True)
     return export(study)

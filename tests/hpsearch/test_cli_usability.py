@@ -1,5 +1,5 @@
 """What a new user meets first: bare `hpsearch`, --version, the help of every command, where `run` put the
-results and what to run next, `hpsearch ls`, and joblib's `--n-jobs -1`."""
+results and what to run next, its progress as plain lines in a log, `hpsearch ls`, and joblib's `--n-jobs -1`."""
 
 from __future__ import annotations
 
@@ -57,9 +57,10 @@ def _best(storage: str, name: str) -> str:
 
 def test_run_on_every_core_says_where_and_what_next_and_ls_lists_the_studies(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    argv = ["run", "--name", "cli", "--n-trials", "2", "--epochs", "2", "--n-jobs", "-1", "--no-progress"]
+    argv = ["run", "--name", "cli", "--n-trials", "2", "--epochs", "2", "--n-jobs", "-1"]
     assert main(argv) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "\r" not in err and err.splitlines()[-1].startswith("cli: 2/2 trials finished, best=")  # no tty: lines
     journal = os.path.join("runs", "cli", "journal.log")
     assert f"results: {journal}" in out and f"next: hpsearch report {os.path.join('runs', 'cli')}" in out
     study = optuna.load_study(study_name="cli", storage=open_storage(journal, create=False))

@@ -36,7 +36,7 @@ def tiny_task(tmp_path, monkeypatch):
     return tmp_path / "tables"
 
 
-def test_the_script_replays_and_reports_the_headline(tiny_task, tmp_path, capsys):
+def test_the_script_replays_and_reports_the_headline(tiny_task, tmp_path, capsys, report_every_study):
     out = tmp_path / "runs"
     code = _main()(["--mode", "replay", "--tasks", "tiny", "--seeds", "10", "--budget", "8", "--n-jobs", "1",
                     "--out", str(out), "--tables-dir", str(tiny_task), "--n-boot", "200"])
@@ -56,6 +56,18 @@ def test_the_script_replays_and_reports_the_headline(tiny_task, tmp_path, capsys
     assert head["verdict"] in ("faster", "slower", "no clear winner", "no CI")  # the console carries the verdict
     assert ("a clear winner" in head["text"]) == (head["winner"] is not None)
     assert head["reference"] == "random" and head["runs"] == 10
+    assert len(report_every_study(tiny_task)) == 2  # the grid table's studies, one per replicate
+
+
+def test_quick_keeps_explicit_seeds_and_dataset_selects_tasks(tiny_task, tmp_path, capsys):
+    out = tmp_path / "runs"
+    code = _main()(["--quick", "--tasks", "tiny", "--dataset", "mnist-5k", "--seeds", "4", "--budget", "6",
+                    "--methods", "random,tpe", "--n-jobs", "1", "--out", str(out), "--n-boot", "50"])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "2 methods x 1 tasks x 4 seeds = 8 runs at 6 trials' worth of epochs each" in printed
+    assert _main()(["--tasks", "tiny", "--dataset", "fashion-mnist", "--out", str(out)]) == 2
+    assert "no task on --dataset fashion-mnist among tiny (mnist-5k)" in capsys.readouterr().err
 
 
 def test_bad_arguments_exit_with_code_2(capsys):

@@ -18,7 +18,7 @@ def _script():
     return module
 
 
-def test_small_budget_study_writes_linked_rounds_and_the_report(tmp_path, capsys):
+def test_small_budget_study_writes_linked_rounds_and_the_report(tmp_path, capsys, report_every_study):
     script = _script()
     code = script.main(["--quick", "--trials", "8", "--epochs", "3", "--rounds", "2", "--top", "0.25",
                         "--n-jobs", "2", "--out", str(tmp_path)])
@@ -53,6 +53,7 @@ def test_small_budget_study_writes_linked_rounds_and_the_report(tmp_path, capsys
         assert "beyond the book, past the pressed" in out
     else:
         assert len(record["rounds"]) == 2 and "No step beyond the book" in page
+    assert report_every_study(tmp_path) == sorted(r["study"] for r in record["rounds"])
     meta = json.loads((tmp_path / "book-narrowing-r2" / "export" / "meta.json").read_text())
     assert meta["parent"] == "book-narrowing-r1" and meta["narrowing"]["parent"] == "book-narrowing-r1"
     # round 1 is the book's protocol: its lr/wd lie in the book's ranges

@@ -1,9 +1,11 @@
 """Every chapter-6 study script end to end at its --quick budget: it runs its grid through hpsearch, exports,
-and writes a report page that holds the expected groups and states its semantics."""
+and writes a report page that holds the expected groups and states its semantics; `hpsearch report` then
+renders every study it left (a study with a `seed` parameter once crashed it)."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -29,23 +31,31 @@ def script():
     return load
 
 
-def _run(script, name: str, tmp_path, capsys, *extra: str) -> str:
-    out = tmp_path / "runs"
-    code = script(name).main(["--quick", "--n-jobs", "1", "--out", str(out), *extra])
-    printed = capsys.readouterr().out
-    assert code == 0, printed
-    index = re.search(r"report: (\S+)", printed).group(1)
-    html = Path(index).read_text(encoding="utf-8")
-    assert "Semantics" in html and "<img" in html
-    return html
+@pytest.fixture
+def run_script(script, tmp_path, capsys, report_every_study):
+    """run_script(name, *extra) -> the HTML of the script's page; `hpsearch report` then renders each study."""
+
+    def run(name: str, *extra: str, report: bool = True) -> str:
+        out = tmp_path / "runs"
+        code = script(name).main(["--quick", "--n-jobs", "1", "--out", str(out), *extra])
+        printed = capsys.readouterr().out
+        assert code == 0, printed
+        index = re.search(r"report: (\S+)", printed).group(1)
+        html = Path(index).read_text(encoding="utf-8")
+        assert "Semantics" in html and "<img" in html
+        if report:
+            report_every_study(out)
+        return html
+
+    return run
 
 
 def _export(tmp_path, study: str):
     return load_export(tmp_path / "runs" / study / "export")
 
 
-def test_optimizer_trajectories(script, tmp_path, capsys):
-    html = _run(script, "optimizer_trajectories", tmp_path, capsys)
+def test_optimizer_trajectories(run_script, tmp_path):
+    html = run_script("optimizer_trajectories")
     exp = _export(tmp_path, "optimizer-trajectories-quick")
     assert list(exp.trials["param_optimizer"]) == ["sgd", "momentum", "adagrad", "adam", "rmsprop", "nesterov"]
     points = exp.curves[exp.curves["metric"] != "lr"].groupby(["number", "metric"]).size()
@@ -53,7 +63,7 @@ def test_optimizer_trajectories(script, tmp_path, capsys):
     assert "Optimizer paths" in html and "SGD 0.95" in html
 
 
-def test_optimizer_curves_in_two_workers(script, tmp_path, capsys):
+def test_optimizer_curves_in_two_workers(script, tmp_path, report_every_study):
     out = tmp_path / "runs"
     assert script("optimizer_curves").main(["--quick", "--n-jobs", "2", "--out", str(out)]) == 0
     exp = _export(tmp_path, "optimizer-curves-mnist-5k-quick")
@@ -63,10 +73,11 @@ def test_optimizer_curves_in_two_workers(script, tmp_path, capsys):
     html = (out / "optimizer-curves-mnist-5k-quick" / "index.html").read_text(encoding="utf-8")
     assert "loss 2-10: mean [95% CI]" in html and "loss 20-39: mean [95% CI]" in html
     assert "after the update, same batch (book)" in html
+    assert report_every_study(out) == ["optimizer-curves-mnist-5k-quick"]
 
 
-def test_weight_init(script, tmp_path, capsys):
-    html = _run(script, "weight_init", tmp_path, capsys)
+def test_weight_init(run_script, tmp_path):
+    html = run_script("weight_init")
     hist = _export(tmp_path, "weight-init-mnist-5k-quick-hist")
     assert len(hist.trials) == 3 * 4 * 2
     assert {f"hist_layer{k}" for k in range(1, 6)} <= set(hist.curves["metric"])
@@ -76,16 +87,16 @@ def test_weight_init(script, tmp_path, capsys):
         assert name in html
 
 
-def test_batch_norm(script, tmp_path, capsys):
-    html = _run(script, "batch_norm", tmp_path, capsys)
+def test_batch_norm(run_script, tmp_path):
+    html = run_script("batch_norm")
     exp = _export(tmp_path, "batch-norm-mnist-5k-quick")
     assert len(exp.trials) == 16 * 2 and set(exp.trials["param_norm"]) == {"batch_norm", "none"}
     assert "with BN: final train acc [95% CI]" in html and "without BN: final train acc [95% CI]" in html
     assert all(f">{w}<" in html for w in ("1", "0.5412", "0.0001"))  # one row per init scale
 
 
-def test_overfitting(script, tmp_path, capsys):
-    html = _run(script, "overfitting", tmp_path, capsys)
+def test_overfitting(run_script, tmp_path):
+    html = run_script("overfitting")
     exp = _export(tmp_path, "overfitting-mnist-5k-quick")
     assert len(exp.trials) == 4 * 2
     for group in ("none", "weight decay 0.1", "dropout 0.2", "dropout 0.15"):
@@ -93,8 +104,8 @@ def test_overfitting(script, tmp_path, capsys):
     assert "non-inverted" in html
 
 
-def test_fair_comparison(script, tmp_path, capsys):
-    html = _run(script, "fair_comparison", tmp_path, capsys, "--optimizers", "sgd", "adam")
+def test_fair_comparison(run_script, tmp_path):
+    html = run_script("fair_comparison", "--optimizers", "sgd", "adam")
     test = _export(tmp_path, "fair-comparison-mnist-5k-quick-test")
     configs = sorted(set(test.trials["param_config"]))
     assert configs == ["adam:default", "adam:tuned:0", "adam:tuned:1", "sgd:default", "sgd:tuned:0", "sgd:tuned:1"]
@@ -105,7 +116,44 @@ def test_fair_comparison(script, tmp_path, capsys):
         assert text in html
 
 
-def test_a_changed_spec_is_refused_with_a_message(script, tmp_path, capsys):
-    _run(script, "overfitting", tmp_path, capsys)
+def test_a_changed_spec_is_refused_with_a_message(script, run_script, tmp_path, capsys):
+    run_script("overfitting", report=False)
     code = script("overfitting").main(["--quick", "--n-jobs", "1", "--out", str(tmp_path / "runs"), "--seeds", "3"])
     assert code == 2 and "another name" in capsys.readouterr().err
+
+
+def test_trajectories_refuse_a_data_set_and_seeds_they_would_not_use(script, tmp_path, capsys):
+    out = tmp_path / "runs"
+    for extra in (["--dataset", "mnist-5k"], ["--seeds", "3"]):
+        assert script("optimizer_trajectories").main(["--quick", "--out", str(out), *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{extra[0]} do not apply here" in err
+    assert not out.exists()
+
+
+def test_train_book_net_takes_the_common_options(script, tmp_path, capsys):
+    out = tmp_path / "runs"
+    argv = ["--quick", "--epochs", "2", "--dataset", "mnist-5k", "--n-jobs", "1", "--out", str(out)]
+    assert script("train_book_net").main(argv) == 0
+    printed = capsys.readouterr().out
+    record = json.loads((out / "train-book-net" / "result.json").read_text())
+    assert f"result: {out / 'train-book-net' / 'result.json'}" in printed
+    # --quick: 1000 images (800 train) unless given; --epochs 2 given explicitly wins over --quick's 5
+    assert record["epochs"] == 2 and record["train_size"] == 1000 and record["updates"] == 2 * 8
+    assert f"test acc {record['test_acc']:.3f}" in printed and len(record["val_acc"]) == 2
+    assert script("train_book_net").main(["--n-jobs", "0", "--out", str(out)]) == 2
+
+
+# each script's end-to-end test, which also runs `hpsearch report` on every study the script left
+END_TO_END = {
+    "optimizer_trajectories": "test_optimizer_trajectories", "optimizer_curves": "test_optimizer_curves_in_two_workers",
+    "weight_init": "test_weight_init", "batch_norm": "test_batch_norm", "overfitting": "test_overfitting",
+    "fair_comparison": "test_fair_comparison", "train_book_net": "test_train_book_net_takes_the_common_options",
+    "book_range_narrowing": "test_book_range_narrowing.py", "benchmark_search_methods":
+    "test_benchmark_search_methods.py",
+}
+
+
+def test_every_study_script_has_an_end_to_end_test():
+    scripts = {p.stem for p in STUDIES.glob("*.py")}
+    assert scripts == set(END_TO_END), "add the new script's --quick run (and `hpsearch report` on its studies)"
