@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from reports.figures_narrowing import best_k_grid, score_vs_param_rounds
-from reports.narrowing import ranges_in_words, rounds_table
+from reports.narrowing import beyond_in_words, ranges_in_words, rounds_table
 
 SPACE1 = {"weight_decay": {"type": "float", "low": 1e-8, "high": 1e-4, "log": True, "fixed": None},
           "lr": {"type": "float", "low": 1e-6, "high": 1e-2, "log": True, "fixed": None}}
@@ -94,3 +94,22 @@ def test_the_page_cites_the_book_and_gives_the_final_pick_a_roomy_card(tmp_path,
     assert "figure 6-24 (Deep Learning from Scratch, section 6.5): validation accuracy solid" in page
     assert "(2.1)" not in page and "(2.5)" not in page and "top top" not in page
     assert '<div class="card wide"><h3>Final pick</h3>' in page
+
+
+def test_beyond_in_words_names_the_pressed_bounds_the_step_and_its_gain():
+    record = {**RECORD, "final": {"chosen": {"study": "n-beyond"}}, "beyond": {
+        "widen": 0.25, "parent": "n-r2", "n_top": 5, "pressed": {"lr": ["high"]}, "ran": True, "study": "n-beyond",
+        "params": {"lr": {"old": [1e-3, 0.1], "new": [1e-3, 1.0], "widened": ["high"]}},
+        "best": 0.95, "median": 0.9, "book_best": 0.93, "gain": 0.02}}
+    words = beyond_in_words(record)
+    assert words[0].endswith("The best 5 trials of n-r2 (its last round) pressed against lr's high bound (0.1).")
+    assert "study n-beyond searched past the pressed side(s), moved out by 0.25 x the width of the first round's " \
+           "box (within the hard limits): lr [0.001, 0.1] -> [0.001, 1]." in words[1]
+    assert words[2].startswith("What it gained: best search score 0.950 beyond the book vs 0.930 in the book's "
+                               "rounds (+0.020)")
+    assert words[3] == "The final pick came from n-beyond: beyond the book."
+    skipped = {**RECORD, "beyond": {"widen": 0.0, "parent": "n-r2", "n_top": 5, "pressed": {}, "ran": False,
+                                    "reason": "no step beyond the book was asked for (widen 0)"}}
+    assert beyond_in_words(skipped)[1:] == ["No step beyond the book: no step beyond the book was asked for (widen 0)."]
+    assert "pressed against no bound of its box" in beyond_in_words(skipped)[0]
+    assert beyond_in_words(RECORD) == []
