@@ -24,10 +24,12 @@ import logging
 import sys
 import time
 
+import optuna
 from threadpoolctl import threadpool_limits
 
 from hpsearch import ParamSpec, SearchSpace, StudySpec, export, run
 from hpsearch.cnn import CnnSettings, cnn_space
+from hpsearch.environment import worker_count
 from hpsearch.final import RETRAIN, final_pick
 from hpsearch.objective import ObjectiveSettings
 from hpsearch.worker import finished_count
@@ -81,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--lr-schedule", choices=SCHEDULES, default="cosine", help="default cosine (book: constant)")
     ap.add_argument("--retrain", choices=RETRAIN, default="train+val", help="what the final pick is retrained on")
     ap.add_argument("--dataset", default="fashion-mnist", choices=("fashion-mnist", "mnist", "mnist-5k"))
-    ap.add_argument("--n-jobs", type=int, default=None, help="worker processes (default: every core)")
+    ap.add_argument("--n-jobs", type=int, default=None, help="worker processes (default and -1: every core)")
     ap.add_argument("--seed", type=int, default=0, help="study seed (default 0)")
     ap.add_argument("--name", default=None, help="study name (default fashion-<model>, quick: ...-quick)")
     ap.add_argument("--out", default="runs", help="output folder (default runs/)")
@@ -113,9 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no INFO lines between the progress lines
     if args.quick and "--time-budget" not in " ".join(argv if argv is not None else sys.argv):
         args.time_budget = 120.0
     try:
+        n_jobs = worker_count(args.n_jobs)
         spec = make_spec(args)
         if not 0 < args.time_budget < 1e9:
             raise ValueError(f"--time-budget {args.time_budget:g} is invalid; give seconds > 0, e.g. 3600")
@@ -125,14 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"searching {spec.name} ({args.model}) on {args.dataset} for at most {args.time_budget:.0f} s ...")
     t0 = time.perf_counter()
     try:
-        study = run(spec, n_jobs=args.n_jobs, time_budget=args.time_budget)
+        study = run(spec, n_jobs=n_jobs, time_budget=args.time_budget)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     search_s = time.perf_counter() - t0
     done = finished_count(study, spec.n_trials)
     print(f"search: {search_s:.0f} s, {done} trials finished; retraining the best on {args.retrain} ...")
-    with threadpool_limits(limits=args.n_jobs or None):  # the workers are done: the retraining may use every core
+    with threadpool_limits(limits=n_jobs or None):  # the workers are done: the retraining may use every core
         final = final_pick(study, spec, retrain=args.retrain)
     export(study)
     index = render_fullsize(spec.run_dir / "export", anchors=ANCHORS, out_dir=spec.run_dir)

@@ -36,7 +36,7 @@ def test_version(capsys):
 
 def test_every_command_and_option_has_help_text():
     sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(sub.choices) == set(COMMANDS)
+    assert set(COMMANDS) <= set(sub.choices)
     for name, parser in sub.choices.items():
         assert parser.description, name
         for action in parser._actions:

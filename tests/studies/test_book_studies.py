@@ -150,7 +150,7 @@ END_TO_END = {
     "weight_init": "test_weight_init", "batch_norm": "test_batch_norm", "overfitting": "test_overfitting",
     "fair_comparison": "test_fair_comparison", "train_book_net": "test_train_book_net_takes_the_common_options",
     "book_range_narrowing": "test_book_range_narrowing.py", "benchmark_search_methods":
-    "test_benchmark_search_methods.py",
+    "test_benchmark_search_methods.py", "fashion_mnist": "test_fashion_mnist.py",
 }
 
 

@@ -32,7 +32,7 @@ def _run(tmp_path, capsys, *args):
 
 
 @pytest.mark.parametrize("model", ["cnn", "mlp"])
-def test_quick_search_scores_its_pick_on_test_once_and_reports_it(model, tmp_path, capsys):
+def test_quick_search_scores_its_pick_on_test_once_and_reports_it(model, tmp_path, capsys, report_every_study):
     out = _run(tmp_path, capsys, "--model", model, "--dataset", "mnist-5k", "--time-budget", "60")
     test_acc = float(re.search(r"TEST (\d\.\d+)", out).group(1))
     html = Path(re.search(r"report: (\S+)", out).group(1)).read_text()
@@ -44,6 +44,7 @@ def test_quick_search_scores_its_pick_on_test_once_and_reports_it(model, tmp_pat
     assert final["test_acc"] == pytest.approx(test_acc, abs=5e-5) and final["n_test"] == 1000
     assert final["retrain"] == "train+val" and final["n_train"] == 2000
     assert study.user_attrs["runs"][-1]["time_budget"] == 60.0
+    assert report_every_study(tmp_path) == [f"fashion-{model}-quick"]
 
 
 def test_a_bad_budget_is_refused_before_anything_runs(tmp_path, capsys):
