@@ -104,7 +104,8 @@ class SmallDisk:
                     pass
             os.truncate(filler, max(0, filler.stat().st_size - free))
             return None
-        size = (grows.stat().st_size if grows is not None else 0) + free
+        # at least 64 bytes: joblib writes a 32-byte semaphore file when imported (a tmpfs holds no such file)
+        size = max(64, (grows.stat().st_size if grows is not None else 0) + free)
 
         def preexec() -> None:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
