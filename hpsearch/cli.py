@@ -36,7 +36,7 @@ import optuna
 from hpsearch.cli_compare import add_compare_parser, cmd_compare
 from hpsearch.environment import worker_count
 from hpsearch.failures import ENVIRONMENT_ERRORS, describe
-from hpsearch.files import own_dir
+from hpsearch.files import check_folder, own_dir
 from hpsearch.progress import snapshot
 from hpsearch.samplers import PRUNERS, SAMPLERS
 from hpsearch.spec import StudySpec
@@ -138,13 +138,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+_MAX_SPEC_BYTES = 1 << 20  # a spec is a few kilobytes; this bounds what a wrong path (/dev/zero) can cost
+
+
 def _load_spec_file(path: str) -> dict:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, "rb") as fh:
+            raw = fh.read(_MAX_SPEC_BYTES + 1)
+        if len(raw) > _MAX_SPEC_BYTES:
+            raise UsageError(f"spec file {path} is larger than {_MAX_SPEC_BYTES >> 20} MiB; is it a spec?")
+        data = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise UsageError(f"spec file {path} does not exist") from None
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"spec file {path} is not readable JSON ({exc})") from None
+    except (OSError, ValueError) as exc:  # JSON and UTF-8 errors are ValueErrors
+        raise UsageError(f"spec file {path} is not readable JSON ({_first_line(exc)})") from None
+    except RecursionError:
+        raise UsageError(f"spec file {path} nests its JSON too deep to read; a spec is a few levels deep") from None
     if not isinstance(data, dict):
         raise UsageError(f"spec file {path} must hold a JSON object (a StudySpec.to_dict())")
     return data
@@ -157,10 +166,24 @@ def _spec_from_args(args: argparse.Namespace) -> StudySpec:
         "seed": args.seed, "storage": args.storage, "out_dir": args.out,
     }
     data.update({k: v for k, v in overrides.items() if v is not None})
-    spec = StudySpec.from_dict(data)
+    try:
+        spec = StudySpec.from_dict(data)
+    except (TypeError, KeyError, AttributeError, RecursionError) as exc:  # a shape no check foresaw: still one line
+        raise UsageError(f"spec {args.spec or ''} is malformed ({type(exc).__name__}: {_first_line(exc)}); compare "
+                         "it with StudySpec(...).to_dict()") from None
     if args.epochs is not None:
         spec = spec.replace(settings=replace(spec.settings, epochs=args.epochs))
     return spec
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _out_folder(args: argparse.Namespace) -> Path | None:
+    """``--out`` checked before anything is written (a file, /dev/null, /proc...: one line)."""
+    return _checked(check_folder, args.out, "--out") if args.out else None
 
 
 def _checked(fn, *args):
@@ -188,13 +211,21 @@ def _target(args: argparse.Namespace) -> tuple[str, str]:
     return storage, name
 
 
+def _is_file(path: str) -> bool:
+    try:
+        return Path(path).is_file()
+    except OSError:  # e.g. a name too long for the file system
+        return False
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    from hpsearch.runner import run
+    from hpsearch.runner import check_places, run
 
     n_jobs = _checked(worker_count, args.n_jobs)
     _check_blas(args)
     spec = _checked(_spec_from_args, args)
     _checked(check_data, spec)
+    _checked(check_places, spec)
     _checked(check_resume, spec)
     _check_budget(args)
     study = run(spec, n_jobs=n_jobs, progress=not args.no_progress, blas_threads=args.blas_threads or None,
@@ -277,7 +308,7 @@ def _cmd_ls(args: argparse.Namespace) -> int:
     if args.storage and args.runs_dir:
         raise UsageError("give either RUNS_DIR or --storage, not both")
     if args.storage:
-        if "://" not in args.storage and not Path(args.storage).is_file():
+        if "://" not in args.storage and not _is_file(args.storage):
             raise UsageError(f"no journal at {args.storage}; check --storage")
         stores = [args.storage]
     else:
@@ -298,7 +329,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     storage, name = _target(args)
     spec = _checked(load_spec, storage, name)
-    out = Path(args.out) if args.out else own_dir(_run_dir(args, spec) / "export")  # never a link out
+    out = _out_folder(args) or own_dir(_run_dir(args, spec) / "export")  # never a link out of the study
     tables = export(name, storage, out)
     print(f"exported {len(tables.trials)} trials, {len(tables.curves)} curve points to {out}")
     return 0
@@ -313,7 +344,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise UsageError("reports.render is not available in this installation") from None
     from hpsearch.export import export
 
-    base = Path(args.out) if args.out else _run_dir(args, spec)  # with --out, nothing is written into the study
+    base = _out_folder(args) or _run_dir(args, spec)  # with --out, nothing is written into the study
     tables = own_dir(base / "export")  # hpsearch's own folder: never a link out of the study
     export(name, storage, tables)
     result = render(tables, out_dir=base)

@@ -6,6 +6,10 @@ through, and a reader (or a crash, or a full disk) never leaves half a file unde
 folder hpsearch names itself (``export/`` in a study folder) that turns out to be a symbolic link is
 replaced by a real folder (the link is removed, its target left alone). Folders the user names (``--out``,
 ``out_dir``) are used as given.
+
+Before a command writes anything, :func:`check_folder` and :func:`check_file_place` refuse, with one line, an
+output folder or a journal path that cannot hold files: a regular file, a device such as ``/dev/null``, a
+folder of ``/proc``, a read-only place, a name too long for the file system.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["own_dir", "write_file"]
+__all__ = ["check_file_place", "check_folder", "own_dir", "write_file"]
 
 log = logging.getLogger(__name__)
 
@@ -47,4 +52,42 @@ def write_file(path: str | Path, content: str | bytes | Callable[[Path], None]) 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return path
+
+
+def _show(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def check_folder(path: str | Path, what: str) -> Path:
+    """Make sure ``path`` is a folder files can be created in (creating it, as the write would); a one-line
+    ValueError otherwise. Leaves nothing behind in it."""
+    path = Path(path)
+    try:
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"{what} {_show(path)} is not a folder; give a folder (or a path where one can be made)")
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        reason = _reason(exc)
+        raise ValueError(f"{what} {_show(path)} cannot hold files ({reason}); give a folder you can write to") from None
+    return path
+
+
+def check_file_place(path: str | Path, what: str) -> Path:
+    """``path`` must be a regular file or not exist yet, in a folder files can be created in."""
+    path = Path(path)
+    try:
+        if path.exists() and not path.is_file():
+            kind = "a folder" if path.is_dir() else "not a regular file"
+            raise ValueError(f"{what} {_show(path)} is {kind}; give the path of a file")
+    except OSError as exc:
+        raise ValueError(f"{what} {_show(path)} cannot be used ({_reason(exc)}); give another path") from None
+    check_folder(path.parent, f"the folder of the {what}")
     return path

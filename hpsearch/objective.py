@@ -16,19 +16,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from hpsearch.checks import check_types, non_negative, one_of, positive
 from hpsearch.settings import DTYPES, TrainingSettings
 from hpsearch.trial_data import load_data, load_test
-from netcore.builders import build_mlp
+from netcore.builders import ACTIVATIONS, build_mlp
 from netcore.optim import make_optimizer
+from netcore.optim_base import check_lr, check_unit
 from netcore.trainer import History, TrainData, train
 
 __all__ = [
-    "CURVES", "PARAM_NAMES", "ObjectiveSettings", "TrialResult", "evaluate", "evaluate_on_test", "fit", "load_data",
-    "load_test", "train_trial",
+    "CURVES", "PARAM_LIMITS", "PARAM_NAMES", "ObjectiveSettings", "TrialResult", "evaluate", "evaluate_on_test", "fit",
+    "load_data", "load_test", "train_trial",
 ]
 
 # params the objective understands -> (optimizers it applies to or None for all, netcore keyword)
@@ -40,6 +43,9 @@ _OPTIMIZER_KNOBS = {
 }
 TRAINING_PARAMS = ("lr", "weight_decay", "init_scale", "optimizer", *_OPTIMIZER_KNOBS)
 PARAM_NAMES = (*TRAINING_PARAMS, "batch_norm", "dropout")
+# what netcore accepts, checked on the space when the spec is built (see hpsearch.checks); cnn shares them
+PARAM_LIMITS = {"lr": check_lr, "weight_decay": non_negative("weight_decay"), "init_scale": positive("init_scale"),
+                **{name: partial(check_unit, name) for name in (*_OPTIMIZER_KNOBS, "dropout")}}
 CURVES = ("train_acc", "val_acc", "train_loss", "val_loss")
 
 EpochHook = Callable[[int, float], bool | None]
@@ -57,9 +63,11 @@ class ObjectiveSettings(TrainingSettings):
     activation: str = "relu"
 
     def __post_init__(self) -> None:
+        check_types(self, "settings")
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         if not self.hidden or min(self.hidden) < 1:
             raise ValueError(f"settings: hidden={self.hidden!r} must list positive layer widths")
+        one_of("settings: activation", ACTIVATIONS)(self.activation)
         super().__post_init__()
 
     def to_dict(self) -> dict[str, Any]:

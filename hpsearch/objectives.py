@@ -9,6 +9,8 @@ An objective is plain data plus a plain function:
 * ``param_names``: the parameters it understands (a spec's space may use no others);
 * ``direction``: ``"maximize"`` or ``"minimize"`` for its ``TrialResult.value``;
 * ``required``: the parameters every space must hold (fixed or searched);
+* ``limits``: parameter name -> a check raising ValueError for a value it cannot train with, applied to the
+  space's fixed values, choices and bounds when a spec is built (:mod:`hpsearch.checks`);
 * ``metric``: what ``TrialResult.value`` is, stored as the study's metric name (optuna-dashboard shows it);
 * ``fit(params, settings, *, seed, on_epoch=None, data=None) -> (net, TrialResult)`` and
   ``test_split(settings) -> (x, t)`` (optional): what scoring a study's final pick on test needs
@@ -21,10 +23,11 @@ Experiments (optimizer curves, batch norm, overfitting, ...) register their own 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
-from hpsearch.objective import PARAM_NAMES, ObjectiveSettings, evaluate, fit, load_test
+from hpsearch.checks import Limit
+from hpsearch.objective import PARAM_LIMITS, PARAM_NAMES, ObjectiveSettings, evaluate, fit, load_test
 from hpsearch.registry import Registry
 
 __all__ = ["Objective", "OBJECTIVES", "register", "get_objective"]
@@ -41,6 +44,7 @@ class Objective:
     metric: str = "value"
     fit: Callable | None = None
     test_split: Callable | None = None
+    limits: Mapping[str, Limit] = field(default_factory=dict)  # param -> check raising ValueError (hpsearch.checks)
 
     def __post_init__(self) -> None:
         if self.direction not in ("maximize", "minimize"):
@@ -71,7 +75,7 @@ def get_objective(name: str) -> Objective:
 
 
 register(Objective("mlp", ObjectiveSettings, evaluate, PARAM_NAMES, required=("lr",), metric="val_acc", fit=fit,
-                   test_split=load_test))
+                   test_split=load_test, limits=PARAM_LIMITS))
 lazy("cnn", "hpsearch.cnn")  # the conv-net family (imports netcore's conv layers only where needed)
 
 # the book's chapter-6 experiments (hpsearch/experiments/): imported by the processes that need them

@@ -31,14 +31,15 @@ import optuna
 from joblib.externals.loky import get_reusable_executor
 
 from hpsearch.environment import blas, machine, versions
+from hpsearch.files import check_file_place
 from hpsearch.locks import study_lock
 from hpsearch.progress import ProgressBar
 from hpsearch.spec import StudySpec
-from hpsearch.storage import warn_if_sqlite
+from hpsearch.storage import is_database, warn_if_sqlite
 from hpsearch.study import create_study
 from hpsearch.worker import StopToken, check_data, finished_count, run_worker, stop_on_sigint
 
-__all__ = ["run"]
+__all__ = ["check_places", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,13 @@ def _check_jobs(n_jobs: object, blas_threads: object) -> None:
         raise ValueError(f"blas_threads={blas_threads!r} is invalid; give a number of threads >= 1 (None: leave)")
 
 
+def check_places(spec: StudySpec) -> None:
+    """A journal path that cannot hold a journal file (a folder, /dev/null, a folder of /proc, under a regular
+    file...) is a one-line ValueError before anything is written."""
+    if not is_database(spec.storage_url):
+        check_file_place(spec.storage_url, "journal")
+
+
 def _launch(
     spec: StudySpec, n_jobs: int, blas_threads: int | None, stop_file: str, deadline: float | None
 ) -> tuple[int, bool]:
@@ -146,6 +154,7 @@ def run(
     _check_jobs(n_jobs, blas_threads)
     _check_budget(time_budget)
     check_data(spec)
+    check_places(spec)
     study = create_study(spec)
     if n_jobs == 0:
         return study

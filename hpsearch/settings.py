@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from hpsearch.checks import check_types, one_of
+from netcore.builders import INIT_RULES
 from netcore.trainer import TrainConfig
 
 __all__ = ["DTYPES", "TrainingSettings"]
@@ -48,6 +50,8 @@ class TrainingSettings:
     lr_schedule: str = "constant"
 
     def __post_init__(self) -> None:
+        check_types(self, "settings")  # every field against its annotation (hpsearch.checks)
+        one_of("settings: init", INIT_RULES)(self.init)
         if self.dtype not in DTYPES:
             raise ValueError(f"settings: dtype={self.dtype!r} is unknown; use 'float32' or 'float64'")
         if self.n_samples is not None and not _count(self.n_samples, 2):

@@ -19,11 +19,13 @@ from typing import Any
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 
+from hpsearch.checks import check_param_data, short
 from netcore.optim import OPTIMIZERS
 
 __all__ = ["ParamSpec", "SearchSpace", "book_space", "wide_space", "suggest"]
 
 KINDS = ("float", "int", "categorical")
+_KEYS = ("name", "type", "kind", "low", "high", "log", "choices", "fixed", "when")  # of a parameter as data
 _SCALARS = (str, int, float, bool, type(None))
 
 
@@ -134,6 +136,7 @@ class ParamSpec:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ParamSpec:
+        check_param_data(d, _KEYS)
         when = d.get("when")
         return cls(
             name=d["name"],
@@ -243,7 +246,11 @@ class SearchSpace:
 
     @classmethod
     def from_dict(cls, data: Iterable[Mapping[str, Any]]) -> SearchSpace:
+        if not isinstance(data, list | tuple):
+            raise ValueError(f"search space: {short(data)} is not a list of parameters; give a list of "
+                             '{"name": ..., "low": ..., "high": ...} objects')
         return cls(tuple(ParamSpec.from_dict(d) for d in data))
+
 
 
 def suggest(trial: optuna.trial.BaseTrial, space: SearchSpace) -> dict[str, Any]:

@@ -12,20 +12,25 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from hpsearch.checks import check_limits, check_types, short
 from hpsearch.objective import ObjectiveSettings
 from hpsearch.objectives import get_objective
 from hpsearch.plan import grid_size
 from hpsearch.samplers import check_sampler, pruner_name
 from hpsearch.space import SearchSpace, book_space
-from hpsearch.storage import check_name, resolve, study_dir
+from hpsearch.storage import MAX_NAME, check_name, resolve, study_dir
 from netcore.data import DATASETS
 
 __all__ = ["StudySpec"]
 
 
-def _int(name: str, value: Any, *, low: int, fix: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"spec: {name}={value!r} is invalid; {fix}")
+MAX_TRIALS = 100_000  # every slot is a trial record created up front: beyond this, creation alone takes hours
+MAX_SEED = 2**32 - 1  # the largest seed Optuna's samplers (numpy RandomState) accept
+
+
+def _int(name: str, value: Any, *, low: int, fix: str, high: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        raise ValueError(f"spec: {name}={short(value)} is invalid; {fix}")
 
 
 @dataclass(frozen=True)
@@ -48,11 +53,13 @@ class StudySpec:
     parent: str | None = None
 
     def __post_init__(self) -> None:
+        check_types(self, "spec")
         try:
             check_name(self.name)
         except ValueError:
             raise ValueError(
-                f"spec: name={self.name!r} is invalid; use letters, digits, '_', '-' or '.' (it names a folder)"
+                f"spec: name={short(self.name)} is invalid; use at most {MAX_NAME} letters, digits, '_', '-' or '.'"
+                " (it names a folder)"
             ) from None
         if not isinstance(self.space, SearchSpace):
             raise ValueError(f"spec: space={self.space!r} is not a SearchSpace; build one with hpsearch.space")
@@ -80,8 +87,10 @@ class StudySpec:
                     f"spec: the space has no {name!r}, which objective {self.objective!r} needs; add it (or fix "
                     f"one value with space.fix({name}=...))"
                 )
-        _int("n_trials", self.n_trials, low=1, fix="give a positive integer such as 100")
-        _int("seed", self.seed, low=0, fix="give a non-negative integer such as 0")
+        check_limits(self.space, obj.limits, "spec")
+        _int("n_trials", self.n_trials, low=1, high=MAX_TRIALS,
+             fix=f"give a positive integer such as 100, at most {MAX_TRIALS:,} (split a larger search into studies)")
+        _int("seed", self.seed, low=0, high=MAX_SEED, fix=f"give an integer from 0 to {MAX_SEED} (2**32 - 1)")
         _int("grid_points", self.grid_points, low=2, fix="give an integer >= 2 (values per float axis)")
         _int("heartbeat_interval", self.heartbeat_interval, low=1, fix="give whole seconds >= 1, e.g. 10")
         _int("grace_period", self.grace_period, low=1, fix="give whole seconds, e.g. 60")
@@ -141,8 +150,13 @@ class StudySpec:
         if "space" in data:
             data["space"] = SearchSpace.from_dict(data["space"])
         if "settings" in data:
+            objective = data.get("objective", "mlp")
+            if not isinstance(objective, str):
+                raise ValueError(f"spec: objective={short(objective)} is a {type(objective).__name__}; give a name")
+            if not isinstance(data["settings"], Mapping):
+                raise ValueError(f"spec: settings={short(data['settings'])} is not an object; give {{field: value}}")
             try:
-                settings_cls = get_objective(data.get("objective", "mlp")).settings_cls
+                settings_cls = get_objective(objective).settings_cls
             except ValueError as exc:
                 raise ValueError(f"spec: {exc}") from None
             data["settings"] = settings_cls.from_dict(data["settings"])

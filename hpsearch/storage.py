@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10  # seconds a PostgreSQL server has to answer before opening the storage fails
 _DB_SCHEMES = ("postgresql", "sqlite", "mysql")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+MAX_NAME = 128  # characters in a study name (a folder name; file systems allow 255 bytes)
+_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_.-]{{0,{MAX_NAME - 1}}}")
 
 
 StaleCallback = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
@@ -51,8 +52,10 @@ def check_name(name: object) -> str:
     """A study name is a single folder name: letters, digits, '_', '-', '.', starting with a letter or digit
     (no separator, no '..', no markup). Raise a one-line ValueError otherwise."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
+        shown = repr(name) if len(repr(name)) <= 60 else repr(name)[:55] + "...'"
         raise ValueError(
-            f"study name {name!r} is invalid; use letters, digits, '_', '-' or '.' (it names a folder)"
+            f"study name {shown} is invalid; use at most {MAX_NAME} letters, digits, '_', '-' or '.' (it names a "
+            "folder)"
         )
     return name
 

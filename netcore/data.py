@@ -108,6 +108,11 @@ def load_dataset(
                 raise DataError(
                     f"{name}: {len(x)} {split} images but {len(t)} labels in {folder}; re-download the files"
                 )
+            if t.size and int(t.max()) > 9:  # uint8: never below 0
+                raise DataError(
+                    f"{name}: {split} labels in {folder} go up to {int(t.max())}, outside 0..9; these are not "
+                    "10-class label files: re-download them"
+                )
             parts[f"t_{split}"] = t.astype(np.int64)
     else:
         raise DataError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}")

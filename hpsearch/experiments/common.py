@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from hpsearch.checks import check_types
 from hpsearch.objective import TrialResult
 from netcore.data import load_dataset
 from netcore.trainer import take_rows
@@ -51,7 +52,9 @@ class SettingsBase:
 
     def __post_init__(self) -> None:
         """What every experiment's settings share: ``hidden`` as a tuple of ints, a known dtype, epochs >= 1.
-        A subclass with checks of its own calls ``super().__post_init__()`` first."""
+        A subclass with checks of its own calls ``super().__post_init__()`` first. Every field's type is checked
+        against its annotation first (:func:`hpsearch.checks.check_types`)."""
+        check_types(self, "settings")
         if hasattr(self, "hidden"):
             object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))  # type: ignore[attr-defined]
         dtype = getattr(self, "dtype", "float32")

@@ -9,6 +9,7 @@ An unreachable database fails within a bounded time (PostgreSQL ``connect_timeou
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -143,7 +144,7 @@ CLI_CASES = {
     "unknown pruner": ["run", "--pruner", "early"],
     "n_trials = 0": ["run", "--n-trials", "0"],
     "n_trials < 0": ["run", "ok.json", "--n-trials", "-4"],
-    "n_jobs < 0": ["run", "--n-jobs", "-1"],
+    "n_jobs leaving no core": ["run", "--n-jobs", str(-(os.cpu_count() or 1) - 1)],  # -1 is every core
     "blas threads < 0": ["run", "--blas-threads", "-2"],
     "epochs = 0": ["run", "--epochs", "0"],
     "missing data files": ["run", "mnist.json", "--n-jobs", "1"],
