@@ -32,6 +32,7 @@ from hpsearch.objective import TrialResult
 from hpsearch.objectives import Objective, register
 from netcore.builders import build_mlp
 from netcore.optim import make_optimizer, optimizer_hyperparams
+from netcore.optim_base import check_lr
 from netcore.smoothing import WINDOW_LENGTH, smooth_curve
 
 __all__ = ["INITS", "CurveSettings", "evaluate"]
@@ -110,4 +111,4 @@ def evaluate(params: Mapping[str, Any], settings: CurveSettings, *, seed: int, o
 
 
 register(Objective("mnist-curves", CurveSettings, evaluate, ("optimizer", "init", "lr", "seed"),
-                   direction="minimize", metric="mean loss, second half"))
+                   direction="minimize", metric="mean loss, second half", limits={"lr": check_lr}))

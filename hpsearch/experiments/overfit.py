@@ -21,8 +21,10 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from hpsearch.checks import non_negative
 from hpsearch.experiments.common import (
     DTYPES,
     SettingsBase,
@@ -38,6 +40,7 @@ from hpsearch.objective import TrialResult
 from hpsearch.objectives import Objective, register
 from netcore.builders import build_mlp
 from netcore.optim import make_optimizer
+from netcore.optim_base import check_unit
 
 __all__ = ["REGULARIZERS", "OverfitSettings", "evaluate", "label", "updates_for"]
 
@@ -113,4 +116,5 @@ def evaluate(params: Mapping[str, Any], settings: OverfitSettings, *, seed: int,
 
 
 register(Objective("overfit", OverfitSettings, evaluate, ("regularizer", "weight_decay", "dropout", "seed"),
-                   required=("regularizer",), metric="final test_acc"))
+                   required=("regularizer",), metric="final test_acc",
+                   limits={"weight_decay": non_negative("weight_decay"), "dropout": partial(check_unit, "dropout")}))

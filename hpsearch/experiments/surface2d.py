@@ -20,6 +20,7 @@ from hpsearch.experiments.common import SettingsBase, result
 from hpsearch.objective import TrialResult
 from hpsearch.objectives import Objective, register
 from netcore.optim import make_optimizer
+from netcore.optim_base import check_lr
 from netcore.surface import BOOK_HYPERPARAMS, BOOK_START, f, trajectory
 
 __all__ = ["EXTRA_LR", "PANEL_ORDER", "SurfaceSettings", "book_lr", "evaluate"]
@@ -72,4 +73,4 @@ def evaluate(params: Mapping[str, Any], settings: SurfaceSettings, *, seed: int,
 
 
 register(Objective("surface2d", SurfaceSettings, evaluate, ("optimizer", "lr", "seed"), direction="minimize",
-                   required=("optimizer",), metric="f at the last point"))
+                   required=("optimizer",), metric="f at the last point", limits={"lr": check_lr}))
