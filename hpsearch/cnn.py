@@ -19,7 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from hpsearch.objective import TRAINING_PARAMS, EpochHook, TrialResult, dropout_ratio, resolve, train_trial
+from hpsearch.objective import (
+    PARAM_LIMITS,
+    TRAINING_PARAMS,
+    EpochHook,
+    TrialResult,
+    dropout_ratio,
+    resolve,
+    train_trial,
+)
 from hpsearch.objectives import Objective, register
 from hpsearch.settings import DTYPES, TrainingSettings
 from hpsearch.space import ParamSpec, SearchSpace
@@ -116,4 +124,4 @@ def test_split(settings: CnnSettings) -> tuple[np.ndarray, np.ndarray]:
 
 
 register(Objective("cnn", CnnSettings, evaluate, CNN_PARAMS, required=("lr",), metric="val_acc", fit=fit,
-                   test_split=test_split))
+                   test_split=test_split, limits=PARAM_LIMITS))
