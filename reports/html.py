@@ -164,7 +164,9 @@ def data_table(frame: pd.DataFrame, *, table_id: str, sortable: bool = True,
         css = np.where(flags[:, None], "color:#c62828", "")
         styler = styler.apply(lambda df: pd.DataFrame(np.broadcast_to(css, df.shape), index=df.index,
                                                       columns=df.columns), axis=None)
-    if bar is not None and bar in frame.columns and frame[bar].notna().any():
+    finite = pd.to_numeric(frame[bar], errors="coerce").to_numpy(float) if bar in frame.columns else np.array([])
+    finite = finite[np.isfinite(finite)]
+    if bar is not None and finite.size and finite.max() > finite.min():  # equal values: no bar (pandas divides by 0)
         styler = styler.bar(subset=[bar], color="#b9cdef")
     classes = "data sortable" if sortable else "data"
     return styler.to_html(table_uuid=table_id, table_attributes=f'class="{classes}"')

@@ -39,3 +39,12 @@ def test_data_table_escapes_cells_and_headers_and_marks_rows(nasty):
     red = {cell.strip() for selectors, body in rules if "color: #c62828" in body for cell in selectors.split(",")}
     assert red == {"#T_t_row1_col0", "#T_t_row1_col1", "#T_t_row1_col2"}  # the diverged row, every cell
     assert H.data_table(frame.iloc[0:0], table_id="e") == "<p>(no rows)</p>"
+
+
+def test_a_bar_column_of_equal_or_infinite_values_draws_no_bar_and_no_warning():
+    from reports.html import data_table
+
+    for values in ([2.0, 2.0], [float("inf"), 2.0], [float("inf"), float("inf")]):
+        html = data_table(pd.DataFrame({"speedup": values}), table_id="t", bar="speedup")
+        assert "linear-gradient" not in html
+    assert "linear-gradient" in data_table(pd.DataFrame({"speedup": [1.0, 2.0]}), table_id="t", bar="speedup")
