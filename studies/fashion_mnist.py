@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     search_s = time.perf_counter() - t0
     done = finished_count(study, spec.n_trials)
     print(f"search: {search_s:.0f} s, {done} trials finished; retraining the best on {args.retrain} ...")
-    with threadpool_limits(limits=n_jobs or None):  # the workers are done: the retraining may use every core
+    # one BLAS thread, as in the workers: two threads on a busy 2-core machine spin and run several times slower
+    with threadpool_limits(limits=1):
         final = final_pick(study, spec, retrain=args.retrain)
     export(study)
     index = render_fullsize(spec.run_dir / "export", anchors=ANCHORS, out_dir=spec.run_dir)
