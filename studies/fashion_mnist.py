@@ -27,11 +27,13 @@ import time
 import optuna
 from threadpoolctl import threadpool_limits
 
-from hpsearch import ParamSpec, SearchSpace, StudySpec, export, run
+from hpsearch import ParamSpec, SearchSpace, StudySpec, export, open_storage, run
 from hpsearch.cnn import CnnSettings, cnn_space
 from hpsearch.environment import worker_count
 from hpsearch.final import RETRAIN, final_pick
 from hpsearch.objective import ObjectiveSettings
+from hpsearch.storage import MissingStorage
+from hpsearch.study import check_resume
 from hpsearch.worker import finished_count
 from netcore.schedule import SCHEDULES
 from reports.fullsize_page import render_fullsize
@@ -87,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, default=0, help="study seed (default 0)")
     ap.add_argument("--name", default=None, help="study name (default fashion-<model>, quick: ...-quick)")
     ap.add_argument("--out", default="runs", help="output folder (default runs/)")
+    ap.add_argument("--report-only", action="store_true",
+                    help="search no further: score the existing study's pick (once) and write the report")
     ap.add_argument("--quick", action="store_true",
                     help="a demo: 3,000 images, 3 epochs, 8 trials, 120 s (explicit options still apply)")
     return ap
@@ -111,6 +115,21 @@ def make_spec(args: argparse.Namespace) -> StudySpec:
                      sampler="tpe", pruner="hyperband", seed=args.seed, out_dir=args.out)
 
 
+def _search(spec: StudySpec, args: argparse.Namespace, n_jobs: int):
+    """Run (or resume) the search within the budget; with --report-only, open the existing study instead."""
+    if args.report_only:
+        check_resume(spec)  # the same spec as the study's: a different one is refused
+        try:
+            return optuna.load_study(study_name=spec.name, storage=open_storage(spec.storage_url, create=False))
+        except (KeyError, MissingStorage):
+            raise ValueError(f"no study {spec.name} in {spec.storage_url}: run the search first") from None
+    print(f"searching {spec.name} ({args.model}) on {args.dataset} for at most {args.time_budget:.0f} s ...")
+    t0 = time.perf_counter()
+    study = run(spec, n_jobs=n_jobs, time_budget=args.time_budget)
+    print(f"search: {time.perf_counter() - t0:.0f} s")
+    return study
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
@@ -126,16 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"searching {spec.name} ({args.model}) on {args.dataset} for at most {args.time_budget:.0f} s ...")
-    t0 = time.perf_counter()
     try:
-        study = run(spec, n_jobs=n_jobs, time_budget=args.time_budget)
+        study = _search(spec, args, n_jobs)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    search_s = time.perf_counter() - t0
     done = finished_count(study, spec.n_trials)
-    print(f"search: {search_s:.0f} s, {done} trials finished; retraining the best on {args.retrain} ...")
+    print(f"{done} trials finished; retraining the best on {args.retrain} and scoring it on test ...")
     # one BLAS thread, as in the workers: two threads on a busy 2-core machine spin and run several times slower
     with threadpool_limits(limits=1):
         final = final_pick(study, spec, retrain=args.retrain)

@@ -45,6 +45,20 @@ def test_quick_search_scores_its_pick_on_test_once_and_reports_it(model, tmp_pat
     assert final["retrain"] == "train+val" and final["n_train"] == 2000
     assert study.user_attrs["runs"][-1]["time_budget"] == 60.0
     assert report_every_study(tmp_path) == [f"fashion-{model}-quick"]
+    # --report-only searches no further and does not score again: the stored test score is reported
+    n_before = len(study.get_trials(deepcopy=False))
+    again = _run(tmp_path, capsys, "--model", model, "--dataset", "mnist-5k", "--report-only")
+    assert f"TEST {test_acc:.4f}" in again and "searching" not in again
+    study = optuna.load_study(study_name=f"fashion-{model}-quick", storage=storage)
+    assert len(study.get_trials(deepcopy=False)) == n_before and study.user_attrs["final"] == final
+
+
+def test_report_only_without_a_study_is_one_line(tmp_path, capsys):
+    code = _module().main(["--quick", "--dataset", "mnist-5k", "--out", str(tmp_path), "--report-only"])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert "run the search first" in err and "\n" not in err
+    assert not any(tmp_path.iterdir())
 
 
 def test_a_bad_budget_is_refused_before_anything_runs(tmp_path, capsys):
