@@ -121,7 +121,7 @@ def _search(spec: StudySpec, args: argparse.Namespace, n_jobs: int):
         check_resume(spec)  # the same spec as the study's: a different one is refused
         try:
             return optuna.load_study(study_name=spec.name, storage=open_storage(spec.storage_url, create=False))
-        except (KeyError, MissingStorage):
+        except (KeyError, MissingStorage, FileNotFoundError):
             raise ValueError(f"no study {spec.name} in {spec.storage_url}: run the search first") from None
     print(f"searching {spec.name} ({args.model}) on {args.dataset} for at most {args.time_budget:.0f} s ...")
     t0 = time.perf_counter()
@@ -154,9 +154,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{done} trials finished; retraining the best on {args.retrain} and scoring it on test ...")
     # one BLAS thread, as in the workers: two threads on a busy 2-core machine spin and run several times slower
     with threadpool_limits(limits=1):
-        final = final_pick(study, spec, retrain=args.retrain)
+        try:
+            final = final_pick(study, spec, retrain=args.retrain)
+        except ValueError as exc:  # e.g. no trial finished within the budget: the study is still reported
+            final = None
+            problem = str(exc)
     export(study)
     index = render_fullsize(spec.run_dir / "export", anchors=ANCHORS, out_dir=spec.run_dir)
+    if final is None:
+        print(f"error: {problem} (give a longer --time-budget: the study resumes); report: {index.resolve()}",
+              file=sys.stderr)
+        return 1
     params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in final["params"].items())
     print(f"final pick: trial {final['trial']} ({params}); validation {final['value']:.4f}; "
           f"retrained {final['train_seconds']:.0f} s; TEST {final['test_acc']:.4f}")

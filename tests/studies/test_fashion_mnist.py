@@ -33,7 +33,7 @@ def _run(tmp_path, capsys, *args):
 
 @pytest.mark.parametrize("model", ["cnn", "mlp"])
 def test_quick_search_scores_its_pick_on_test_once_and_reports_it(model, tmp_path, capsys, report_every_study):
-    out = _run(tmp_path, capsys, "--model", model, "--dataset", "mnist-5k", "--time-budget", "60")
+    out = _run(tmp_path, capsys, "--model", model, "--dataset", "mnist-5k", "--time-budget", "900")
     test_acc = float(re.search(r"TEST (\d\.\d+)", out).group(1))
     html = Path(re.search(r"report: (\S+)", out).group(1)).read_text()
     assert f"Test accuracy {test_acc:.4f}" in html and "Google AutoML" in html
@@ -43,7 +43,7 @@ def test_quick_search_scores_its_pick_on_test_once_and_reports_it(model, tmp_pat
     final = study.user_attrs["final"]
     assert final["test_acc"] == pytest.approx(test_acc, abs=5e-5) and final["n_test"] == 1000
     assert final["retrain"] == "train+val" and final["n_train"] == 2000
-    assert study.user_attrs["runs"][-1]["time_budget"] == 60.0
+    assert study.user_attrs["runs"][-1]["time_budget"] == 900.0
     assert report_every_study(tmp_path) == [f"fashion-{model}-quick"]
     # --report-only searches no further and does not score again: the stored test score is reported
     n_before = len(study.get_trials(deepcopy=False))
@@ -59,6 +59,15 @@ def test_report_only_without_a_study_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "run the search first" in err and "\n" not in err
     assert not any(tmp_path.iterdir())
+
+
+def test_a_budget_too_short_for_any_trial_still_writes_the_report_and_says_so(tmp_path, capsys):
+    code = _module().main(["--quick", "--dataset", "mnist-5k", "--out", str(tmp_path), "--n-jobs", "1",
+                           "--time-budget", "0.001"])
+    assert code == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]  # after the progress lines: one line that says why
+    assert last.startswith("error:") and "no finished" in last and "--time-budget" in last
+    assert "No final pick yet" in (tmp_path / "fashion-cnn-quick" / "index.html").read_text()
 
 
 def test_a_bad_budget_is_refused_before_anything_runs(tmp_path, capsys):
@@ -80,6 +89,6 @@ def _have_fashion() -> bool:
 @pytest.mark.skipif(not _have_fashion(), reason="Fashion-MNIST is not installed (apt-get install "
                     "dataset-fashion-mnist); CI installs it")
 def test_quick_search_on_fashion_mnist_uses_its_test_split(tmp_path, capsys):
-    out = _run(tmp_path, capsys, "--model", "mlp", "--time-budget", "60")
+    out = _run(tmp_path, capsys, "--model", "mlp", "--time-budget", "900")
     assert "on fashion-mnist" in out
     assert 0.5 < float(re.search(r"TEST (\d\.\d+)", out).group(1)) <= 1.0
