@@ -65,18 +65,28 @@ def _reason(exc: OSError) -> str:
 
 
 def check_folder(path: str | Path, what: str) -> Path:
-    """Make sure ``path`` is a folder files can be created in (creating it, as the write would); a one-line
-    ValueError otherwise. Leaves nothing behind in it."""
+    """Make sure ``path`` is a folder files can be created in (trying it out: folders it had to create are
+    removed again); a one-line ValueError otherwise. Leaves nothing behind."""
     path = Path(path)
+    made: list[Path] = []  # the folders this check creates: removed again, the write itself makes them
     try:
         if path.exists() and not path.is_dir():
             raise ValueError(f"{what} {_show(path)} is not a folder; give a folder (or a path where one can be made)")
-        path.mkdir(parents=True, exist_ok=True)
+        for folder in reversed([path, *path.parents]):
+            if not folder.exists():
+                folder.mkdir()
+                made.append(folder)
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as exc:
         reason = _reason(exc)
         raise ValueError(f"{what} {_show(path)} cannot hold files ({reason}); give a folder you can write to") from None
+    finally:
+        for folder in reversed(made):
+            try:
+                folder.rmdir()
+            except OSError:
+                break
     return path
 
 
