@@ -112,6 +112,15 @@ def check_places(spec: StudySpec) -> None:
         check_file_place(spec.storage_url, "journal")
 
 
+def _absolute(spec: StudySpec) -> StudySpec:
+    """The spec with absolute paths: a reused loky worker keeps the working folder it was started in, so a
+    relative out_dir or journal path would name another file there."""
+    changes = {"out_dir": str(Path(spec.out_dir).resolve())}
+    if spec.storage and not is_database(spec.storage):
+        changes["storage"] = str(Path(spec.storage).resolve())
+    return spec.replace(**changes)
+
+
 def _launch(
     spec: StudySpec, n_jobs: int, blas_threads: int | None, stop_file: str, deadline: float | None
 ) -> tuple[int, bool]:
@@ -120,7 +129,7 @@ def _launch(
     common = {"blas_threads": blas_threads, "stop_file": stop_file, "preflight": False, "deadline": deadline}
     if n_jobs > 1:
         executor = get_reusable_executor(max_workers=n_jobs - 1)
-        data = spec.to_dict()
+        data = _absolute(spec).to_dict()
         # a worker whose launcher was killed stops, never orphaned
         futures = [executor.submit(run_worker, data, i, parent=os.getpid(), **common) for i in range(1, n_jobs)]
     try:

@@ -60,7 +60,8 @@ def test_run_on_every_core_says_where_and_what_next_and_ls_lists_the_studies(tmp
     argv = ["run", "--name", "cli", "--n-trials", "2", "--epochs", "2", "--n-jobs", "-1"]
     assert main(argv) == 0
     out, err = capsys.readouterr()
-    assert "\r" not in err and err.splitlines()[-1].startswith("cli: 2/2 trials finished, best=")  # no tty: lines
+    progress = [line for line in err.splitlines() if line.startswith("cli: ")]  # log lines of earlier -v tests
+    assert "\r" not in err and progress[-1].startswith("cli: 2/2 trials finished, best=")  # no tty: lines
     journal = os.path.join("runs", "cli", "journal.log")
     assert f"results: {journal}" in out and f"next: hpsearch report {os.path.join('runs', 'cli')}" in out
     study = optuna.load_study(study_name="cli", storage=open_storage(journal, create=False))
