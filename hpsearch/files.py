@@ -65,28 +65,24 @@ def _reason(exc: OSError) -> str:
 
 
 def check_folder(path: str | Path, what: str) -> Path:
-    """Make sure ``path`` is a folder files can be created in (trying it out: folders it had to create are
-    removed again); a one-line ValueError otherwise. Leaves nothing behind."""
+    """Make sure ``path`` is a folder files can be created in (or can be made where files can be created); a
+    one-line ValueError otherwise. Creates nothing, leaves nothing behind."""
     path = Path(path)
-    made: list[Path] = []  # the folders this check creates: removed again, the write itself makes them
     try:
         if path.exists() and not path.is_dir():
             raise ValueError(f"{what} {_show(path)} is not a folder; give a folder (or a path where one can be made)")
-        for folder in reversed([path, *path.parents]):
-            if not folder.exists():
-                folder.mkdir()
-                made.append(folder)
-        with tempfile.TemporaryFile(dir=path):
+        # try the folder, or the nearest one that exists (nothing is created: concurrent launchers may be
+        # making the same folders, and a write that fails later must not leave empty ones behind)
+        existing = next(p for p in (path, *path.parents) if p.exists())
+        if not existing.is_dir():
+            raise ValueError(f"{what} {_show(path)} is under {_show(existing)}, which is not a folder; give a folder")
+        with tempfile.TemporaryFile(dir=existing):
             pass
+        if len(path.name) > 255 or any(len(part) > 255 for part in path.parts):
+            raise OSError(36, "File name too long")
     except OSError as exc:
         reason = _reason(exc)
         raise ValueError(f"{what} {_show(path)} cannot hold files ({reason}); give a folder you can write to") from None
-    finally:
-        for folder in reversed(made):
-            try:
-                folder.rmdir()
-            except OSError:
-                break
     return path
 
 
