@@ -6,8 +6,9 @@ anything is written. Ctrl-C stops every local worker cleanly, prints one line an
 same command again resumes the study.
 
     hpsearch run [SPEC.json] [--name N] [--n-trials N] [--sampler S] [--pruner P] [--seed S] [--epochs E]
-                 [--storage URL] [--out DIR] [--n-jobs K] [--blas-threads T] [--no-progress]
-    hpsearch worker --storage URL --study NAME [--index I] [--blas-threads T]
+                 [--storage URL] [--out DIR] [--n-jobs K] [--blas-threads T] [--no-progress] [--time-budget S]
+    hpsearch worker --storage URL --study NAME [--index I] [--blas-threads T] [--time-budget S]
+The parser (every option and its help) is :mod:`hpsearch.cli_parser`.
     hpsearch status  (RUN_DIR | --study NAME [--storage URL] [--runs DIR])
     hpsearch ls      [RUNS_DIR | --storage URL]
     hpsearch export  (RUN_DIR | --study NAME [--storage URL] [--runs DIR]) [--out DIR]
@@ -28,114 +29,23 @@ import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
-from importlib import metadata
 from pathlib import Path
 
 import optuna
 
-from hpsearch.cli_compare import add_compare_parser, cmd_compare
+from hpsearch.cli_compare import cmd_compare
+from hpsearch.cli_parser import UsageError
+from hpsearch.cli_parser import build_parser as _parser
 from hpsearch.environment import worker_count
 from hpsearch.failures import ENVIRONMENT_ERRORS, describe
 from hpsearch.files import check_folder, own_dir
 from hpsearch.progress import snapshot
-from hpsearch.samplers import PRUNERS, SAMPLERS
 from hpsearch.spec import StudySpec
 from hpsearch.storage import StorageError, check_name, journal_path, open_storage, redact
 from hpsearch.study import check_resume, load_spec, state_counts
 from hpsearch.worker import check_data
 
 __all__ = ["main"]
-
-
-class UsageError(Exception):
-    """Bad arguments: reported as one line, exit code 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
-
-
-def _target_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run_dir", nargs="?", help="a study folder runs/<study> holding journal.log")
-    p.add_argument("--study", help="study name")
-    p.add_argument("--storage", help="journal file path or database URL (default: <runs>/<study>/journal.log)")
-    p.add_argument("--runs", default="runs", help="folder of the studies' default journals (default: runs)")
-
-
-_EPILOG = """examples:
-  hpsearch run --n-trials 20 --epochs 10          the book's section 6.5 search, small, on every core
-  hpsearch run spec.json --n-jobs -1               a study from a StudySpec JSON file, on every core
-  hpsearch ls                                      the studies under runs/ with their best values
-  hpsearch status runs/book                        trial counts and the best trial of one study
-  hpsearch report runs/book                        export + one self-contained HTML page
-  hpsearch compare runs/tpe runs/random            two or more studies side by side on one page
-  hpsearch worker --storage postgresql://... --study book    join a study from another machine
-
-Run `hpsearch COMMAND --help` for the options of a command."""
-
-_RUN_HELP = """Create the study of SPEC (or resume it: finished trials are kept) and run its trials in local worker
-processes, one BLAS thread each. Without SPEC: the book's section 6.5 search (lr and weight decay, random
-sampler, 100 trials). The options override the spec's fields. The journal and, later, the report go to
-<out>/<name>/; Ctrl-C stops at the end of the running epochs and the same command resumes."""
-
-
-def _version() -> str:
-    try:
-        return metadata.version("hpsearch")
-    except metadata.PackageNotFoundError:
-        return "unknown (not installed)"
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="hpsearch", description="Hyperparameter searches over netcore networks (Optuna studies "
-                     "on a journal file or PostgreSQL, run by parallel worker processes).", epilog=_EPILOG,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"hpsearch {_version()}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
-    run = sub.add_parser("run", help="create or resume a study and run it with local worker processes",
-                         description=_RUN_HELP)
-    run.add_argument("spec", nargs="?", help="a StudySpec as JSON (default: the book's section 6.5 study)")
-    run.add_argument("--name", help="study name (default: the spec's, or 'book')")
-    run.add_argument("--n-trials", type=int, help="trials of the study (re-running with more adds slots)")
-    run.add_argument("--sampler", choices=sorted(SAMPLERS), help="how parameters are drawn (default: random)")
-    run.add_argument("--pruner", choices=sorted(PRUNERS), help="stop poor trials early (default: none)")
-    run.add_argument("--seed", type=int, help="study seed: trial k's parameters and training seed derive from it")
-    run.add_argument("--epochs", type=int, help="evaluations per trial (the book: 50)")
-    run.add_argument("--storage", help="journal file path or database URL (default: <out>/<name>/journal.log)")
-    run.add_argument("--out", help="output folder (default: runs)")
-    run.add_argument("--n-jobs", type=int, help="worker processes (default and -1: every core; -2: all but one; "
-                                                "0: only create the study)")
-    run.add_argument("--blas-threads", type=int, default=1, help="BLAS threads per worker (default 1)")
-    run.add_argument("--no-progress", action="store_true", help="no progress display")
-    run.add_argument("--time-budget", type=float, metavar="SECONDS",
-                     help="stop starting trials after SECONDS; running ones stop at their next evaluation")
-    worker = sub.add_parser("worker", help="join an existing study from this machine",
-                            description="Run trials of an existing study (created by `hpsearch run`) until it "
-                                        "has all its trials; start one per core, on any machine that reaches "
-                                        "the storage.")
-    worker.add_argument("--storage", required=True, help="the study's storage (e.g. postgresql://...)")
-    worker.add_argument("--study", required=True, help="the study's name")
-    worker.add_argument("--index", type=int, help="worker index for the sampler seed (default: from host:pid)")
-    worker.add_argument("--blas-threads", type=int, default=1, help="BLAS threads (default 1)")
-    worker.add_argument("--time-budget", type=float, metavar="SECONDS", help="work for at most SECONDS")
-    ls = sub.add_parser("ls", help="list the studies of a runs folder or a storage with their best values",
-                        description="One line per study: finished trials of its slots, the trials per state, "
-                                    "its direction and its best value (Optuna's, in that direction).")
-    ls.add_argument("runs_dir", nargs="?", help="a folder of study folders <runs>/<study>/journal.log "
-                                                "(default: runs)")
-    ls.add_argument("--storage", help="a journal file or database URL: list every study it holds")
-    for name, text in (("status", "trial counts and the best trial of a study"),
-                       ("export", "write a study's tables (trials, curves, meta.json)"),
-                       ("report", "export a study and render its HTML page")):
-        p = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
-        _target_args(p)
-        if name != "status":
-            where = "<runs>/<study>/export" if name == "export" else "<runs>/<study>; its tables go to DIR/export"
-            p.add_argument("--out", help=f"output folder (default: {where})")
-    add_compare_parser(sub)
-    return parser
 
 
 _MAX_SPEC_BYTES = 1 << 20  # a spec is a few kilobytes; this bounds what a wrong path (/dev/zero) can cost
