@@ -13,14 +13,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from reports.axes import COLOR_COMPLETE, COLOR_PRUNED, legend, new_axes, no_data
+from reports.axes import COLOR_COMPLETE, COLOR_PRUNED, DIVERGED_STYLE, legend, new_axes, no_data
 
 __all__ = ["budget_history", "plot_best_vs_epochs", "plot_best_vs_time"]
 
 
 def budget_history(trials: pd.DataFrame, *, n_train: int, direction: str = "maximize") -> pd.DataFrame:
     """Columns: number, state, elapsed_s, epochs_spent, value, best (NaN until a COMPLETE trial scores)."""
-    cols = ["number", "state", "elapsed_s", "epochs_spent", "value", "best"]
+    cols = ["number", "state", "elapsed_s", "epochs_spent", "value", "best", "diverged"]
     if trials.empty or n_train < 1:
         return pd.DataFrame(columns=cols)
     t = trials.copy()
@@ -39,6 +39,7 @@ def budget_history(trials: pd.DataFrame, *, n_train: int, direction: str = "maxi
     return pd.DataFrame({
         "number": t["number"].to_numpy(), "state": t["state"].to_numpy(), "elapsed_s": elapsed,
         "epochs_spent": epochs, "value": value, "best": running.to_numpy(),
+        "diverged": t["diverged"].to_numpy(dtype=bool),
     })
 
 
@@ -48,9 +49,13 @@ def _plot(history: pd.DataFrame, x: str, xlabel: str, ax: Axes | None) -> Axes:
     if done.empty:
         return no_data(ax, "no COMPLETE trial yet")
     xs = history[x].to_numpy(dtype=float)
+    diverged = history["diverged"].to_numpy(dtype=bool)
     complete = (history["state"] == "COMPLETE").to_numpy()
     values = history["value"].to_numpy(dtype=float)
-    ax.scatter(xs[complete], values[complete], s=14, color=COLOR_COMPLETE, alpha=0.6, label="complete trial")
+    ax.scatter(xs[complete & ~diverged], values[complete & ~diverged], s=14, color=COLOR_COMPLETE, alpha=0.6,
+               label="complete trial")
+    if (diverged & np.isfinite(values)).any():
+        ax.scatter(xs[diverged], values[diverged], label="diverged", **DIVERGED_STYLE)
     pruned = (history["state"] == "PRUNED").to_numpy() & np.isfinite(values)
     if pruned.any():
         ax.scatter(xs[pruned], values[pruned], s=10, color=COLOR_PRUNED, alpha=0.6, label="pruned (last value)")
@@ -59,7 +64,7 @@ def _plot(history: pd.DataFrame, x: str, xlabel: str, ax: Axes | None) -> Axes:
     ax.step(bx, by, where="post", color="black", linewidth=1.6, label="best so far")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("validation accuracy")
-    shown = values[(complete | pruned) & np.isfinite(values)]
+    shown = values[(complete | pruned | diverged) & np.isfinite(values)]
     ax.set_ylim(max(0.0, float(np.min(shown)) - 0.02), min(1.0, float(np.max(shown)) + 0.02))
     legend(ax)
     return ax

@@ -53,7 +53,7 @@ def test_budget_figures_draw_steps_and_points():
     assert list(line.get_ydata()) == [0.80, 0.85, 0.85, 0.85]
     ax = plot_best_vs_epochs(h)
     labels = {c.get_label() for c in ax.collections}
-    assert {"complete trial", "pruned (last value)"} <= labels
+    assert {"complete trial", "pruned (last value)", "diverged"} <= labels  # trial 3 diverged: a red cross
 
 
 def _export(final):
