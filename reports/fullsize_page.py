@@ -100,6 +100,7 @@ def render_fullsize(
          if len(top) else "<p>No COMPLETE trial with a score.</p>"),
     ]
     text = H.page(f"Full-size search {exp.study}", sections,
-                  subtitle=f"{len(exp.trials)} trials, direction {exp.direction}",
+                  subtitle=f"{int((exp.trials['state'] != 'WAITING').sum())} trials run of {len(exp.trials)} slots, "
+                           f"direction {exp.direction}",
                   footer=f"Rendered by reports from the export of study {exp.study}.")
     return H.write_page(out, text)
