@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from netcore.channels import blocks, from_nhwc_rows, nhwc_rows, tiled, wide_shape
+from netcore.hcwn import chunks, from_hcwn, to_hcwn
 from netcore.layer_base import Workspace, init_grads
 
 __all__ = ["BatchNorm", "BatchNorm2D"]
@@ -107,72 +107,77 @@ class BatchNorm2D(BatchNorm):
     """Batch normalisation over conv channels: input (N, C, H, W), gamma/beta/running stats of shape (C,),
     statistics per channel over (N, H, W). Otherwise the book's BatchNorm (train/test, momentum, eps).
 
-    Works on the (N*H*W, C) rows of channels-last memory: free when the input is an (N, C, H, W) view of
-    NHWC memory (as ``Conv2D`` returns), one copy otherwise; the output is such a view as well. Channel sums
-    are GEMVs, per-channel products run over wide rows, chains of passes block by block (``netcore.channels``).
-    It keeps ``x - mu`` (in a reused buffer) rather than x_hat, folding ``1/std`` into per-channel factors:
-    ``out = (x - mu) * gamma/std + beta`` and the book's gradient as
-    ``dx = a*dout - a*dbeta/M - a*dgamma/(M*std) * (x - mu)`` with ``a = gamma/std``.
+    Works on (H, C, W*N) memory (``netcore.hcwn``): free when the input is a view of it (as ``Conv2D``
+    returns), one copy otherwise; the output is such a view as well. Channel sums are GEMVs over rows of
+    W*N numbers, per-channel products broadcast a (C, 1) column over them, and each chain of passes runs a
+    cache-sized block of image rows at a time. It keeps ``x - mu`` (in a reused buffer) rather than x_hat,
+    folding ``1/std`` into per-channel factors: ``out = (x - mu) * gamma/std + beta`` and the book's
+    gradient as ``dx = a*dout - a*dbeta/M - a*dgamma/(M*std) * (x - mu)`` with ``a = gamma/std``.
     """
 
     def __init__(self, gamma: np.ndarray, beta: np.ndarray, **kwargs) -> None:
         super().__init__(gamma, beta, **kwargs)
         self._ws = Workspace()
 
+    def _channel_sums(self, a: np.ndarray) -> np.ndarray:
+        """(k, C, L) -> (C,) sums, as one GEMV over its k*C rows."""
+        k, c, length = a.shape
+        return np.matmul(a.reshape(k * c, length), self._ws.ones(length, a.dtype)).reshape(k, c).sum(axis=0)
+
+    def _blocks(self, a: np.ndarray) -> tuple[list[slice], np.ndarray]:
+        """Blocks of image rows of (H, C, L) ``a`` small enough for a chain of passes in L2, and a scratch."""
+        parts = chunks(a.shape[0], 4 * a[0].nbytes)
+        return parts, self._ws.get("tmp", (parts[0].stop, *a.shape[1:]), a.dtype)
+
     def forward(self, x: np.ndarray, *, train: bool) -> np.ndarray:
         if x.ndim != 4:
             raise ValueError(f"BatchNorm2D needs (N, C, H, W) input, got shape {x.shape}")
         self._start(x, x.shape[1])
         gamma, beta = self.params["gamma"], self.params["beta"]
-        rows = nhwc_rows(x)  # (M, C)
-        m, c = rows.shape
-        ws = wide_shape(m, c)
-        xw, dt, parts = rows.reshape(ws), rows.dtype, blocks(ws)
-        xc = self._ws.get("xc", ws, dt)  # x - mu
-        tmp, ones = self._ws.get("tmp", (parts[0].stop, ws[1]), dt), self._ws.ones(m, dt)
+        n, c, h, w = x.shape
+        x3 = to_hcwn(x).reshape(h, c, w * n)
+        m = n * h * w
+        parts, tmp = self._blocks(x3)
+        xc = self._ws.get("xc", x3.shape, x3.dtype)  # x - mu
         if train:
-            mu = np.matmul(ones[:m], rows) / m
-            mu_w, sq_sums = tiled(mu, ws), np.zeros(ws[1], dt)
-            for b in parts:  # x - mu and the column sums of its squares, one cache-sized block at a time
-                np.subtract(xw[b], mu_w, out=xc[b])
-                sq = np.square(xc[b], out=tmp[: b.stop - b.start])
-                sq_sums += np.matmul(ones[: len(sq)], sq)
-            var = sq_sums.reshape(-1, c).sum(axis=0) / m  # biased (divide by M), as the book
+            mu = self._channel_sums(x3) / m
+            sq_sums = np.zeros(c, x3.dtype)
+            for b in parts:  # x - mu and the sums of its squares, one cache-sized block at a time
+                np.subtract(x3[b], mu[:, None], out=xc[b])
+                sq_sums += self._channel_sums(np.square(xc[b], out=tmp[: b.stop - b.start]))
+            var = sq_sums / m  # biased (divide by M), as the book
             self._update_running(mu, var)
         else:
             mu, var = self.running_mean, self.running_var
         std = np.sqrt(var + self.eps)
-        mu_w, a_w, beta_w = tiled(mu, ws), tiled(gamma / std, ws), tiled(beta, ws)
-        out = np.empty(ws, dt)
+        a = (gamma / std)[:, None]
+        out = np.empty_like(x3)
         for b in parts:
             if not train:
-                np.subtract(xw[b], mu_w, out=xc[b])
-            np.multiply(xc[b], a_w, out=out[b])  # gamma * x_hat
-            out[b] += beta_w
+                np.subtract(x3[b], mu[:, None], out=xc[b])
+            np.multiply(xc[b], a, out=out[b])  # gamma * x_hat
+            out[b] += beta[:, None]
         self._xn, self._std, self._train = xc, std, train  # _xn keeps x - mu, x_hat times std
-        n, _, h, w = x.shape
-        return from_nhwc_rows(out.reshape(m, c), n, h, w)
+        return from_hcwn(out.reshape(h, c, w, n))
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        d = nhwc_rows(dout)  # (M, C)
-        xc, std = self._xn, self._std
-        m, c = d.shape
-        ws = wide_shape(m, c)
-        dw, dt, parts = d.reshape(ws), d.dtype, blocks(ws)
-        tmp, ones = self._ws.get("tmp", (parts[0].stop, ws[1]), dt), self._ws.ones(m, dt)
-        dbeta = np.matmul(ones[:m], d, out=self.grads["beta"])
-        prod_sums = np.zeros(ws[1], dt)
+        n, c, h, w = self._shape
+        d = to_hcwn(dout).reshape(h, c, w * n)
+        xc, std, m = self._xn, self._std, n * h * w
+        parts, tmp = self._blocks(d)
+        dbeta = self.grads["beta"]
+        dbeta[...] = self._channel_sums(d)
+        prod_sums = np.zeros(c, d.dtype)
         for b in parts:
-            prod_sums += np.matmul(ones[: b.stop - b.start], np.multiply(dw[b], xc[b], out=tmp[: b.stop - b.start]))
+            prod_sums += self._channel_sums(np.multiply(d[b], xc[b], out=tmp[: b.stop - b.start]))
         dgamma = self.grads["gamma"]
-        dgamma[...] = prod_sums.reshape(-1, c).sum(axis=0) / std  # sum(dout * x_hat)
+        dgamma[...] = prod_sums / std  # sum(dout * x_hat)
         a = self.params["gamma"] / std
-        a_w, k_w, c_w = tiled(a, ws), tiled(-a * dgamma / (m * std), ws), tiled(-a * dbeta / m, ws)
-        dx = np.empty(ws, dt)
+        k, cf = (-a * dgamma / (m * std))[:, None], (-a * dbeta / m)[:, None]
+        dx = np.empty_like(d)
         for b in parts:
-            np.multiply(dw[b], a_w, out=dx[b])
+            np.multiply(d[b], a[:, None], out=dx[b])
             if self._train:  # through mu and var too; in test mode the running stats are constants
-                dx[b] += np.multiply(xc[b], k_w, out=tmp[: b.stop - b.start])
-                dx[b] += c_w
-        n, _, h, w = self._shape
-        return from_nhwc_rows(dx.reshape(m, c), n, h, w)
+                dx[b] += np.multiply(xc[b], k, out=tmp[: b.stop - b.start])
+                dx[b] += cf
+        return from_hcwn(dx.reshape(h, c, w, n))

@@ -25,6 +25,8 @@ from numpy.lib.stride_tricks import as_strided
 from netcore.hcwn import chunks
 from netcore.layer_base import Workspace
 
+PER_COLUMN_MIN_F = 32  # output channels from which one GEMM per kernel column beats the stacked GEMM
+
 __all__ = [
     "col_weights", "copied_forward", "copied_weight_grad", "scattered_input_grad", "stacked_forward",
     "stacked_weight_grad", "stacked_weights",
@@ -51,23 +53,33 @@ def _row_windows(src: np.ndarray, row0: int, col0: int, k: int, fh: int, width: 
 def stacked_forward(src: np.ndarray, wst: np.ndarray, fw: int, out: np.ndarray, ws: Workspace, *, tag: str,
                     row0: int = 0, col0: int = 0, bias: np.ndarray | None = None) -> None:
     """Stride-1 correlation into ``out`` (OH, F, OW*N): out[y] = sum_ij W_ij @ src[row0+y+i, :, col0+x+j].
-    ``tag`` names its scratch in ``ws`` (a layer's forward and input gradient keep one each)."""
+    ``tag`` names its scratch in ``ws`` (a layer's forward and input gradient keep one each). With F >= 32
+    output channels each kernel column is its own GEMM over exactly the OW columns it needs (the stacked
+    GEMM would also compute FW-1 unused columns per row: 29 % more work on 7x7 images)."""
     n = src.shape[3]
     oh, f, own = out.shape
     fh = wst.shape[1] // src.shape[1]
     width = own // n + fw - 1  # input columns one output row reads
-    row_bytes = wst.shape[0] * width * n * src.itemsize
-    p = ws.get(f"{tag}_p", (chunks(oh, row_bytes)[0].stop, wst.shape[0], width * n), src.dtype)
-    for rows in chunks(oh, row_bytes):
+    per_column = f >= PER_COLUMN_MIN_F
+    row_bytes = (f * own if per_column else wst.shape[0] * width * n) * src.itemsize
+    parts = chunks(oh, row_bytes)
+    p = ws.get(f"{tag}_p", (parts[0].stop, *((f, own) if per_column else (wst.shape[0], width * n))), src.dtype)
+    for rows in parts:
         k = rows.stop - rows.start
-        pk = np.matmul(wst, _row_windows(src, row0 + rows.start, col0, k, fh, width), out=p[:k])
+        win = _row_windows(src, row0 + rows.start, col0, k, fh, width)
         o = out[rows]
-        if fw == 1:
-            np.copyto(o, pk)
+        if per_column:
+            np.matmul(wst[:f], win[:, :, :own], out=o)
+            for j in range(1, fw):
+                o += np.matmul(wst[j * f : (j + 1) * f], win[:, :, j * n : j * n + own], out=p[:k])
         else:
-            np.add(pk[:, :f, :own], pk[:, f : 2 * f, n : n + own], out=o)
-        for j in range(2, fw):
-            o += pk[:, j * f : (j + 1) * f, j * n : j * n + own]
+            pk = np.matmul(wst, win, out=p[:k])
+            if fw == 1:
+                np.copyto(o, pk)
+            else:
+                np.add(pk[:, :f, :own], pk[:, f : 2 * f, n : n + own], out=o)
+            for j in range(2, fw):
+                o += pk[:, j * f : (j + 1) * f, j * n : j * n + own]
         if bias is not None:
             o += bias[:, None]
 
