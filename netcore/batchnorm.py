@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from netcore.hcwn import chunks, from_hcwn, to_hcwn
+from netcore.hcwn import chunks, from_hcwn, per_channel, to_hcwn
 from netcore.layer_base import Workspace, init_grads
 
 __all__ = ["BatchNorm", "BatchNorm2D"]
@@ -142,21 +142,22 @@ class BatchNorm2D(BatchNorm):
         if train:
             mu = self._channel_sums(x3) / m
             sq_sums = np.zeros(c, x3.dtype)
+            mu_b = per_channel(mu, w * n)
             for b in parts:  # x - mu and the sums of its squares, one cache-sized block at a time
-                np.subtract(x3[b], mu[:, None], out=xc[b])
+                np.subtract(x3[b], mu_b, out=xc[b])
                 sq_sums += self._channel_sums(np.square(xc[b], out=tmp[: b.stop - b.start]))
             var = sq_sums / m  # biased (divide by M), as the book
             self._update_running(mu, var)
         else:
             mu, var = self.running_mean, self.running_var
         std = np.sqrt(var + self.eps)
-        a = (gamma / std)[:, None]
+        a, beta_b, mu_b = per_channel(gamma / std, w * n), per_channel(beta, w * n), per_channel(mu, w * n)
         out = np.empty_like(x3)
         for b in parts:
             if not train:
-                np.subtract(x3[b], mu[:, None], out=xc[b])
+                np.subtract(x3[b], mu_b, out=xc[b])
             np.multiply(xc[b], a, out=out[b])  # gamma * x_hat
-            out[b] += beta[:, None]
+            out[b] += beta_b
         self._xn, self._std, self._train = xc, std, train  # _xn keeps x - mu, x_hat times std
         return from_hcwn(out.reshape(h, c, w, n))
 
@@ -173,10 +174,11 @@ class BatchNorm2D(BatchNorm):
         dgamma = self.grads["gamma"]
         dgamma[...] = prod_sums / std  # sum(dout * x_hat)
         a = self.params["gamma"] / std
-        k, cf = (-a * dgamma / (m * std))[:, None], (-a * dbeta / m)[:, None]
+        k, cf = per_channel(-a * dgamma / (m * std), w * n), per_channel(-a * dbeta / m, w * n)
+        a = per_channel(a, w * n)
         dx = np.empty_like(d)
         for b in parts:
-            np.multiply(d[b], a[:, None], out=dx[b])
+            np.multiply(d[b], a, out=dx[b])
             if self._train:  # through mu and var too; in test mode the running stats are constants
                 dx[b] += np.multiply(xc[b], k, out=tmp[: b.stop - b.start])
                 dx[b] += cf

@@ -1,7 +1,8 @@
-"""The fast paths of netcore's conv layers against the naive loops of test_conv.py: both input-gradient paths
-of Conv2D (full convolution with flipped filters, scatter), buffers reused across calls of other shapes,
-channels-last and channels-first memory, the 2x2 pooling knockout, in-place ReLU; the float32 error of the
-rearranged computations against float64, bounded."""
+"""The fast paths of netcore's conv layers against the naive loops of test_conv.py: every path of Conv2D
+(stride-1 GEMMs on the input rows, stacked or one per kernel column; chunked im2col copies; both input-gradient
+paths), chunks of rows, buffers reused across calls of other shapes, (H, C, W, N), channels-last and
+channels-first memory, the 2x2 pooling knockout, in-place ReLU; the float32 error of the rearranged
+computations against float64, bounded."""
 
 from __future__ import annotations
 
@@ -11,47 +12,85 @@ import pytest
 from netcore.batchnorm import BatchNorm2D
 from netcore.conv import Conv2D, MaxPool2D
 from netcore.gradcheck import check_layer, rel_error
+from netcore.hcwn import chunks, from_hcwn
 from netcore.layers import Relu
 from tests.netcore.test_cnn import naive_bn2d
 from tests.netcore.test_conv import naive_conv, naive_conv_backward, naive_pool
 
 
 def nhwc(a: np.ndarray) -> np.ndarray:
-    """The same (N, C, H, W) values as a view of channels-last memory (what the conv layers hand over)."""
+    """The same (N, C, H, W) values as a view of channels-last memory."""
     return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
 
 
-# (N, C, H, W), (FN, FH, FW), pad: stride 1, FN <= C takes the full-convolution path, FN > C the scatter path
+def hcwn(a: np.ndarray) -> np.ndarray:
+    """The same (N, C, H, W) values as a view of (H, C, W, N) memory (what the conv layers hand over)."""
+    return from_hcwn(np.ascontiguousarray(a.transpose(2, 1, 3, 0)))
+
+
+LAYOUTS = {"nchw": lambda a: a, "nhwc": nhwc, "hcwn": hcwn}
+
+# (N, C, H, W), (FN, FH, FW), pad, stride. Forward and weight gradient: stride 1 with FH*C >= 16 works on the
+# input rows in place (stacked GEMM for FN < 32, one GEMM per kernel column from 32), anything else copies
+# windows. Input gradient: stride 1 with FH*FN >= 16 is the full convolution, anything else the scatter.
 PATH_CASES = [
-    ((2, 3, 6, 5), (2, 3, 3), 1),  # full, "same" padding
-    ((2, 4, 5, 5), (4, 3, 3), 0),  # full, no padding
-    ((1, 3, 4, 4), (2, 2, 2), 3),  # full, pad > FH - 1: every window of a border row is padding
-    ((2, 3, 5, 4), (3, 3, 2), 2),  # full, non-square filter, pad = FH - 1
-    ((2, 2, 6, 6), (5, 3, 3), 1),  # scatter
+    ((2, 6, 6, 5), (4, 3, 3), 1, 1),  # stacked forward, scatter dx (FH*FN = 12)
+    ((2, 8, 5, 5), (8, 3, 3), 0, 1),  # stacked, full-convolution dx, no padding
+    ((1, 8, 4, 4), (8, 2, 2), 3, 1),  # stacked, full dx, pad > FH - 1: every window of a border row is padding
+    ((2, 3, 5, 4), (9, 3, 2), 2, 1),  # copied forward (FH*C = 9), full dx (FH*FN = 27), non-square filter
+    ((2, 2, 6, 6), (5, 3, 3), 1, 1),  # copied forward, scatter dx
+    ((2, 6, 7, 6), (34, 3, 3), 1, 1),  # one GEMM per kernel column (FN >= 32), full dx (C = 6 < 32: stacked)
+    ((1, 40, 5, 5), (33, 3, 3), 1, 1),  # per kernel column both ways (FN >= 32, C >= 32)
+    ((2, 6, 7, 7), (8, 3, 3), 1, 2),  # stride 2: copied windows and scatter
+    ((2, 5, 8, 6), (4, 2, 3), 0, 3),  # stride 3, disjoint windows, some input columns never read
+    ((2, 20, 4, 4), (6, 1, 1), 0, 1),  # 1x1 filters: copied (FW = 1)
 ]
 
 
-@pytest.mark.parametrize("x_shape, f, p", PATH_CASES)
-@pytest.mark.parametrize("layout", ["nchw", "nhwc"])
-def test_conv_input_gradient_paths_match_loops(x_shape: tuple, f: tuple, p: int, layout: str) -> None:
+@pytest.mark.parametrize("x_shape, f, p, s", PATH_CASES)
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_conv_paths_match_loops(x_shape: tuple, f: tuple, p: int, s: int, layout: str) -> None:
     rng = np.random.default_rng(20)
     x = rng.standard_normal(x_shape)
     W, b = rng.standard_normal((f[0], x_shape[1], f[1], f[2])), rng.standard_normal(f[0])
-    layer = Conv2D(W, b, pad=p)
-    out = layer.forward(nhwc(x) if layout == "nhwc" else x, train=True)
-    np.testing.assert_allclose(out, naive_conv(x, W, b, 1, p), rtol=1e-12, atol=1e-12)
+    layer = Conv2D(W, b, stride=s, pad=p)
+    out = layer.forward(LAYOUTS[layout](x), train=True)
+    np.testing.assert_allclose(out, naive_conv(x, W, b, s, p), rtol=1e-12, atol=1e-12)
     dout = rng.standard_normal(out.shape)
-    dx = layer.backward(nhwc(dout) if layout == "nhwc" else dout)
-    ref_dx, ref_dW, ref_db = naive_conv_backward(x, W, dout, 1, p)
+    dx = layer.backward(LAYOUTS[layout](dout))
+    ref_dx, ref_dW, ref_db = naive_conv_backward(x, W, dout, s, p)
     np.testing.assert_allclose(dx, ref_dx, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(layer.grads["W"], ref_dW, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(layer.grads["b"], ref_db, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("x_shape, f, p", PATH_CASES[:3])
-def test_conv_full_convolution_path_gradient_check(x_shape: tuple, f: tuple, p: int) -> None:
+@pytest.mark.parametrize("chunk_bytes", [1, 3000], ids=["one-row-chunks", "few-row-chunks"])
+@pytest.mark.parametrize("x_shape, f, p, s", PATH_CASES)
+def test_conv_paths_in_chunks_of_rows_match_loops(
+    x_shape: tuple, f: tuple, p: int, s: int, chunk_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the layers' scratch of a chunk is CHUNK_BYTES; small values split every layer into chunks of 1-3 rows
+    # (the last one shorter), as a real-size layer is split
+    monkeypatch.setattr("netcore.hcwn.CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(27)
+    x = rng.standard_normal(x_shape)
+    W, b = rng.standard_normal((f[0], x_shape[1], f[1], f[2])), rng.standard_normal(f[0])
+    layer = Conv2D(W, b, stride=s, pad=p)
+    for _ in range(2):  # a second call reuses the zero-bordered scratch of the first
+        out = layer.forward(hcwn(x), train=True)
+        np.testing.assert_allclose(out, naive_conv(x, W, b, s, p), rtol=1e-12, atol=1e-12)
+        dout = rng.standard_normal(out.shape)
+        ref_dx, ref_dW, ref_db = naive_conv_backward(x, W, dout, s, p)
+        np.testing.assert_allclose(layer.backward(hcwn(dout)), ref_dx, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(layer.grads["W"], ref_dW, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(layer.grads["b"], ref_db, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape, f, p, s", PATH_CASES[:8])
+def test_conv_paths_gradient_check(x_shape: tuple, f: tuple, p: int, s: int) -> None:
     rng = np.random.default_rng(21)
-    layer = Conv2D(rng.standard_normal((f[0], x_shape[1], f[1], f[2])), rng.standard_normal(f[0]), pad=p)
+    W, b = rng.standard_normal((f[0], x_shape[1], f[1], f[2])), rng.standard_normal(f[0])
+    layer = Conv2D(W, b, stride=s, pad=p)
     result = check_layer(layer, rng.standard_normal(x_shape), rng=rng)
     assert max(c.rel_error for c in result.values()) < 1e-8, {k: c.rel_error for k, c in result.items()}
 
@@ -118,12 +157,15 @@ def test_float32_error_of_the_rearranged_computations_is_bounded() -> None:
     # (observed here: 1e-7 .. 9e-7)
     rng = np.random.default_rng(25)
     x = rng.standard_normal((8, 16, 12, 12))
-    for fn in (8, 32):  # the full-convolution path (FN <= C) and the scatter path
-        W, b = rng.standard_normal((fn, 16, 3, 3)) * 0.1, rng.standard_normal(fn)
-        c64, c32 = Conv2D(W, b, pad=1), Conv2D(W.astype(np.float32), b.astype(np.float32), pad=1)
-        out = c64.forward(x, train=True)
+    # stacked + full convolution; per kernel column + full convolution; stacked + scatter; copied, stride 2
+    for fn, c, s in ((8, 16, 1), (32, 16, 1), (4, 16, 1), (16, 1, 2)):
+        W, b = rng.standard_normal((fn, c, 3, 3)) * 0.1, rng.standard_normal(fn)
+        c64 = Conv2D(W, b, stride=s, pad=1)
+        c32 = Conv2D(W.astype(np.float32), b.astype(np.float32), stride=s, pad=1)
+        xs = rng.standard_normal((8, c, 12, 12))
+        out = c64.forward(xs, train=True)
         dout = rng.standard_normal(out.shape)
-        assert rel_error(c32.forward(x.astype(np.float32), train=True), out) < 2e-6
+        assert rel_error(c32.forward(xs.astype(np.float32), train=True), out) < 2e-6
         assert rel_error(c32.backward(dout.astype(np.float32)), c64.backward(dout)) < 2e-6
         assert rel_error(c32.grads["W"], c64.grads["W"]) < 2e-6
     gamma, beta = rng.uniform(0.5, 1.5, 16), rng.standard_normal(16)
@@ -137,12 +179,10 @@ def test_float32_error_of_the_rearranged_computations_is_bounded() -> None:
 
 @pytest.mark.parametrize("train", [True, False])
 def test_batchnorm2d_in_several_cache_blocks_matches_naive(train: bool) -> None:
-    from netcore.channels import blocks, wide_shape
-
-    shape = (6, 16, 30, 30)  # 5400 rows of 16: wide rows of 960, blocks of 34, 34 and 22 of them
-    assert [b.stop - b.start for b in blocks(wide_shape(6 * 30 * 30, 16))] == [34, 34, 22]
+    shape = (6, 16, 30, 30)  # image rows of 16 x 30 x 6 float64: blocks of 11, 11 and 8 rows
+    assert [b.stop - b.start for b in chunks(30, 4 * 16 * 30 * 6 * 8)] == [11, 11, 8]
     rng = np.random.default_rng(26)
-    x, dout = nhwc(2.0 + rng.standard_normal(shape)), rng.standard_normal(shape)
+    x, dout = hcwn(2.0 + rng.standard_normal(shape)), rng.standard_normal(shape)
     gamma, beta = rng.uniform(0.5, 1.5, 16), rng.standard_normal(16)
     layer = BatchNorm2D(gamma, beta)
     if not train:
