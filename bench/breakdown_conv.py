@@ -4,9 +4,11 @@ For each conv net of bench/core.py (SimpleConvNet, DeepConvNet, the 3x3 BN net),
 step inside the training loop (gather, each layer's forward and backward, loss, update; float32, 1 thread),
 sums them by kind (conv, batch norm, ReLU, pool, affine, the rest), and sets beside them the matrix products
 alone: each conv's and affine layer's im2col-formulation GEMMs (bench/steps.py ``conv_products``) timed on
-preallocated arrays. Times are CPU seconds of this process (other work on a shared machine inflates them
-less than wall time). The conv layers' time beyond their GEMMs is the im2col copies, the padding and the
-gradient scatter; the other kinds are memory-bound elementwise passes over (N, C, H, W) activations.
+preallocated whole-layer arrays. Times are CPU seconds of this process (other work on a shared machine
+inflates them less than wall time). netcore's conv layers do not run those products: they run the same
+arithmetic as GEMMs on the input rows in place, a cache-sized chunk of rows at a time (netcore/conv_rows.py),
+plus padding copies and shifted adds, so their time can be below the im2col GEMMs'; the other kinds are
+memory-bound elementwise passes over (N, C, H, W) activations.
 
 Run: python bench/breakdown_conv.py [--steps 20] [--nets simple deep cnn]
 """

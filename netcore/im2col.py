@@ -1,8 +1,8 @@
 """Windows of images as strided views, the book's ``im2col``/``col2im`` (``common/util.py``) built on them.
 
 ``im2col``/``col2im`` keep the book's layout: one row per (n, oh, ow), columns ordered (c, i, j), made of one
-strided view and one copy. The conv layers use ``nhwc_windows``: the same windows over channels-last memory,
-ordered (i, j, c), whose copy moves runs of ``FW*C`` contiguous numbers instead of ``FW``.
+strided view and one copy. ``Conv2D`` does not use them (it works on (H, C, W, N) memory, ``netcore.conv_rows``);
+they are the book's functions, and the reference its tests compare against.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-__all__ = ["add_windows", "col2im", "conv_output_size", "im2col", "nhwc_windows", "pad_nchw"]
+__all__ = ["add_windows", "col2im", "conv_output_size", "im2col", "pad_nchw"]
 
 
 def conv_output_size(size: int, filter_size: int, stride: int, pad: int) -> int:
@@ -37,17 +37,6 @@ def _windows(xp: np.ndarray, oh: int, ow: int, fh: int, fw: int, stride: int) ->
     sn, sc, sh, sw = xp.strides
     shape = (xp.shape[0], xp.shape[1], oh, ow, fh, fw)
     return as_strided(xp, shape, (sn, sc, sh * stride, sw * stride, sh, sw), writeable=False)
-
-
-def nhwc_windows(
-    xt: np.ndarray, oh: int, ow: int, fh: int, fw: int, stride: int, start: tuple[int, int] = (0, 0)
-) -> np.ndarray:
-    """Read-only view (N, OH, OW, FH, FW, C) of the windows of an (N, Hp, Wp, C) array (any strides), the first
-    window's corner at ``start``."""
-    sn, sh, sw, sc = xt.strides
-    base = xt[:, start[0] :, start[1] :, :]
-    shape = (xt.shape[0], oh, ow, fh, fw, xt.shape[3])
-    return as_strided(base, shape, (sn, sh * stride, sw * stride, sh, sw, sc), writeable=False)
 
 
 def add_windows(img: np.ndarray, win: np.ndarray, stride: int) -> None:
