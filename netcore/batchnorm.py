@@ -135,7 +135,7 @@ class BatchNorm2D(BatchNorm):
         self._start(x, x.shape[1])
         gamma, beta = self.params["gamma"], self.params["beta"]
         n, c, h, w = x.shape
-        x3 = to_hcwn(x).reshape(h, c, w * n)
+        x3 = to_hcwn(x, np.result_type(x.dtype, gamma.dtype)).reshape(h, c, w * n)  # integers give floats
         m = n * h * w
         parts, tmp = self._blocks(x3)
         xc = self._ws.get("xc", x3.shape, x3.dtype)  # x - mu
@@ -163,8 +163,8 @@ class BatchNorm2D(BatchNorm):
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         n, c, h, w = self._shape
-        d = to_hcwn(dout).reshape(h, c, w * n)
         xc, std, m = self._xn, self._std, n * h * w
+        d = to_hcwn(dout, np.result_type(dout.dtype, xc.dtype)).reshape(h, c, w * n)
         parts, tmp = self._blocks(d)
         dbeta = self.grads["beta"]
         dbeta[...] = self._channel_sums(d)

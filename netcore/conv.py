@@ -72,12 +72,13 @@ class Conv2D:
             raise ValueError(f"Conv2D with {c} input channels got input {x.shape}")
         s, p = self.stride, self.pad
         oh, ow = conv_output_size(h, fh, s, p), conv_output_size(w, fw, s, p)
-        xt = to_hcwn(x)  # (H, C, W, N)
+        dt = np.result_type(x.dtype, W.dtype)  # as the book's im2col(x) @ W: integer images give floats
+        xt = to_hcwn(x, dt)  # (H, C, W, N)
         if p:
-            xp = self._ws.get("x_pad", (h + 2 * p, c, w + 2 * p, n), x.dtype, zeroed=True)
+            xp = self._ws.get("x_pad", (h + 2 * p, c, w + 2 * p, n), dt, zeroed=True)
             xp[p : p + h, :, p : p + w, :] = xt  # the border stays zero across calls
             xt = xp
-        out = np.empty((oh, fn, ow, n), x.dtype)
+        out = np.empty((oh, fn, ow, n), dt)
         o3 = out.reshape(oh, fn, ow * n)
         if self._stacked(fh * c):
             stacked_forward(xt, stacked_weights(W), fw, o3, self._ws, tag="fwd", bias=b)
@@ -90,7 +91,7 @@ class Conv2D:
         W = self.params["W"]
         fn, c, fh, fw = W.shape
         oh, ow, n = dout.shape[2], dout.shape[3], dout.shape[0]
-        d = to_hcwn(dout).reshape(oh, fn, ow * n)
+        d = to_hcwn(dout, np.result_type(dout.dtype, self._xp.dtype)).reshape(oh, fn, ow * n)
         rows = d.reshape(oh * fn, ow * n)
         self.grads["b"][...] = np.matmul(rows, self._ws.ones(ow * n, d.dtype)).reshape(oh, fn).sum(axis=0)
         if self._stacked(fh * c):

@@ -16,9 +16,10 @@ __all__ = ["CHUNK_BYTES", "chunks", "from_hcwn", "per_channel", "to_hcwn"]
 CHUNK_BYTES = 1 << 20  # scratch per chunk of image rows: a chunk's arrays stay in the L2 cache
 
 
-def to_hcwn(x: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) -> contiguous (H, C, W, N) memory: free for a view of such memory, else one copy."""
-    return np.ascontiguousarray(x.transpose(2, 1, 3, 0))
+def to_hcwn(x: np.ndarray, dtype: np.dtype | None = None) -> np.ndarray:
+    """(N, C, H, W) -> contiguous (H, C, W, N) memory of ``dtype`` (default x's): free for a view of such
+    memory, else one copy."""
+    return np.ascontiguousarray(x.transpose(2, 1, 3, 0), dtype=dtype)
 
 
 def from_hcwn(a: np.ndarray) -> np.ndarray:

@@ -200,3 +200,31 @@ def test_batchnorm2d_in_several_cache_blocks_matches_naive(train: bool) -> None:
     np.testing.assert_allclose(dx, ref_dx, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(layer.grads["gamma"], ref_dg, rtol=1e-10)
     np.testing.assert_allclose(layer.grads["beta"], ref_db, rtol=1e-10)
+
+
+@pytest.mark.parametrize("x_dtype, w_dtype", [(np.uint8, np.float32), (np.int64, np.float64), (np.float32, np.float64)])
+@pytest.mark.parametrize("s, fn", [(1, 20), (2, 4)])
+def test_conv_and_batchnorm2d_promote_integer_and_mixed_inputs_as_numpy_does(
+    x_dtype: type, w_dtype: type, s: int, fn: int
+) -> None:
+    # the book's layers compute im2col(x) @ W and (x - mu) / std: uint8 images with float weights give floats,
+    # float32 inputs with float64 weights give float64, and the values are those of the promoted input
+    rng = np.random.default_rng(28)
+    x = (rng.random((3, 2, 6, 6)) * 200).astype(x_dtype)
+    xf = x.astype(np.result_type(x_dtype, w_dtype))
+    W, b = rng.standard_normal((fn, 2, 3, 3)).astype(w_dtype), rng.standard_normal(fn).astype(w_dtype)
+    layer = Conv2D(W, b, stride=s, pad=1)
+    out = layer.forward(x, train=True)
+    assert out.dtype == xf.dtype
+    np.testing.assert_allclose(out, naive_conv(xf.astype(np.float64), W, b, s, 1), rtol=1e-5, atol=1e-3)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    ref_dx, ref_dW, _ = naive_conv_backward(xf.astype(np.float64), W.astype(np.float64), dout, s, 1)
+    np.testing.assert_allclose(layer.backward(dout), ref_dx, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(layer.grads["W"], ref_dW, rtol=1e-4, atol=1e-1)
+    bn = BatchNorm2D(np.ones(2, w_dtype), np.zeros(2, w_dtype))
+    y = bn.forward(x, train=True)
+    assert y.dtype == xf.dtype
+    dy = rng.standard_normal(x.shape)
+    ref_y, ref_dy = naive_bn2d(xf.astype(np.float64), np.ones(2), np.zeros(2), dy)[:2]
+    np.testing.assert_allclose(y, ref_y, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(bn.backward(dy), ref_dy, rtol=1e-3, atol=1e-4)
