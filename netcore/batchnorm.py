@@ -162,6 +162,9 @@ class BatchNorm2D(BatchNorm):
         return from_hcwn(out.reshape(h, c, w, n))
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        if dout.shape != self._shape:
+            raise ValueError(f"BatchNorm2D.backward needs dout of the forward input's shape {self._shape}, "
+                             f"got {dout.shape}")
         n, c, h, w = self._shape
         xc, std, m = self._xn, self._std, n * h * w
         d = to_hcwn(dout, np.result_type(dout.dtype, xc.dtype)).reshape(h, c, w * n)

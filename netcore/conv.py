@@ -58,6 +58,7 @@ class Conv2D:
         self.stride, self.pad = int(stride), int(pad)
         self.need_input_grad = True
         self._x_shape: tuple[int, ...] = ()
+        self._out_shape: tuple[int, ...] = ()
         self._xp: np.ndarray | None = None  # the (padded) input as (H, C, W, N) memory, for the weight gradient
         self._ws = Workspace()
 
@@ -67,12 +68,16 @@ class Conv2D:
     def forward(self, x: np.ndarray, *, train: bool) -> np.ndarray:
         W, b = self.params["W"], self.params["b"]
         fn, c, fh, fw = W.shape
-        n, xc, h, w = x.shape
-        if xc != c:
-            raise ValueError(f"Conv2D with {c} input channels got input {x.shape}")
+        if x.ndim != 4 or x.shape[1] != c:
+            raise ValueError(f"Conv2D with {c} input channels needs (N, {c}, H, W) input, got shape {x.shape}")
+        n, _, h, w = x.shape
         s, p = self.stride, self.pad
         oh, ow = conv_output_size(h, fh, s, p), conv_output_size(w, fw, s, p)
         dt = np.result_type(x.dtype, W.dtype)  # as the book's im2col(x) @ W: integer images give floats
+        self._x_shape, self._out_shape = x.shape, (n, fn, oh, ow)
+        if n == 0:  # an empty batch: empty output, and backward gives empty gradients
+            self._xp = np.zeros((h + 2 * p, c, w + 2 * p, 0), dt)
+            return np.zeros(self._out_shape, dt)
         xt = to_hcwn(x, dt)  # (H, C, W, N)
         if p:
             xp = self._ws.get("x_pad", (h + 2 * p, c, w + 2 * p, n), dt, zeroed=True)
@@ -84,13 +89,20 @@ class Conv2D:
             stacked_forward(xt, stacked_weights(W), fw, o3, self._ws, tag="fwd", bias=b)
         else:
             copied_forward(xt, col_weights(W), fh, fw, s, o3, b, self._ws)
-        self._x_shape, self._xp = x.shape, xt
+        self._xp = xt
         return from_hcwn(out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         W = self.params["W"]
         fn, c, fh, fw = W.shape
+        if dout.shape != self._out_shape:
+            raise ValueError(f"Conv2D.backward needs dout of the forward output's shape {self._out_shape}, "
+                             f"got {dout.shape}")
         oh, ow, n = dout.shape[2], dout.shape[3], dout.shape[0]
+        if n == 0:
+            self.grads["W"][...] = 0
+            self.grads["b"][...] = 0
+            return np.zeros(self._x_shape, self._xp.dtype) if self.need_input_grad else None  # type: ignore
         d = to_hcwn(dout, np.result_type(dout.dtype, self._xp.dtype)).reshape(oh, fn, ow * n)
         rows = d.reshape(oh * fn, ow * n)
         self.grads["b"][...] = np.matmul(rows, self._ws.ones(ow * n, d.dtype)).reshape(oh, fn).sum(axis=0)

@@ -228,3 +228,22 @@ def test_conv_and_batchnorm2d_promote_integer_and_mixed_inputs_as_numpy_does(
     ref_y, ref_dy = naive_bn2d(xf.astype(np.float64), np.ones(2), np.zeros(2), dy)[:2]
     np.testing.assert_allclose(y, ref_y, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(bn.backward(dy), ref_dy, rtol=1e-3, atol=1e-4)
+
+
+def test_conv_empty_batch_and_bad_shapes_get_clear_answers() -> None:
+    rng = np.random.default_rng(29)
+    W, b = rng.standard_normal((20, 3, 3, 3)), rng.standard_normal(20)
+    layer = Conv2D(W, b, pad=1)
+    out = layer.forward(np.zeros((0, 3, 5, 5)), train=True)  # an empty batch: empty output and gradients
+    assert out.shape == (0, 20, 5, 5)
+    assert layer.backward(np.zeros((0, 20, 5, 5))).shape == (0, 3, 5, 5)
+    assert not layer.grads["W"].any() and not layer.grads["b"].any()
+    with pytest.raises(ValueError, match=r"needs \(N, 3, H, W\) input, got shape \(3, 5, 5\)"):
+        layer.forward(np.zeros((3, 5, 5)), train=True)
+    layer.forward(rng.standard_normal((2, 3, 9, 9)), train=True)
+    with pytest.raises(ValueError, match=r"forward output's shape \(2, 20, 9, 9\), got \(2, 20, 8, 8\)"):
+        layer.backward(np.zeros((2, 20, 8, 8)))  # a wrong dout once gave a silently wrong gradient
+    bn = BatchNorm2D(np.ones(3), np.zeros(3))
+    bn.forward(rng.standard_normal((2, 3, 4, 4)), train=True)
+    with pytest.raises(ValueError, match=r"forward input's shape \(2, 3, 4, 4\), got \(2, 3, 4, 5\)"):
+        bn.backward(np.zeros((2, 3, 4, 5)))
