@@ -44,12 +44,14 @@ def naive_bn2d(x, gamma, beta, dout):
     return out, dx, dgamma, dbeta, mus, vars_
 
 
-@pytest.mark.parametrize("nhwc", [False, True], ids=["nchw-input", "nhwc-view-input"])
-def test_batchnorm2d_matches_naive_per_channel_formulation(nhwc: bool) -> None:
+@pytest.mark.parametrize("layout", ["nchw", "nhwc", "hcwn"], ids=lambda v: f"{v}-input")
+def test_batchnorm2d_matches_naive_per_channel_formulation(layout: str) -> None:
     rng = np.random.default_rng(1)
     x = 1.5 * rng.standard_normal((4, 3, 5, 6)) + rng.standard_normal((1, 3, 1, 1))
-    if nhwc:  # what Conv2D hands over: an (N, C, H, W) view of channels-last memory
+    if layout == "nhwc":  # an (N, C, H, W) view of channels-last memory
         x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    elif layout == "hcwn":  # what Conv2D hands over: an (N, C, H, W) view of (H, C, W, N) memory
+        x = np.ascontiguousarray(x.transpose(2, 1, 3, 0)).transpose(3, 1, 0, 2)
     gamma, beta = rng.uniform(0.5, 1.5, 3), rng.standard_normal(3)
     dout = rng.standard_normal(x.shape)
     layer = BatchNorm2D(gamma, beta)

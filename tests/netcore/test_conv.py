@@ -174,7 +174,7 @@ def test_conv_gradient_check(
     assert max(c.rel_error for c in result.values()) < 1e-8, {k: c.rel_error for k, c in result.items()}
 
 
-def test_conv_chain_on_nhwc_memory_and_grads_views() -> None:
+def test_conv_chain_on_hcwn_memory_and_grads_views() -> None:
     rng = np.random.default_rng(4)
     flat, gflat = rng.standard_normal(3 * 2 * 3 * 3 + 3), np.full(3 * 2 * 3 * 3 + 3, np.nan)
     W, b = flat[:54].reshape(3, 2, 3, 3), flat[54:]
@@ -182,7 +182,7 @@ def test_conv_chain_on_nhwc_memory_and_grads_views() -> None:
     W2, b2 = rng.standard_normal((2, 3, 2, 2)), rng.standard_normal(2)
     conv2 = Conv2D(W2, b2, stride=2, pad=1)
     x = rng.standard_normal((2, 2, 5, 6))
-    h = conv1.forward(x, train=True)  # an (N, C, H, W) view of NHWC memory feeds the next conv
+    h = conv1.forward(x, train=True)  # an (N, C, H, W) view of (H, C, W, N) memory feeds the next conv
     out = conv2.forward(h, train=True)
     np.testing.assert_allclose(out, naive_conv(naive_conv(x, W, b, 1, 1), W2, b2, 2, 1), rtol=1e-12)
     dh = conv2.backward(np.ones_like(out))

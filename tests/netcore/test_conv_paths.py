@@ -115,18 +115,18 @@ def test_reused_buffers_follow_shape_changes_and_keep_padding_zero() -> None:
         np.testing.assert_array_equal(pool.forward(y, train=True), naive_pool(y, 2, 2, 2, 0)[0])
 
 
-@pytest.mark.parametrize("layouts", [("nhwc", "nhwc"), ("nhwc", "nchw"), ("nchw", "nhwc")], ids=str)
+@pytest.mark.parametrize("layouts", [("hcwn", "hcwn"), ("hcwn", "nchw"), ("nchw", "hcwn"), ("nhwc", "nhwc")], ids=str)
 @pytest.mark.parametrize("shape", [(2, 3, 6, 6), (2, 2, 5, 7)])
 def test_pool_knockout_with_relu_ties_in_any_layout(layouts: tuple[str, str], shape: tuple) -> None:
     rng = np.random.default_rng(23)
     x = np.maximum(rng.standard_normal(shape), 0.0)  # after a ReLU: many windows tie at zero
     x[0, 0, :2, :2] = 1.5  # a window of four equal maxima
     layer = MaxPool2D(2, 2)
-    out = layer.forward(nhwc(x) if layouts[0] == "nhwc" else x, train=True)
+    out = layer.forward(LAYOUTS[layouts[0]](x), train=True)
     dout = rng.standard_normal(out.shape)
     ref_out, ref_dx = naive_pool(x, 2, 2, 2, 0, dout)
     np.testing.assert_array_equal(out, ref_out)
-    np.testing.assert_array_equal(layer.backward(nhwc(dout) if layouts[1] == "nhwc" else dout), ref_dx)
+    np.testing.assert_array_equal(layer.backward(LAYOUTS[layouts[1]](dout)), ref_dx)
 
 
 def test_pool_knockout_falls_back_for_infinities() -> None:
