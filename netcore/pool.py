@@ -1,8 +1,9 @@
 """Max pooling (book ``common/layers.py`` ``Pooling``) over (N, C, H, W) arrays of any memory layout.
 
 Every array it makes follows its input's memory layout (views of the conv layers' (H, C, W, N) memory stay in
-it, their inner loops running over the batch), so no pass mixes layouts. The 2x2 stride-2 pooling of every book network takes a fast path: a knockout of the four
-offsets (pairs, then the pair winners) whose three strict comparisons give the first argmax directly.
+it, their inner loops running over the batch), so no pass mixes layouts. The 2x2 stride-2 pooling of every
+book network takes a fast path: a knockout of the four offsets (pairs, then the pair winners) whose three
+strict comparisons give the first argmax directly.
 """
 
 from __future__ import annotations
