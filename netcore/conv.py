@@ -107,8 +107,8 @@ class Conv2D:
         rows = d.reshape(oh * fn, ow * n)
         self.grads["b"][...] = np.matmul(rows, self._ws.ones(ow * n, d.dtype)).reshape(oh, fn).sum(axis=0)
         if self._stacked(fh * c):
-            g = stacked_weight_grad(self._xp, d, fh, fw, self._ws)
-            self.grads["W"][...] = g.reshape(fw, fn, fh, c).transpose(1, 3, 2, 0)
+            g = stacked_weight_grad(self._xp, d, fh, fw, self._ws)  # (FW, FH*C, FN)
+            self.grads["W"][...] = g.reshape(fw, fh, c, fn).transpose(3, 2, 1, 0)
         else:
             g = copied_weight_grad(self._xp, d, fh, fw, self.stride, self._ws)
             self.grads["W"][...] = g.reshape(fn, fh, fw, c).transpose(0, 3, 1, 2)

