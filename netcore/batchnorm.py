@@ -109,10 +109,11 @@ class BatchNorm2D(BatchNorm):
 
     Works on (H, C, W*N) memory (``netcore.hcwn``): free when the input is a view of it (as ``Conv2D``
     returns), one copy otherwise; the output is such a view as well. Channel sums are GEMVs over rows of
-    W*N numbers, per-channel products broadcast a (C, 1) column over them, and each chain of passes runs a
-    cache-sized block of image rows at a time. It keeps ``x - mu`` (in a reused buffer) rather than x_hat,
-    folding ``1/std`` into per-channel factors: ``out = (x - mu) * gamma/std + beta`` and the book's
-    gradient as ``dx = a*dout - a*dbeta/M - a*dgamma/(M*std) * (x - mu)`` with ``a = gamma/std``.
+    W*N numbers, per-channel factors are (C, W*N) blocks broadcast over image rows (``hcwn.per_channel``),
+    and each chain of passes runs a cache-sized block of image rows at a time. It keeps ``x - mu`` (in a
+    reused buffer) rather than x_hat, folding ``1/std`` into per-channel factors:
+    ``out = (x - mu) * gamma/std + beta`` and the book's gradient as
+    ``dx = a*dout - a*dbeta/M - a*dgamma/(M*std) * (x - mu)`` with ``a = gamma/std``.
     """
 
     def __init__(self, gamma: np.ndarray, beta: np.ndarray, **kwargs) -> None:
@@ -142,7 +143,7 @@ class BatchNorm2D(BatchNorm):
         if train:
             mu = self._channel_sums(x3) / m
             sq_sums = np.zeros(c, x3.dtype)
-            mu_b = per_channel(mu, w * n)
+            mu_b = per_channel(mu, w * n)  # x - mu is computed here; in test mode in the loop below
             for b in parts:  # x - mu and the sums of its squares, one cache-sized block at a time
                 np.subtract(x3[b], mu_b, out=xc[b])
                 sq_sums += self._channel_sums(np.square(xc[b], out=tmp[: b.stop - b.start]))
@@ -151,7 +152,9 @@ class BatchNorm2D(BatchNorm):
         else:
             mu, var = self.running_mean, self.running_var
         std = np.sqrt(var + self.eps)
-        a, beta_b, mu_b = per_channel(gamma / std, w * n), per_channel(beta, w * n), per_channel(mu, w * n)
+        a, beta_b = per_channel(gamma / std, w * n), per_channel(beta, w * n)
+        if not train:
+            mu_b = per_channel(mu, w * n)
         out = np.empty_like(x3)
         for b in parts:
             if not train:

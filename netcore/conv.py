@@ -37,7 +37,8 @@ class Conv2D:
     """Convolution (cross-correlation) with W (FN, C, FH, FW), b (FN,): (N, C, H, W) -> (N, FN, OH, OW).
 
     Same results as the book's ``im2col(x) @ W.reshape(FN, -1).T + b``. The output is an (N, FN, OH, OW) view
-    of (OH, FN, OW, N) memory. ``need_input_grad = False`` skips dx (backward then returns None), e.g. for a first layer.
+    of (OH, FN, OW, N) memory. ``need_input_grad = False`` skips dx (backward then returns None), e.g. for a
+    first layer.
     """
 
     def __init__(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from netcore.hcwn import chunks
+from netcore.hcwn import chunks, per_channel
 from netcore.layer_base import Workspace
 
 PER_COLUMN_MIN_F = 32  # output channels from which one GEMM per kernel column beats the stacked GEMM
@@ -64,6 +64,7 @@ def stacked_forward(src: np.ndarray, wst: np.ndarray, fw: int, out: np.ndarray, 
     row_bytes = (f * own if per_column else wst.shape[0] * width * n) * src.itemsize
     parts = chunks(oh, row_bytes)
     p = ws.get(f"{tag}_p", (parts[0].stop, *((f, own) if per_column else (wst.shape[0], width * n))), src.dtype)
+    bias_block = None if bias is None else per_channel(bias, own)
     for rows in parts:
         k = rows.stop - rows.start
         win = _row_windows(src, row0 + rows.start, col0, k, fh, width)
@@ -80,8 +81,8 @@ def stacked_forward(src: np.ndarray, wst: np.ndarray, fw: int, out: np.ndarray, 
                 np.add(pk[:, :f, :own], pk[:, f : 2 * f, n : n + own], out=o)
             for j in range(2, fw):
                 o += pk[:, j * f : (j + 1) * f, j * n : j * n + own]
-        if bias is not None:
-            o += bias[:, None]
+        if bias_block is not None:
+            o += bias_block
 
 
 def stacked_weight_grad(src: np.ndarray, d: np.ndarray, fh: int, fw: int, ws: Workspace) -> np.ndarray:
@@ -126,9 +127,10 @@ def copied_forward(src: np.ndarray, wcol: np.ndarray, fh: int, fw: int, stride: 
                    bias: np.ndarray, ws: Workspace) -> None:
     """Any stride: out (OH, F, OW*N) = wcol @ im2col, chunk by chunk, plus the bias."""
     oh, _, own = out.shape
+    bias_block = per_channel(bias, own)
     for rows, col in _col_chunks(src, fh, fw, stride, oh, own // src.shape[3], ws):
         o = np.matmul(wcol, col, out=out[rows])
-        o += bias[:, None]
+        o += bias_block
 
 
 def copied_weight_grad(src: np.ndarray, d: np.ndarray, fh: int, fw: int, stride: int,
@@ -150,11 +152,12 @@ def scattered_input_grad(d: np.ndarray, wcol: np.ndarray, fh: int, fw: int, stri
     parts = chunks(oh, kk * own * d.itemsize)
     dcol = ws.get("dcol", (parts[0].stop, fh, fw, c, ow, n), d.dtype)
     wt = np.ascontiguousarray(wcol.T)  # (FH*FW*C, F)
+    s0, s1, s2, s3 = dxp.strides
     for rows in parts:
         k = rows.stop - rows.start
         np.matmul(wt, d[rows], out=dcol[:k].reshape(k, kk, own))
-        s0, s1, s2, s3 = dxp.strides
         for i in range(fh):  # within one offset (i, j) no two windows share an element: one += each
             for j in range(fw):
-                dst = as_strided(dxp[stride * rows.start + i :, :, j:], (k, c, ow, n), (stride * s0, s1, stride * s2, s3))
+                start = dxp[stride * rows.start + i :, :, j:]
+                dst = as_strided(start, (k, c, ow, n), (stride * s0, s1, stride * s2, s3))
                 dst += dcol[:k, i, j]
