@@ -18,11 +18,11 @@ import argparse
 import time
 
 import numpy as np
-import netcore.conv_rows
 from steps import CONVNETS
 from threadpoolctl import threadpool_limits
 from timing import print_header
 
+import netcore.conv_rows
 from netcore.conv import Conv2D
 from netcore.hcwn import from_hcwn
 
