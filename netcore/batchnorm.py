@@ -110,15 +110,17 @@ class BatchNorm2D(BatchNorm):
     Works on (H, C, W*N) memory (``netcore.hcwn``): free when the input is a view of it (as ``Conv2D``
     returns), one copy otherwise; the output is such a view as well. Channel sums are GEMVs over rows of
     W*N numbers, per-channel factors are (C, W*N) blocks broadcast over image rows (``hcwn.per_channel``),
-    and each chain of passes runs a cache-sized block of image rows at a time. It keeps ``x - mu`` (in a
-    reused buffer) rather than x_hat, folding ``1/std`` into per-channel factors:
-    ``out = (x - mu) * gamma/std + beta`` and the book's gradient as
+    and each chain of passes runs a cache-sized block of image rows at a time, so ``x - mu`` exists only
+    block by block, in the cache: the layer keeps its input (as ``Affine`` does) and the batch mean, not
+    ``x - mu`` or x_hat (two fewer passes over memory in forward, and no activation-sized buffer). Forward
+    is ``out = (x - mu) * gamma/std + beta``; backward the book's gradient as
     ``dx = a*dout - a*dbeta/M - a*dgamma/(M*std) * (x - mu)`` with ``a = gamma/std``.
     """
 
     def __init__(self, gamma: np.ndarray, beta: np.ndarray, **kwargs) -> None:
         super().__init__(gamma, beta, **kwargs)
         self._ws = Workspace()
+        self._mu: np.ndarray | None = None
 
     def _channel_sums(self, a: np.ndarray) -> np.ndarray:
         """(k, C, L) -> (C,) sums, as one GEMV over its k*C rows."""
@@ -139,29 +141,26 @@ class BatchNorm2D(BatchNorm):
         x3 = to_hcwn(x, np.result_type(x.dtype, gamma.dtype)).reshape(h, c, w * n)  # integers give floats
         m = n * h * w
         parts, tmp = self._blocks(x3)
-        xc = self._ws.get("xc", x3.shape, x3.dtype)  # x - mu
-        if train:
+        if train:  # two passes (mean, then squares of x - mu): exact where E[x^2] - mu^2 would cancel
             mu = self._channel_sums(x3) / m
+            mu_b = per_channel(mu, w * n)
             sq_sums = np.zeros(c, x3.dtype)
-            mu_b = per_channel(mu, w * n)  # x - mu is computed here; in test mode in the loop below
-            for b in parts:  # x - mu and the sums of its squares, one cache-sized block at a time
-                np.subtract(x3[b], mu_b, out=xc[b])
-                sq_sums += self._channel_sums(np.square(xc[b], out=tmp[: b.stop - b.start]))
+            for b in parts:
+                xc = np.subtract(x3[b], mu_b, out=tmp[: b.stop - b.start])
+                sq_sums += self._channel_sums(np.square(xc, out=xc))
             var = sq_sums / m  # biased (divide by M), as the book
             self._update_running(mu, var)
         else:
-            mu, var = self.running_mean, self.running_var
-        std = np.sqrt(var + self.eps)
-        a, beta_b = per_channel(gamma / std, w * n), per_channel(beta, w * n)
-        if not train:
+            mu, var = self.running_mean.astype(x3.dtype), self.running_var
             mu_b = per_channel(mu, w * n)
+        std = np.sqrt(var + self.eps)
+        scale = gamma / std
+        a, shift = per_channel(scale, w * n), per_channel(beta - mu * scale, w * n)
         out = np.empty_like(x3)
-        for b in parts:
-            if not train:
-                np.subtract(x3[b], mu_b, out=xc[b])
-            np.multiply(xc[b], a, out=out[b])  # gamma * x_hat
-            out[b] += beta_b
-        self._xn, self._std, self._train = xc, std, train  # _xn keeps x - mu, x_hat times std
+        for b in parts:  # gamma * (x - mu) / std + beta as x * a + (beta - mu * a)
+            np.multiply(x3[b], a, out=out[b])
+            out[b] += shift
+        self._xn, self._mu, self._std, self._train = x3, mu, std, train  # _xn keeps the input x
         return from_hcwn(out.reshape(h, c, w, n))
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -169,23 +168,27 @@ class BatchNorm2D(BatchNorm):
             raise ValueError(f"BatchNorm2D.backward needs dout of the forward input's shape {self._shape}, "
                              f"got {dout.shape}")
         n, c, h, w = self._shape
-        xc, std, m = self._xn, self._std, n * h * w
-        d = to_hcwn(dout, np.result_type(dout.dtype, xc.dtype)).reshape(h, c, w * n)
+        x3, std, m = self._xn, self._std, n * h * w
+        d = to_hcwn(dout, np.result_type(dout.dtype, x3.dtype)).reshape(h, c, w * n)
         parts, tmp = self._blocks(d)
-        dbeta = self.grads["beta"]
-        dbeta[...] = self._channel_sums(d)
-        prod_sums = np.zeros(c, d.dtype)
-        for b in parts:
-            prod_sums += self._channel_sums(np.multiply(d[b], xc[b], out=tmp[: b.stop - b.start]))
-        dgamma = self.grads["gamma"]
+        mu_b = per_channel(self._mu.astype(d.dtype), w * n)
+        d_sums, prod_sums = np.zeros(c, d.dtype), np.zeros(c, d.dtype)
+        for b in parts:  # sum(dout) and sum(dout * (x - mu)), reading each block of dout once
+            t = np.subtract(x3[b], mu_b, out=tmp[: b.stop - b.start])
+            d_sums += self._channel_sums(d[b])
+            prod_sums += self._channel_sums(np.multiply(t, d[b], out=t))
+        dbeta, dgamma = self.grads["beta"], self.grads["gamma"]
+        dbeta[...] = d_sums
         dgamma[...] = prod_sums / std  # sum(dout * x_hat)
         a = self.params["gamma"] / std
         k, cf = per_channel(-a * dgamma / (m * std), w * n), per_channel(-a * dbeta / m, w * n)
         a = per_channel(a, w * n)
+        if self._train:  # k * (x - mu) + cf as k * x + (cf - k * mu)
+            cf -= k * mu_b
         dx = np.empty_like(d)
         for b in parts:
-            np.multiply(d[b], a, out=dx[b])
+            g = np.multiply(d[b], a, out=dx[b])
             if self._train:  # through mu and var too; in test mode the running stats are constants
-                dx[b] += np.multiply(xc[b], k, out=tmp[: b.stop - b.start])
-                dx[b] += cf
+                g += np.multiply(x3[b], k, out=tmp[: b.stop - b.start])
+                g += cf
         return from_hcwn(dx.reshape(h, c, w, n))

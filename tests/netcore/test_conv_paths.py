@@ -177,6 +177,23 @@ def test_float32_error_of_the_rearranged_computations_is_bounded() -> None:
     assert rel_error(b32.grads["gamma"], b64.grads["gamma"]) < 5e-6
 
 
+@pytest.mark.parametrize("offset", [100.0, 1e3, 1e4])
+def test_batchnorm2d_float32_error_grows_only_linearly_with_the_mean(offset: float) -> None:
+    # The float32 layer computes x * gamma/std + (beta - mu * gamma/std) and dx through k * x + (cf - k * mu):
+    # their rounding, like that of the float32 batch mean itself, is about eps * |mu| / std in x_hat units.
+    # The variance takes two passes (mean, then squares of x - mu): E[x^2] - mu^2 would be off by eps * (mu/std)^2
+    # (0.1 at an offset of 1e3). Reference: float64 on the same float32-rounded input.
+    rng = np.random.default_rng(int(offset))
+    x32 = (offset + rng.standard_normal((16, 8, 10, 10))).astype(np.float32)
+    gamma, beta, dy = rng.uniform(0.5, 1.5, 8), rng.standard_normal(8), rng.standard_normal(x32.shape)
+    b64, b32 = BatchNorm2D(gamma, beta), BatchNorm2D(gamma.astype(np.float32), beta.astype(np.float32))
+    bound = 4 * np.finfo(np.float32).eps * (1 + offset)  # the input's std is 1
+    assert rel_error(b32.forward(x32, train=True), b64.forward(x32.astype(np.float64), train=True)) < bound
+    assert rel_error(b32.backward(dy.astype(np.float32)), b64.backward(dy)) < bound
+    assert rel_error(b32.grads["gamma"], b64.grads["gamma"]) < bound
+    assert b32.running_var is not None and np.all(np.abs(b32.running_var / b64.running_var - 1) < 1e-3)
+
+
 @pytest.mark.parametrize("train", [True, False])
 def test_batchnorm2d_in_several_cache_blocks_matches_naive(train: bool) -> None:
     shape = (6, 16, 30, 30)  # image rows of 16 x 30 x 6 float64: blocks of 11, 11 and 8 rows
