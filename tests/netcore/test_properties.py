@@ -18,7 +18,7 @@ from netcore.batchnorm import BatchNorm
 from netcore.builders import build_mlp
 from netcore.conv import Conv2D, MaxPool2D
 from netcore.functions import softmax
-from netcore.gradcheck import check_layer, check_network, numerical_gradient, rel_error
+from netcore.gradcheck import check_layer, check_network, numerical_gradient
 from netcore.layers import Affine, Relu, Sigmoid, SoftmaxCrossEntropy, Tanh
 
 TOL = 1e-7
