@@ -3,6 +3,9 @@
 Every trainable array of every layer is a view into ``Network.params`` and every gradient array a view into
 ``Network.grads``, so an optimizer updates the whole network with a few vectorised calls on two flat vectors.
 Layers write their gradients in place, which is why no layer ever rebinds its ``params``/``grads`` entries.
+
+A ReLU directly followed by a max pooling runs after the pooling (``run_order``): max(relu(x)) = relu(max(x)),
+and the gradients are the same too (below), but the ReLU then passes over a quarter of the numbers.
 """
 
 from __future__ import annotations
@@ -14,6 +17,22 @@ import numpy as np
 
 from netcore.functions import accuracy as _accuracy
 from netcore.functions import cross_entropy, softmax
+from netcore.layers import Relu
+from netcore.pool import MaxPool2D
+
+
+def run_order(layers: Sequence) -> list:
+    """The layers in the order a network runs them: the book's order, except that each ``Relu`` directly
+    followed by a ``MaxPool2D`` runs after it. Outputs are equal: ReLU is monotone and max pooling's zero
+    padding is >= 0 as ReLU's outputs are. Gradients are equal: where a window's maximum is > 0 both orders
+    send it to the first maximum (ties between positives break alike, and ReLU does not change positives);
+    where it is <= 0 or NaN (ReLU's mask is x > 0) both send 0. The ReLU then covers the pooled numbers only
+    (measured: 1-4 ms of a conv step)."""
+    order = list(layers)
+    for i in range(len(order) - 1):
+        if type(order[i]) is Relu and type(order[i + 1]) is MaxPool2D:
+            order[i], order[i + 1] = order[i + 1], order[i]
+    return order
 
 
 @dataclass
@@ -95,7 +114,7 @@ class Network:
     def predict(self, x: np.ndarray, *, train: bool = False) -> np.ndarray:
         """Scores (logits) of a batch ``x``."""
         out = x
-        for layer in self.layers:
+        for layer in run_order(self.layers):
             out = layer.forward(out, train=train)
         return out
 
@@ -119,7 +138,7 @@ class Network:
         scores = self.predict(x, train=True)
         loss = float(self.loss_layer.forward(scores, t)) + self._decay_term()
         dout = self.loss_layer.backward()
-        for layer in reversed(self.layers):
+        for layer in reversed(run_order(self.layers)):
             dout = layer.backward(dout)
         lam = self.weight_decay
         if lam:

@@ -165,3 +165,55 @@ def test_gradient_rewrites_every_entry_of_the_flat_gradient(build, input_shape):
     net.grads[...] = np.nan
     net.gradient(x, t)
     np.testing.assert_array_equal(net.grads, want)
+
+
+@pytest.mark.parametrize("pool_args", [(2, 2, 2, 0), (2, 2, 2, 1), (3, 3, 2, 0), (3, 3, 2, 1)])
+@pytest.mark.parametrize("case", ["ties", "negative windows", "nan", "random"])
+def test_relu_run_after_max_pooling_gives_the_book_order_outputs_and_gradients(pool_args, case) -> None:
+    from netcore.layers import Relu
+    from netcore.pool import MaxPool2D
+
+    rng = np.random.default_rng(len(case) * 10 + sum(pool_args))
+    shape = (3, 2, 7, 7)
+    x = {
+        "ties": rng.integers(-2, 3, shape).astype(np.float64),  # zeros and equal maxima everywhere
+        "negative windows": -rng.random(shape) + (rng.random(shape) < 0.1),
+        "nan": np.where(rng.random(shape) < 0.1, np.nan, rng.standard_normal(shape)),
+        "random": rng.standard_normal(shape),
+    }[case]
+    relu, pool = Relu(), MaxPool2D(*pool_args)
+    book_out = pool.forward(relu.forward(x.copy(), train=True), train=True)
+    dout = rng.standard_normal(book_out.shape)
+    book_dx = relu.backward(pool.backward(dout.copy()))
+    relu2, pool2 = Relu(inplace=True), MaxPool2D(*pool_args)
+    out = relu2.forward(pool2.forward(x.copy(), train=True), train=True)
+    dx = pool2.backward(relu2.backward(dout.copy()))
+    np.testing.assert_array_equal(out, book_out)  # NaN where NaN
+    np.testing.assert_array_equal(dx, book_dx)
+
+
+def test_networks_run_each_relu_followed_by_max_pooling_after_it() -> None:
+    from netcore.layers import Relu
+    from netcore.network import run_order
+    from netcore.pool import MaxPool2D
+
+    net = build_deep_convnet(dtype=np.float64, rng=np.random.default_rng(0))
+    order = run_order(net.layers)
+    assert sorted(map(id, order)) == sorted(map(id, net.layers)) and len(order) == len(net.layers)
+    swapped = [i for i, (a, b) in enumerate(zip(net.layers, order, strict=True)) if a is not b]
+    assert swapped == [3, 4, 8, 9, 13, 14]  # the three ReLUs before the poolings
+    relu, p1, p2 = Relu(), MaxPool2D(2, 2), MaxPool2D(2, 2)
+    assert run_order([relu, p1, p2]) == [p1, p2, relu]
+    simple = build_simple_convnet(dtype=np.float64, rng=np.random.default_rng(1))  # no dropout: deterministic
+    rng = np.random.default_rng(3)
+    x, t = rng.random((4, 1, 28, 28)) - 0.5, rng.integers(0, 10, 4)
+    simple.gradient(x, t)
+    grads_run_order = simple.grads.copy()
+    h = x
+    for layer in simple.layers:  # the book's order, layer by layer; layers write into simple.grads
+        h = layer.forward(h, train=True)
+    simple.loss_layer.forward(h, t)
+    dout = simple.loss_layer.backward()
+    for layer in reversed(simple.layers):
+        dout = layer.backward(dout)
+    np.testing.assert_array_equal(simple.grads, grads_run_order)
