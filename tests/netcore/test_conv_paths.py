@@ -116,17 +116,39 @@ def test_reused_buffers_follow_shape_changes_and_keep_padding_zero() -> None:
 
 
 @pytest.mark.parametrize("layouts", [("hcwn", "hcwn"), ("hcwn", "nchw"), ("nchw", "hcwn"), ("nhwc", "nhwc")], ids=str)
-@pytest.mark.parametrize("shape", [(2, 3, 6, 6), (2, 2, 5, 7)])
-def test_pool_knockout_with_relu_ties_in_any_layout(layouts: tuple[str, str], shape: tuple) -> None:
+@pytest.mark.parametrize("shape", [(2, 3, 6, 6), (2, 2, 5, 7), (3, 2, 11, 9)])
+@pytest.mark.parametrize("chunk_bytes", [1 << 20, 1, 700])
+def test_pool_knockout_with_relu_ties_in_any_layout(
+    layouts: tuple[str, str], shape: tuple, chunk_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the knockout runs a block of output rows at a time: 1 byte gives one row per block, 700 two or three
+    monkeypatch.setattr("netcore.hcwn.CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(23)
     x = np.maximum(rng.standard_normal(shape), 0.0)  # after a ReLU: many windows tie at zero
     x[0, 0, :2, :2] = 1.5  # a window of four equal maxima
+    x[-1, -1, -2:, -2:] = 0.5  # and one in the last block
     layer = MaxPool2D(2, 2)
     out = layer.forward(LAYOUTS[layouts[0]](x), train=True)
     dout = rng.standard_normal(out.shape)
     ref_out, ref_dx = naive_pool(x, 2, 2, 2, 0, dout)
     np.testing.assert_array_equal(out, ref_out)
     np.testing.assert_array_equal(layer.backward(LAYOUTS[layouts[1]](dout)), ref_dx)
+
+
+def test_pool_knockout_falls_back_for_nan_in_a_later_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("netcore.hcwn.CHUNK_BYTES", 1)  # one output row per block
+    rng = np.random.default_rng(31)
+    x = rng.standard_normal((2, 2, 8, 6))
+    x[1, 0, 5, 3] = np.nan  # output row 2 (the third block); NaN counts as the maximum
+    layer = MaxPool2D(2, 2)
+    out = layer.forward(x, train=True)
+    dout = rng.standard_normal(out.shape)
+    finite = x.copy()
+    finite[1, 0, 5, 3] = 1e9  # the loop reference skips NaN: a huge number stands in for it
+    ref_out, ref_dx = naive_pool(finite, 2, 2, 2, 0, dout)
+    ref_out[1, 0, 2, 1] = np.nan
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(layer.backward(dout), ref_dx)  # that window's gradient goes to the NaN
 
 
 def test_pool_knockout_falls_back_for_infinities() -> None:
