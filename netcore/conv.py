@@ -80,17 +80,17 @@ class Conv2D:
             self._xp = np.zeros((h + 2 * p, c, w + 2 * p, 0), dt)
             return np.zeros(self._out_shape, dt)
         xt = to_hcwn(x, dt)  # (H, C, W, N)
-        if p:
-            xp = self._ws.get("x_pad", (h + 2 * p, c, w + 2 * p, n), dt, zeroed=True)
-            xp[p : p + h, :, p : p + w, :] = xt  # the border stays zero across calls
-            xt = xp
         out = np.empty((oh, fn, ow, n), dt)
         o3 = out.reshape(oh, fn, ow * n)
-        if self._stacked(fh * c):
-            stacked_forward(xt, stacked_weights(W), fw, o3, self._ws, tag="fwd", bias=b)
+        if self._stacked(fh * c):  # reads the input in place, zero outside it: no padded copy
+            stacked_forward(xt, stacked_weights(W), fw, o3, self._ws, tag="fwd", off=(-p, -p), bias=b)
         else:
+            if p:
+                xp = self._ws.get("x_pad", (h + 2 * p, c, w + 2 * p, n), dt, zeroed=True)
+                xp[p : p + h, :, p : p + w, :] = xt  # the border stays zero across calls
+                xt = xp
             copied_forward(xt, col_weights(W), fh, fw, s, o3, b, self._ws)
-        self._xp = xt
+        self._xp = xt  # the input (padded on the copied path), for the weight gradient
         return from_hcwn(out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -108,7 +108,7 @@ class Conv2D:
         rows = d.reshape(oh * fn, ow * n)
         self.grads["b"][...] = np.matmul(rows, self._ws.ones(ow * n, d.dtype)).reshape(oh, fn).sum(axis=0)
         if self._stacked(fh * c):
-            g = stacked_weight_grad(self._xp, d, fh, fw, self._ws)  # (FW, FH*C, FN)
+            g = stacked_weight_grad(self._xp, d, fh, fw, self._ws, off=(-self.pad, -self.pad))  # (FW, FH*C, FN)
             self.grads["W"][...] = g.reshape(fw, fh, c, fn).transpose(3, 2, 1, 0)
         else:
             g = copied_weight_grad(self._xp, d, fh, fw, self.stride, self._ws)
@@ -120,20 +120,16 @@ class Conv2D:
         return self._input_grad_scatter(d)
 
     def _input_grad_full_conv(self, d: np.ndarray) -> np.ndarray:
-        """Stride 1: dx is the correlation of the output gradient, padded by FH-1-pad (FW-1-pad) zeros, with
-        the flipped filters, their in and out channels swapped."""
+        """Stride 1: dx is the correlation of the output gradient (read as zero outside it: no padded copy)
+        with the flipped filters, their in and out channels swapped: dx[y] = sum_i Wf_i d[y + i - (FH-1-pad)]."""
         W = self.params["W"]
         fn, c, fh, fw = W.shape
         n, _, h, w = self._x_shape
         oh, ow = d.shape[0], d.shape[2] // n
-        qh, qw = fh - 1 - self.pad, fw - 1 - self.pad  # negative: pad > F-1, the correlation starts inside
-        ph, pw = max(qh, 0), max(qw, 0)
-        dp = self._ws.get("dout_pad", (oh + 2 * ph, fn, ow + 2 * pw, n), d.dtype, zeroed=True)
-        dp[ph : ph + oh, :, pw : pw + ow, :] = d.reshape(oh, fn, ow, n)
         dx = np.empty((h, c, w, n), d.dtype)
         w_flip = stacked_weights(W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))  # (FW*C, FH*FN)
-        stacked_forward(dp, w_flip, fw, dx.reshape(h, c, w * n), self._ws, tag="dx", row0=max(-qh, 0),
-                        col0=max(-qw, 0))
+        off = (self.pad - fh + 1, self.pad - fw + 1)
+        stacked_forward(d.reshape(oh, fn, ow, n), w_flip, fw, dx.reshape(h, c, w * n), self._ws, tag="dx", off=off)
         return from_hcwn(dx)
 
     def _input_grad_scatter(self, d: np.ndarray) -> np.ndarray:

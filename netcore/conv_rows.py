@@ -44,63 +44,130 @@ def col_weights(W: np.ndarray) -> np.ndarray:
     return W.transpose(0, 2, 3, 1).reshape(W.shape[0], -1)
 
 
-def _row_windows(src: np.ndarray, row0: int, col0: int, k: int, fh: int, width: int) -> np.ndarray:
-    """(k, FH*C, width*N) view: for output row y, the FH rows src[row0+y : row0+y+FH] from column col0."""
+def _row_windows(src: np.ndarray, row0: int, k: int, fh: int) -> np.ndarray:
+    """(k, FH*C, Ws*N) view: for output row y, the whole input rows src[row0+y : row0+y+FH]."""
     s = src.strides
-    return as_strided(src[row0:, :, col0:], (k, fh * src.shape[1], width * src.shape[3]), (s[0], s[1], s[3]))
+    return as_strided(src[row0:], (k, fh * src.shape[1], src.shape[2] * src.shape[3]), (s[0], s[1], s[3]))
+
+
+def _span(n_out: int, n_in: int, off: int) -> tuple[int, int]:
+    """Output positions x in [0, n_out) whose input position x + off lies in [0, n_in): (lo, hi), maybe empty."""
+    lo = min(max(0, -off), n_out)
+    return lo, max(lo, min(n_out, n_in - off))
+
+
+def _row_groups(oh: int, h: int, fh: int, r0: int, row_bytes: int) -> list[tuple[slice, int, int]]:
+    """(output rows, first tap, end tap): output row y reads input rows y + i + r0 for taps i in [lo, hi).
+    Rows whose FH taps are all inside the input come in chunks of ~CHUNK_BYTES; the others one at a time."""
+    lo, hi = _span(oh, h - fh + 1, r0)  # rows with every tap inside
+    groups = [(rows, 0, fh) for rows in chunks(hi - lo, row_bytes)]
+    groups = [(slice(r.start + lo, r.stop + lo), a, b) for r, a, b in groups]
+    for y in [*range(lo), *range(hi, oh)]:
+        a, b = max(0, -r0 - y), min(fh, h - r0 - y)
+        groups.append((slice(y, y + 1), a, max(a, b)))
+    return groups
+
+
+def _column_order(fw: int, ow: int, w: int, c0: int) -> list[tuple[int, int, int]]:
+    """(j, lo, hi) per kernel column j: output columns [lo, hi) read input columns x + j + c0 inside [0, w);
+    the widest span first (the centre column of a 'same' convolution covers every output column)."""
+    spans = [(j, *_span(ow, w, j + c0)) for j in range(fw)]
+    spans = [t for t in spans if t[2] > t[1]]
+    return sorted(spans, key=lambda t: t[1] - t[2])
 
 
 def stacked_forward(src: np.ndarray, wst: np.ndarray, fw: int, out: np.ndarray, ws: Workspace, *, tag: str,
-                    row0: int = 0, col0: int = 0, bias: np.ndarray | None = None) -> None:
-    """Stride-1 correlation into ``out`` (OH, F, OW*N): out[y] = sum_ij W_ij @ src[row0+y+i, :, col0+x+j].
-    ``tag`` names its scratch in ``ws`` (a layer's forward and input gradient keep one each). With F >= 32
-    output channels each kernel column is its own GEMM over exactly the OW columns it needs (the stacked
-    GEMM would also compute FW-1 unused columns per row: 29 % more work on 7x7 images)."""
-    n = src.shape[3]
+                    off: tuple[int, int] = (0, 0), bias: np.ndarray | None = None) -> None:
+    """Stride-1 correlation into ``out`` (OH, F, OW*N): out[y, :, x] = sum_ij W_ij @ src[y+i+r0, :, x+j+c0], the
+    input read as zero outside its (H, W): ``off`` = (r0, c0) = (-pad, -pad) is a padded convolution with no
+    padded copy. ``tag`` names its scratch in ``ws`` (a layer's forward and input gradient keep one each). With
+    F >= 32 output channels each kernel column is its own GEMM over exactly the output columns it reaches (the
+    stacked GEMM would also compute FW-1 unused columns per row: 29 % more work on 7x7 images)."""
+    h, c, w, n = src.shape
     oh, f, own = out.shape
-    fh = wst.shape[1] // src.shape[1]
-    width = own // n + fw - 1  # input columns one output row reads
+    ow, (r0, c0) = own // n, off
+    fh = wst.shape[1] // c
     per_column = f >= PER_COLUMN_MIN_F
-    row_bytes = (f * own if per_column else wst.shape[0] * width * n) * src.itemsize
-    parts = chunks(oh, row_bytes)
-    p = ws.get(f"{tag}_p", (parts[0].stop, *((f, own) if per_column else (wst.shape[0], width * n))), src.dtype)
+    row_bytes = (f * own if per_column else wst.shape[0] * w * n) * src.itemsize
+    groups = _row_groups(oh, h, fh, r0, row_bytes)
+    k_max = max(g[0].stop - g[0].start for g in groups)
+    p = ws.get(f"{tag}_p", (k_max, *((f, own) if per_column else (wst.shape[0], w * n))), src.dtype)
+    cols = _column_order(fw, ow, w, c0)
     bias_block = None if bias is None else per_channel(bias, own)
-    for rows in parts:
-        k = rows.stop - rows.start
-        win = _row_windows(src, row0 + rows.start, col0, k, fh, width)
-        o = out[rows]
-        if per_column:
-            np.matmul(wst[:f], win[:, :, :own], out=o)
-            for j in range(1, fw):
-                o += np.matmul(wst[j * f : (j + 1) * f], win[:, :, j * n : j * n + own], out=p[:k])
+    for rows, a, b in groups:
+        k, o = rows.stop - rows.start, out[rows]
+        if b == a or not cols:  # no tap inside the input: only the bias
+            o[...] = 0
         else:
-            pk = np.matmul(wst, win, out=p[:k])
-            if fw == 1:
-                np.copyto(o, pk)
+            win = _row_windows(src, rows.start + r0 + a, k, b - a)
+            wk = wst[:, a * c : b * c]
+            if per_column:
+                _per_column(wk, win, f, cols, c0, n, o, p[:k])
             else:
-                np.add(pk[:, :f, :own], pk[:, f : 2 * f, n : n + own], out=o)
-            for j in range(2, fw):
-                o += pk[:, j * f : (j + 1) * f, j * n : j * n + own]
+                _shifted_sums(np.matmul(wk, win, out=p[:k]), f, cols, c0, n, o)
         if bias_block is not None:
             o += bias_block
 
 
-def stacked_weight_grad(src: np.ndarray, d: np.ndarray, fh: int, fw: int, ws: Workspace) -> np.ndarray:
-    """Stride 1: G (FW, FH*C, F), ``G[j, i*C + c, f] = sum_{y,x,n} src[y+i, c, x+j, n] * d[y, f, x*N+n]``.
+def _zero_outside(o: np.ndarray, lo: int, hi: int, n: int) -> None:
+    o[:, :, : lo * n] = 0
+    o[:, :, hi * n :] = 0
+
+
+def _per_column(wk: np.ndarray, win: np.ndarray, f: int, cols: list, c0: int, n: int, o: np.ndarray,
+                p: np.ndarray) -> None:
+    """out = sum_j W_j @ (input columns of kernel column j), one GEMM per kernel column into its span."""
+    (j, lo, hi), rest = cols[0], cols[1:]
+    np.matmul(wk[j * f : (j + 1) * f], win[:, :, (lo + j + c0) * n : (hi + j + c0) * n], out=o[:, :, lo * n : hi * n])
+    _zero_outside(o, lo, hi, n)
+    for j, lo, hi in rest:
+        q = np.matmul(wk[j * f : (j + 1) * f], win[:, :, (lo + j + c0) * n : (hi + j + c0) * n],
+                      out=p[:, :, : (hi - lo) * n])
+        o[:, :, lo * n : hi * n] += q
+
+
+def _shifted_sums(pk: np.ndarray, f: int, cols: list, c0: int, n: int, o: np.ndarray) -> None:
+    """out = sum_j (block j of the stacked product, shifted by j + c0 columns), each over its span; the widest
+    two blocks in one pass where the second's span lies inside the first's."""
+
+    def block(j: int, lo: int, hi: int) -> np.ndarray:
+        return pk[:, j * f : (j + 1) * f, (lo + j + c0) * n : (hi + j + c0) * n]
+
+    (j, lo, hi), rest = cols[0], cols[1:]
+    _zero_outside(o, lo, hi, n)
+    if rest and lo <= rest[0][1] and rest[0][2] <= hi:
+        j2, lo2, hi2 = rest.pop(0)
+        np.add(block(j, lo2, hi2), block(j2, lo2, hi2), out=o[:, :, lo2 * n : hi2 * n])
+        np.copyto(o[:, :, lo * n : lo2 * n], block(j, lo, lo2))
+        np.copyto(o[:, :, hi2 * n : hi * n], block(j, hi2, hi))
+    else:
+        np.copyto(o[:, :, lo * n : hi * n], block(j, lo, hi))
+    for j, lo, hi in rest:
+        o[:, :, lo * n : hi * n] += block(j, lo, hi)
+
+
+def stacked_weight_grad(src: np.ndarray, d: np.ndarray, fh: int, fw: int, ws: Workspace, *,
+                        off: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """Stride 1: G (FW, FH*C, F), ``G[j, i*C + c, f] = sum_{y,x,n} src[y+i+r0, c, x+j+c0, n] * d[y, f, x*N+n]``
+    (the input zero outside its (H, W), as ``stacked_forward``).
 
     One GEMM per output row and kernel column, the input rows in place times the output gradient transposed
     once to (OH, OW*N, F): with the F channels innermost OpenBLAS reads neither operand transposed (measured
     12-25 % faster, transpose included, than one product of the output gradient with the transposed rows)."""
-    n = src.shape[3]
+    h, c, w, n = src.shape
     oh, f, own = d.shape
-    width = own // n + fw - 1
+    r0, c0 = off
     d_t = ws.get("d_t", (oh, own, f), d.dtype)
     np.copyto(d_t, d.transpose(0, 2, 1))
-    g = np.zeros((fw, fh * src.shape[1], f), np.result_type(src.dtype, d.dtype))
-    for rows in chunks(oh, fh * src.shape[1] * width * n * src.itemsize):
-        win = _row_windows(src, rows.start, 0, rows.stop - rows.start, fh, width)
-        for j in range(fw):
-            g[j] += np.matmul(win[:, :, j * n : j * n + own], d_t[rows]).sum(axis=0)
+    g = np.zeros((fw, fh * c, f), np.result_type(src.dtype, d.dtype))
+    cols = _column_order(fw, own // n, w, c0)
+    for rows, a, b in _row_groups(oh, h, fh, r0, fh * c * w * n * src.itemsize):
+        if b == a:
+            continue
+        win = _row_windows(src, rows.start + r0 + a, rows.stop - rows.start, b - a)
+        for j, lo, hi in cols:
+            prod = np.matmul(win[:, :, (lo + j + c0) * n : (hi + j + c0) * n], d_t[rows, lo * n : hi * n])
+            g[j, a * c : b * c] += prod.sum(axis=0)
     return g
 
 

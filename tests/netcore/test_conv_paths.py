@@ -44,6 +44,10 @@ PATH_CASES = [
     ((2, 6, 7, 7), (8, 3, 3), 1, 2),  # stride 2: copied windows and scatter
     ((2, 5, 8, 6), (4, 2, 3), 0, 3),  # stride 3, disjoint windows, some input columns never read
     ((2, 20, 4, 4), (6, 1, 1), 0, 1),  # 1x1 filters: copied (FW = 1)
+    # stride 1 reads the input in place as zero outside it (no padded copy): spans of output rows and columns
+    ((2, 8, 5, 3), (6, 3, 2), 2, 1),  # stacked, FW = 2 with pad 2: border columns that no kernel column reaches
+    ((1, 6, 4, 6), (32, 2, 3), 2, 1),  # per kernel column, pad 2 > FH - 1: border rows with no tap inside
+    ((2, 16, 2, 2), (8, 3, 3), 2, 1),  # an input smaller than the kernel
 ]
 
 
