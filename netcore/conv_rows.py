@@ -25,7 +25,7 @@ from numpy.lib.stride_tricks import as_strided
 from netcore.hcwn import chunks, per_channel
 from netcore.layer_base import Workspace
 
-PER_COLUMN_MIN_F = 32  # output channels from which one GEMM per kernel column beats the stacked GEMM
+PER_COLUMN_MIN_F = 32  # output channels from which one GEMM per kernel column beats a stacked GEMM with unused columns
 
 __all__ = [
     "col_weights", "copied_forward", "copied_weight_grad", "scattered_input_grad", "stacked_forward",
@@ -80,14 +80,17 @@ def stacked_forward(src: np.ndarray, wst: np.ndarray, fw: int, out: np.ndarray, 
                     off: tuple[int, int] = (0, 0), bias: np.ndarray | None = None) -> None:
     """Stride-1 correlation into ``out`` (OH, F, OW*N): out[y, :, x] = sum_ij W_ij @ src[y+i+r0, :, x+j+c0], the
     input read as zero outside its (H, W): ``off`` = (r0, c0) = (-pad, -pad) is a padded convolution with no
-    padded copy. ``tag`` names its scratch in ``ws`` (a layer's forward and input gradient keep one each). With
-    F >= 32 output channels each kernel column is its own GEMM over exactly the output columns it reaches (the
-    stacked GEMM would also compute FW-1 unused columns per row: 29 % more work on 7x7 images)."""
+    padded copy. ``tag`` names its scratch in ``ws`` (a layer's forward and input gradient keep one each).
+    The stacked GEMM runs over the W input columns, so a 'same' convolution (W = OW) wastes none and its
+    M = FW*F rows run faster than FW GEMMs of F rows (DeepConvNet: 70.4 -> 67.6 ms per step). Where the input
+    row is wider than the output row (no or little padding) and F >= 32, each kernel column is its own GEMM
+    over exactly the output columns it reaches (stacked, the W - OW unused columns are 29 % more work on a
+    64->64 7x7 layer without padding)."""
     h, c, w, n = src.shape
     oh, f, own = out.shape
     ow, (r0, c0) = own // n, off
     fh = wst.shape[1] // c
-    per_column = f >= PER_COLUMN_MIN_F
+    per_column = f >= PER_COLUMN_MIN_F and w > ow
     row_bytes = (f * own if per_column else wst.shape[0] * w * n) * src.itemsize
     groups = _row_groups(oh, h, fh, r0, row_bytes)
     k_max = max(g[0].stop - g[0].start for g in groups)

@@ -39,14 +39,15 @@ PATH_CASES = [
     ((1, 8, 4, 4), (8, 2, 2), 3, 1),  # stacked, full dx, pad > FH - 1: every window of a border row is padding
     ((2, 3, 5, 4), (9, 3, 2), 2, 1),  # copied forward (FH*C = 9), full dx (FH*FN = 27), non-square filter
     ((2, 2, 6, 6), (5, 3, 3), 1, 1),  # copied forward, scatter dx
-    ((2, 6, 7, 6), (34, 3, 3), 1, 1),  # one GEMM per kernel column (FN >= 32), full dx (C = 6 < 32: stacked)
-    ((1, 40, 5, 5), (33, 3, 3), 1, 1),  # per kernel column both ways (FN >= 32, C >= 32)
+    ((2, 6, 7, 6), (34, 3, 3), 1, 1),  # FN >= 32 but 'same' (input row as wide as the output row): stacked
+    ((1, 40, 5, 5), (33, 3, 3), 0, 1),  # one GEMM per kernel column (FN >= 32, input row wider), stacked dx
+    ((1, 33, 4, 5), (8, 3, 3), 2, 1),  # stacked forward; dx per kernel column (C >= 32, its input row wider)
     ((2, 6, 7, 7), (8, 3, 3), 1, 2),  # stride 2: copied windows and scatter
     ((2, 5, 8, 6), (4, 2, 3), 0, 3),  # stride 3, disjoint windows, some input columns never read
     ((2, 20, 4, 4), (6, 1, 1), 0, 1),  # 1x1 filters: copied (FW = 1)
     # stride 1 reads the input in place as zero outside it (no padded copy): spans of output rows and columns
     ((2, 8, 5, 3), (6, 3, 2), 2, 1),  # stacked, FW = 2 with pad 2: border columns that no kernel column reaches
-    ((1, 6, 4, 6), (32, 2, 3), 2, 1),  # per kernel column, pad 2 > FH - 1: border rows with no tap inside
+    ((1, 6, 4, 8), (32, 2, 6), 2, 1),  # per kernel column, pad 2 > FH - 1: border rows with no tap inside
     ((2, 16, 2, 2), (8, 3, 3), 2, 1),  # an input smaller than the kernel
 ]
 
@@ -183,11 +184,12 @@ def test_float32_error_of_the_rearranged_computations_is_bounded() -> None:
     # (observed here: 1e-7 .. 9e-7)
     rng = np.random.default_rng(25)
     x = rng.standard_normal((8, 16, 12, 12))
-    # stacked + full convolution; per kernel column + full convolution; stacked + scatter; copied, stride 2
-    for fn, c, s in ((8, 16, 1), (32, 16, 1), (4, 16, 1), (16, 1, 2)):
+    # stacked + full convolution (F < 32 and F >= 32); per kernel column (no padding) + full convolution;
+    # stacked + scatter; copied, stride 2
+    for fn, c, s, p in ((8, 16, 1, 1), (32, 16, 1, 1), (32, 16, 1, 0), (4, 16, 1, 1), (16, 1, 2, 1)):
         W, b = rng.standard_normal((fn, c, 3, 3)) * 0.1, rng.standard_normal(fn)
-        c64 = Conv2D(W, b, stride=s, pad=1)
-        c32 = Conv2D(W.astype(np.float32), b.astype(np.float32), stride=s, pad=1)
+        c64 = Conv2D(W, b, stride=s, pad=p)
+        c32 = Conv2D(W.astype(np.float32), b.astype(np.float32), stride=s, pad=p)
         xs = rng.standard_normal((8, c, 12, 12))
         out = c64.forward(xs, train=True)
         dout = rng.standard_normal(out.shape)
