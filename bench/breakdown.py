@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits
 from timing import Config, calibrate, measure, print_header, ratio
 
 from netcore.builders import build_mlp
-from netcore.network import Network
+from netcore.network import Network, run_order
 from netcore.optim import make_optimizer
 from netcore.trainer import take_rows
 
@@ -44,8 +44,11 @@ def phases(opt_name: str, steps: int) -> dict[str, float]:
 
 def step_phases(net: Network, opt_name: str, x: np.ndarray, t: np.ndarray, batch: int, rng: np.random.Generator,
                 steps: int, warmup: int, clock=time.perf_counter) -> dict[str, float]:
-    """Mean microseconds per step of every phase of ``net``'s training step, measured in the loop by ``clock``."""
+    """Mean microseconds per step of every phase of ``net``'s training step, measured in the loop by ``clock``.
+    Layers run in the network's order (``run_order``: a ReLU before a max pooling runs after it) and are named by
+    their index in ``net.layers``."""
     opt = make_optimizer(opt_name)
+    order = [(next(i for i, m in enumerate(net.layers) if m is layer), layer) for layer in run_order(net.layers)]
     acc: dict[str, float] = defaultdict(float)
     buf = None
     for i in range(warmup + steps):
@@ -57,7 +60,7 @@ def step_phases(net: Network, opt_name: str, x: np.ndarray, t: np.ndarray, batch
         tb = t[idx]
         t1 = clock()
         acc["gather"] += t1 - t0
-        for k, layer in enumerate(net.layers):
+        for k, layer in order:
             out = layer.forward(out, train=True)
             t0, t1 = t1, clock()
             acc[f"forward {k} {type(layer).__name__}"] += t1 - t0
@@ -65,10 +68,10 @@ def step_phases(net: Network, opt_name: str, x: np.ndarray, t: np.ndarray, batch
         dout = net.loss_layer.backward()
         t0, t1 = t1, clock()
         acc["loss forward+backward"] += t1 - t0
-        for k in range(len(net.layers) - 1, -1, -1):
-            dout = net.layers[k].backward(dout)
+        for k, layer in reversed(order):
+            dout = layer.backward(dout)
             t0, t1 = t1, clock()
-            acc[f"backward {k} {type(net.layers[k]).__name__}"] += t1 - t0
+            acc[f"backward {k} {type(layer).__name__}"] += t1 - t0
         opt.update(net.params, net.grads, overwrite_grads=True)
         acc["update"] += clock() - t1
     return {k: v / steps * 1e6 for k, v in acc.items()}
