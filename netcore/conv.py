@@ -3,7 +3,8 @@
 ``Conv2D`` computes the book's ``im2col(x) @ W.reshape(FN, -1).T + b`` a few output rows at a time
 (``netcore.conv_rows``): with stride 1 the input rows under an output row are already one matrix, so the
 forward pass, the weight gradient and the input gradient (the "full" convolution of the output gradient with
-the flipped filters) are GEMMs on the input in place, with no im2col copy; other strides, and layers whose
+the flipped filters) are GEMMs on the input in place, with no im2col copy and no padded copy (the input is
+read as zero outside it); other strides, and layers whose
 FH*C is too small for that, copy the windows of a cache-sized chunk of rows (the book's im2col, chunked) and
 scatter their gradient back. Its output is an (N, FN, OH, OW) view of (OH, FN, OW, N) memory, which the
 next conv, batch-norm and pooling layers read without a copy. ``MaxPool2D``, ``im2col`` and ``col2im`` are
