@@ -45,9 +45,14 @@ def col_weights(W: np.ndarray) -> np.ndarray:
 
 
 def _row_windows(src: np.ndarray, row0: int, k: int, fh: int) -> np.ndarray:
-    """(k, FH*C, Ws*N) view: for output row y, the whole input rows src[row0+y : row0+y+FH]."""
-    s = src.strides
-    return as_strided(src[row0:], (k, fh * src.shape[1], src.shape[2] * src.shape[3]), (s[0], s[1], s[3]))
+    """(k, FH*C, Ws*N) view: for output row y, the whole input rows src[row0+y : row0+y+FH] of C-contiguous
+    ``src``. Its strides come from the shape: NumPy may report any stride for an axis of length 1 (a
+    transposed view with N = 1 or H = 1 counts as contiguous), and the merged axes need the real ones."""
+    if not src.flags.c_contiguous:
+        raise ValueError("conv_rows needs C-contiguous (H, C, W, N) memory")
+    _, c, w, n = src.shape
+    it = src.itemsize
+    return as_strided(src[row0:], (k, fh * c, w * n), (c * w * n * it, w * n * it, it))
 
 
 def _span(n_out: int, n_in: int, off: int) -> tuple[int, int]:

@@ -69,6 +69,23 @@ def test_conv_paths_match_loops(x_shape: tuple, f: tuple, p: int, s: int, layout
     np.testing.assert_allclose(layer.grads["b"], ref_db, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("x_shape, f, p", [((1, 6, 1, 2), (2, 3, 2), 1), ((1, 16, 1, 9), (4, 1, 3), 0),
+                                            ((1, 1, 20, 5), (3, 16, 2), 0)])
+def test_in_place_conv_of_one_image_of_one_row_or_channel(x_shape: tuple, f: tuple, p: int) -> None:
+    # found by hypothesis: the (H, C, W, N) view of a single image with one row (or one channel) is no copy,
+    # and NumPy reports arbitrary strides for its length-1 axes; the row windows read garbage with those
+    rng = np.random.default_rng(28)
+    x = rng.standard_normal(x_shape)
+    W, b = rng.standard_normal((f[0], x_shape[1], f[1], f[2])), rng.standard_normal(f[0])
+    layer = Conv2D(W, b, pad=p)
+    out = layer.forward(x, train=True)
+    np.testing.assert_allclose(out, naive_conv(x, W, b, 1, p), rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    ref_dx, ref_dW, _ = naive_conv_backward(x, W, dout, 1, p)
+    np.testing.assert_allclose(layer.backward(dout), ref_dx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["W"], ref_dW, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("chunk_bytes", [1, 3000], ids=["one-row-chunks", "few-row-chunks"])
 @pytest.mark.parametrize("x_shape, f, p, s", PATH_CASES)
 def test_conv_paths_in_chunks_of_rows_match_loops(

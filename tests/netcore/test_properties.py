@@ -14,12 +14,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import netcore.hcwn
 from netcore.batchnorm import BatchNorm
 from netcore.builders import build_mlp
 from netcore.conv import Conv2D, MaxPool2D
 from netcore.functions import softmax
 from netcore.gradcheck import check_layer, check_network, numerical_gradient
 from netcore.layers import Affine, Relu, Sigmoid, SoftmaxCrossEntropy, Tanh
+from tests.netcore.test_conv import naive_conv, naive_conv_backward
 
 TOL = 1e-7
 seeds = st.integers(0, 2**32 - 1)
@@ -97,6 +99,40 @@ def test_conv2d_on_any_valid_geometry(seed, shapes):
     ow = (x_shape[3] + 2 * pad - w_shape[3]) // stride + 1
     assert out.shape == (x_shape[0], w_shape[0], oh, ow)
     _ok(check_layer(layer, x, rng=rng), tol=1e-8)
+
+
+@st.composite
+def in_place_conv_shapes(draw):
+    """Stride 1 with FH*C >= 16: the GEMMs on the input rows in place, read as zero outside the input (stacked,
+    or one per kernel column for F >= 32 when the input row is wider), pads past the kernel included."""
+    c, fn = draw(st.sampled_from([6, 8, 16, 33])), draw(st.sampled_from([2, 5, 31, 32, 40]))
+    fh, fw = draw(st.integers(max(1, -(-16 // c)), 4)), draw(st.integers(1, 4))
+    pad = draw(st.integers(0, 4))
+    h = draw(st.integers(max(1, fh - 2 * pad), 7))
+    w = draw(st.integers(max(1, fw - 2 * pad), 7))
+    return (draw(st.integers(1, 2)), c, h, w), (fn, c, fh, fw), pad, draw(st.sampled_from([1, 700, 1 << 20]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=seeds, shapes=in_place_conv_shapes())
+def test_conv2d_in_place_paths_on_any_geometry_match_loops(seed, shapes):
+    x_shape, w_shape, pad, chunk_bytes = shapes
+    rng = np.random.default_rng(seed)
+    W, b = rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+    x = rng.standard_normal(x_shape)
+    saved, netcore.hcwn.CHUNK_BYTES = netcore.hcwn.CHUNK_BYTES, chunk_bytes  # 1 byte: one row per chunk
+    try:
+        layer = Conv2D(W, b, 1, pad)
+        out = layer.forward(x, train=True)
+        np.testing.assert_allclose(out, naive_conv(x, W, b, 1, pad), rtol=1e-10, atol=1e-10)
+        dout = rng.standard_normal(out.shape)
+        dx = layer.backward(dout)
+    finally:
+        netcore.hcwn.CHUNK_BYTES = saved
+    ref_dx, ref_dW, ref_db = naive_conv_backward(x, W, dout, 1, pad)
+    np.testing.assert_allclose(dx, ref_dx, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(layer.grads["W"], ref_dW, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(layer.grads["b"], ref_db, rtol=1e-10, atol=1e-10)
 
 
 @settings(max_examples=40, deadline=None)
