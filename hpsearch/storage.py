@@ -114,10 +114,28 @@ def open_storage(
     """Open the storage ``url``; ``create=False`` refuses to create a missing journal file."""
     check_url(url)
     if is_database(url):
+        _quiet_fallback_warning()
         if not create:
             _check_exists(url)
         return _open_database(url, heartbeat_interval, grace_period, on_stale)
     return open_journal(url, create=create)
+
+
+class _FallbackNoise(logging.Filter):
+    """Drops Optuna's "Caught an error from sqlalchemy: ... Falling back to a slower alternative." warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Caught an error from sqlalchemy")
+
+
+def _quiet_fallback_warning() -> None:
+    """Optuna's RDB storage logs that warning, with the failed SQL, for any OperationalError while it reads
+    trials (it means too many IN variables, and retries with a query that has none). When the database is gone
+    it is several lines before hpsearch's own one-line error, and misleading; when it is the IN limit, the
+    retry succeeds. Dropped in every process that opens a database storage (idempotent)."""
+    logger = logging.getLogger("optuna.storages._rdb.storage")
+    if not any(isinstance(f, _FallbackNoise) for f in logger.filters):
+        logger.addFilter(_FallbackNoise())
 
 
 def _check_exists(url: str) -> None:

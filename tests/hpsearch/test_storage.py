@@ -45,3 +45,23 @@ def test_a_study_runs_on_sqlite_with_heartbeats(make_spec, tmp_path):
     spec = make_spec("lite", storage=f"sqlite:///{tmp_path / 'study.db'}", n_trials=3)
     study = run(spec, n_jobs=1, progress=False)
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 3
+
+
+def test_optunas_misleading_fallback_warning_is_dropped_once_a_database_is_opened(tmp_path):
+    # a database lost mid-study made Optuna log "Caught an error from sqlalchemy: <the SQL>. Falling back to a
+    # slower alternative." (meant for too many IN variables) before hpsearch's one-line error (found by CI)
+    logger = logging.getLogger("optuna.storages._rdb.storage")
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        open_storage(f"sqlite:///{tmp_path / 'a.db'}")
+        open_storage(f"sqlite:///{tmp_path / 'b.db'}")  # a second database: still one filter
+        logger.warning("Caught an error from sqlalchemy: (psycopg2.OperationalError) server closed the "
+                       "connection unexpectedly. Falling back to a slower alternative.")
+        logger.warning("another warning")
+    finally:
+        logger.removeHandler(handler)
+    assert seen == ["another warning"]
+    assert sum(type(f).__name__ == "_FallbackNoise" for f in logger.filters) == 1
