@@ -1,17 +1,20 @@
 """Convolutions on (H, C, W, N) memory (``netcore.hcwn``), computed a few output rows at a time.
 
-Notation: ``src`` is a contiguous (Hs, C, Ws, N) array (padded input), the kernel is FH x FW, an output row y
-of F channels is the (F, OW*N) matrix ``out[y]``, and ``W[f, c, i, j]`` is the book's (F, C, FH, FW) weight.
+Notation: ``src`` is a C-contiguous (H, C, W, N) array, the kernel is FH x FW, an output row y of F channels
+is the (F, OW*N) matrix ``out[y]``, and ``W[f, c, i, j]`` is the book's (F, C, FH, FW) weight.
 
-* ``stacked_forward`` (stride 1): the FH input rows under output row y, ``src[y:y+FH]``, are already one
-  (FH*C, Ws*N) matrix. One GEMM with the kernel's FW columns stacked, ``P = Wst @ src[y:y+FH]``, Wst being
-  (FW*F, FH*C), gives for every j the product of kernel column j with every input column; output column x
-  takes block j of P at input column x + j, so ``out[y] = sum_j P[j-th F rows, shifted by j*N]``. No im2col
-  copy: the GEMM reads the input in place and its result stays in the cache for the FW-1 shifted adds.
+* ``stacked_forward`` (stride 1): the FH input rows under output row y, ``src[y+r0 : y+r0+FH]``, are already
+  one (FH*C, W*N) matrix. One GEMM with the kernel's FW columns stacked, ``P = Wst @ src[y+r0 : y+r0+FH]``,
+  Wst being (FW*F, FH*C), gives for every j the product of kernel column j with every input column; output
+  column x takes block j of P at input column x + j + c0, over the output columns where that is inside the
+  input. Padding is the offset (r0, c0) = (-pad, -pad): the input is read as zero outside it, with no padded
+  copy and no im2col copy; border output rows whose window sticks out use the taps inside, and the GEMM's
+  result stays in the cache for the FW-1 shifted adds.
 * ``stacked_weight_grad`` (stride 1): ``dW`` as one GEMM per output row and kernel column: the same input rows
-  in place, times the output gradient transposed once to channels-innermost.
+  in place, times the output gradient transposed to channels-innermost a chunk at a time.
 * ``copied_forward``, ``copied_weight_grad``, ``scattered_input_grad`` (any stride): the book's im2col, one
-  chunk of output rows at a time (the chunk's windows copied into a cache-sized buffer), and its adjoint.
+  chunk of output rows at a time (the chunk's windows copied into a cache-sized buffer from a padded input),
+  and its adjoint.
 
 Chunks of rows are about ``CHUNK_BYTES`` of scratch, so each GEMM's operands and result are in the L2 cache:
 thin products (16-64 output channels) run 1.5-2x faster there than on whole-layer arrays.
