@@ -217,3 +217,16 @@ def test_networks_run_each_relu_followed_by_max_pooling_after_it() -> None:
     for layer in reversed(simple.layers):
         dout = layer.backward(dout)
     np.testing.assert_array_equal(simple.grads, grads_run_order)
+
+
+@pytest.mark.parametrize("build, shape", [(build_simple_convnet, (1, 28, 28)), (build_deep_convnet, (1, 28, 28)),
+                                          (build_cnn, (1, 28, 28)), (build_cnn, (3, 8, 8))],
+                         ids=["simple", "deep", "cnn", "cnn-3-channels"])
+def test_one_image_at_a_time_predicts_what_the_batch_predicts(build, shape) -> None:
+    # a user's first call is often predict(x[:1]): every layer of the book's conv nets with a batch of one
+    # (N = 1: length-1 axes in every (H, C, W, N) array) against the rows of a batch of four
+    net = build(input_shape=shape, dtype=np.float64, rng=np.random.default_rng(7))
+    x = np.random.default_rng(8).random((4, *shape))
+    batch = net.predict(x)
+    for i in range(4):
+        np.testing.assert_allclose(net.predict(x[i : i + 1]), batch[i : i + 1], rtol=1e-10, atol=1e-12)
