@@ -120,6 +120,7 @@ class BatchNorm2D(BatchNorm):
     def __init__(self, gamma: np.ndarray, beta: np.ndarray, **kwargs) -> None:
         super().__init__(gamma, beta, **kwargs)
         self._ws = Workspace()
+        self._x: np.ndarray | None = None  # the input as (H, C, W*N) memory, in place of the base's x_hat
         self._mu: np.ndarray | None = None
 
     def _channel_sums(self, a: np.ndarray) -> np.ndarray:
@@ -152,7 +153,6 @@ class BatchNorm2D(BatchNorm):
             self._update_running(mu, var)
         else:
             mu, var = self.running_mean.astype(x3.dtype), self.running_var
-            mu_b = per_channel(mu, w * n)
         std = np.sqrt(var + self.eps)
         scale = gamma / std
         a, shift = per_channel(scale, w * n), per_channel(beta - mu * scale, w * n)
@@ -160,7 +160,7 @@ class BatchNorm2D(BatchNorm):
         for b in parts:  # gamma * (x - mu) / std + beta as x * a + (beta - mu * a)
             np.multiply(x3[b], a, out=out[b])
             out[b] += shift
-        self._xn, self._mu, self._std, self._train = x3, mu, std, train  # _xn keeps the input x
+        self._x, self._mu, self._std, self._train = x3, mu, std, train
         return from_hcwn(out.reshape(h, c, w, n))
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -168,7 +168,7 @@ class BatchNorm2D(BatchNorm):
             raise ValueError(f"BatchNorm2D.backward needs dout of the forward input's shape {self._shape}, "
                              f"got {dout.shape}")
         n, c, h, w = self._shape
-        x3, std, m = self._xn, self._std, n * h * w
+        x3, std, m = self._x, self._std, n * h * w
         d = to_hcwn(dout, np.result_type(dout.dtype, x3.dtype)).reshape(h, c, w * n)
         parts, tmp = self._blocks(d)
         mu_b = per_channel(self._mu.astype(d.dtype), w * n)

@@ -68,8 +68,7 @@ def _row_groups(oh: int, h: int, fh: int, r0: int, row_bytes: int) -> list[tuple
     """(output rows, first tap, end tap): output row y reads input rows y + i + r0 for taps i in [lo, hi).
     Rows whose FH taps are all inside the input come in chunks of ~CHUNK_BYTES; the others one at a time."""
     lo, hi = _span(oh, h - fh + 1, r0)  # rows with every tap inside
-    groups = [(rows, 0, fh) for rows in chunks(hi - lo, row_bytes)]
-    groups = [(slice(r.start + lo, r.stop + lo), a, b) for r, a, b in groups]
+    groups = [(slice(r.start + lo, r.stop + lo), 0, fh) for r in chunks(hi - lo, row_bytes)]
     for y in [*range(lo), *range(hi, oh)]:
         a, b = max(0, -r0 - y), min(fh, h - r0 - y)
         groups.append((slice(y, y + 1), a, max(a, b)))

@@ -113,8 +113,12 @@ class Network:
     # -- forward ---------------------------------------------------------------------------------
     def predict(self, x: np.ndarray, *, train: bool = False) -> np.ndarray:
         """Scores (logits) of a batch ``x``."""
+        return self._forward(run_order(self.layers), x, train)
+
+    @staticmethod
+    def _forward(order: list, x: np.ndarray, train: bool) -> np.ndarray:
         out = x
-        for layer in run_order(self.layers):
+        for layer in order:
             out = layer.forward(out, train=train)
         return out
 
@@ -135,10 +139,11 @@ class Network:
     # -- backward --------------------------------------------------------------------------------
     def gradient(self, x: np.ndarray, t: np.ndarray) -> float:
         """Forward in train mode, then backward; fills :attr:`grads` and returns the pre-update loss."""
-        scores = self.predict(x, train=True)
+        order = run_order(self.layers)
+        scores = self._forward(order, x, True)
         loss = float(self.loss_layer.forward(scores, t)) + self._decay_term()
         dout = self.loss_layer.backward()
-        for layer in reversed(run_order(self.layers)):
+        for layer in reversed(order):
             dout = layer.backward(dout)
         lam = self.weight_decay
         if lam:
