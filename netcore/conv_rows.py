@@ -58,6 +58,24 @@ def _row_windows(src: np.ndarray, row0: int, k: int, fh: int) -> np.ndarray:
     return as_strided(src[row0:], (k, fh * c, w * n), (c * w * n * it, w * n * it, it))
 
 
+def _group_windows(src: np.ndarray, groups: list[tuple[slice, int, int]], r0: int, fh: int):
+    """Yield (rows, a, b, win) per row group of ``_row_groups``: win (k, (b-a)*C, W*N) holds input rows
+    y + r0 + a .. y + r0 + b - 1 under each output row y (None when no tap is inside). One strided view serves
+    every chunk of interior rows; a border row (always alone) is a reshaped slice."""
+    _, c, w, n = src.shape
+    inner = [rows for rows, a, b in groups if (a, b) == (0, fh)]
+    base = inner[0].start if inner else 0
+    view = _row_windows(src, base + r0, inner[-1].stop - base, fh) if inner else None
+    for rows, a, b in groups:
+        if b == a:
+            yield rows, a, b, None
+        elif (a, b) == (0, fh):
+            yield rows, a, b, view[rows.start - base : rows.stop - base]
+        else:
+            y0 = rows.start + r0 + a
+            yield rows, a, b, src[y0 : y0 + b - a].reshape(1, (b - a) * c, w * n)
+
+
 def _span(n_out: int, n_in: int, off: int) -> tuple[int, int]:
     """Output positions x in [0, n_out) whose input position x + off lies in [0, n_in): (lo, hi), maybe empty."""
     lo = min(max(0, -off), n_out)
@@ -104,12 +122,11 @@ def stacked_forward(src: np.ndarray, wst: np.ndarray, fw: int, out: np.ndarray, 
     p = ws.get(f"{tag}_p", (k_max, *((f, own) if per_column else (wst.shape[0], w * n))), src.dtype)
     cols = _column_order(fw, ow, w, c0)
     bias_block = None if bias is None else per_channel(bias, own)
-    for rows, a, b in groups:
+    for rows, a, b, win in _group_windows(src, groups, r0, fh):
         k, o = rows.stop - rows.start, out[rows]
-        if b == a or not cols:  # no tap inside the input: only the bias
+        if win is None or not cols:  # no tap inside the input: only the bias
             o[...] = 0
         else:
-            win = _row_windows(src, rows.start + r0 + a, k, b - a)
             wk = wst[:, a * c : b * c]
             if per_column:
                 _per_column(wk, win, f, cols, c0, n, o, p[:k])
@@ -120,8 +137,10 @@ def stacked_forward(src: np.ndarray, wst: np.ndarray, fw: int, out: np.ndarray, 
 
 
 def _zero_outside(o: np.ndarray, lo: int, hi: int, n: int) -> None:
-    o[:, :, : lo * n] = 0
-    o[:, :, hi * n :] = 0
+    if lo:
+        o[:, :, : lo * n] = 0
+    if hi * n < o.shape[2]:
+        o[:, :, hi * n :] = 0
 
 
 def _per_column(wk: np.ndarray, win: np.ndarray, f: int, cols: list, c0: int, n: int, o: np.ndarray,
@@ -148,8 +167,10 @@ def _shifted_sums(pk: np.ndarray, f: int, cols: list, c0: int, n: int, o: np.nda
     if rest and lo <= rest[0][1] and rest[0][2] <= hi:
         j2, lo2, hi2 = rest.pop(0)
         np.add(block(j, lo2, hi2), block(j2, lo2, hi2), out=o[:, :, lo2 * n : hi2 * n])
-        np.copyto(o[:, :, lo * n : lo2 * n], block(j, lo, lo2))
-        np.copyto(o[:, :, hi2 * n : hi * n], block(j, hi2, hi))
+        if lo < lo2:
+            np.copyto(o[:, :, lo * n : lo2 * n], block(j, lo, lo2))
+        if hi2 < hi:
+            np.copyto(o[:, :, hi2 * n : hi * n], block(j, hi2, hi))
     else:
         np.copyto(o[:, :, lo * n : hi * n], block(j, lo, hi))
     for j, lo, hi in rest:
@@ -169,19 +190,20 @@ def stacked_weight_grad(src: np.ndarray, d: np.ndarray, fh: int, fw: int, ws: Wo
     oh, f, own = d.shape
     r0, c0 = off
     groups = _row_groups(oh, h, fh, r0, (fh * c * w * n + own * f) * src.itemsize)
-    d_t = ws.get("d_t", (max(r.stop - r.start for r, _, _ in groups), own, f), d.dtype)
+    k_max = max(r.stop - r.start for r, _, _ in groups)
+    d_t = ws.get("d_t", (k_max, own, f), d.dtype)
     g = np.zeros((fw, fh * c, f), np.result_type(src.dtype, d.dtype))
+    prod = ws.get("dw_prod", (k_max, fh * c, f), g.dtype)
     cols = _column_order(fw, own // n, w, c0)
-    for rows, a, b in groups:
-        if b == a:
+    for rows, a, b, win in _group_windows(src, groups, r0, fh):
+        if win is None:
             continue
         k = rows.stop - rows.start
-        dk = d_t[:k]
+        dk, pk = d_t[:k], prod[:k, : (b - a) * c]
         np.copyto(dk, d[rows].transpose(0, 2, 1))
-        win = _row_windows(src, rows.start + r0 + a, k, b - a)
         for j, lo, hi in cols:
-            prod = np.matmul(win[:, :, (lo + j + c0) * n : (hi + j + c0) * n], dk[:, lo * n : hi * n])
-            g[j, a * c : b * c] += prod.sum(axis=0)
+            np.matmul(win[:, :, (lo + j + c0) * n : (hi + j + c0) * n], dk[:, lo * n : hi * n], out=pk)
+            g[j, a * c : b * c] += pk[0] if k == 1 else pk.sum(axis=0)
     return g
 
 
