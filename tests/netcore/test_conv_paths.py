@@ -54,7 +54,7 @@ PATH_CASES = [
 
 @pytest.mark.parametrize("x_shape, f, p, s", PATH_CASES)
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
-def test_conv_paths_match_loops(x_shape: tuple, f: tuple, p: int, s: int, layout: str) -> None:
+def test_conv_paths_match_loops(x_shape: tuple, f: tuple, p: int, s: int, layout: str, conv_add_path: str) -> None:
     rng = np.random.default_rng(20)
     x = rng.standard_normal(x_shape)
     W, b = rng.standard_normal((f[0], x_shape[1], f[1], f[2])), rng.standard_normal(f[0])
@@ -71,7 +71,8 @@ def test_conv_paths_match_loops(x_shape: tuple, f: tuple, p: int, s: int, layout
 
 @pytest.mark.parametrize("x_shape, f, p", [((1, 6, 1, 2), (2, 3, 2), 1), ((1, 16, 1, 9), (4, 1, 3), 0),
                                             ((1, 1, 20, 5), (3, 16, 2), 0)])
-def test_in_place_conv_of_one_image_of_one_row_or_channel(x_shape: tuple, f: tuple, p: int) -> None:
+def test_in_place_conv_of_one_image_of_one_row_or_channel(x_shape: tuple, f: tuple, p: int,
+                                                          conv_add_path: str) -> None:
     # found by hypothesis: the (H, C, W, N) view of a single image with one row (or one channel) is no copy,
     # and NumPy reports arbitrary strides for its length-1 axes; the row windows read garbage with those
     rng = np.random.default_rng(28)
@@ -89,7 +90,7 @@ def test_in_place_conv_of_one_image_of_one_row_or_channel(x_shape: tuple, f: tup
 @pytest.mark.parametrize("chunk_bytes", [1, 3000], ids=["one-row-chunks", "few-row-chunks"])
 @pytest.mark.parametrize("x_shape, f, p, s", PATH_CASES)
 def test_conv_paths_in_chunks_of_rows_match_loops(
-    x_shape: tuple, f: tuple, p: int, s: int, chunk_bytes: int, monkeypatch: pytest.MonkeyPatch
+    x_shape: tuple, f: tuple, p: int, s: int, chunk_bytes: int, monkeypatch: pytest.MonkeyPatch, conv_add_path: str
 ) -> None:
     # the layers' scratch of a chunk is CHUNK_BYTES; small values split every layer into chunks of 1-3 rows
     # (the last one shorter), as a real-size layer is split
@@ -196,7 +197,7 @@ def test_relu_inplace_overwrites_its_input_and_dout_with_the_same_results() -> N
     np.testing.assert_array_equal(dx, want_dx)
 
 
-def test_float32_error_of_the_rearranged_computations_is_bounded() -> None:
+def test_float32_error_of_the_rearranged_computations_is_bounded(conv_add_path: str) -> None:
     # float32 keeps ~7 digits; sums over K = C*FH*FW (conv) or M = N*H*W (batch norm) products lose a few more
     # (observed here: 1e-7 .. 9e-7)
     rng = np.random.default_rng(25)

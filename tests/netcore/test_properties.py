@@ -11,6 +11,7 @@ further than h from the inputs, where a central difference is not a derivative.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +22,7 @@ from netcore.conv import Conv2D, MaxPool2D
 from netcore.functions import softmax
 from netcore.gradcheck import check_layer, check_network, numerical_gradient
 from netcore.layers import Affine, Relu, Sigmoid, SoftmaxCrossEntropy, Tanh
+from tests.netcore.blas_paths import PATHS, conv_path
 from tests.netcore.test_conv import naive_conv, naive_conv_backward
 
 TOL = 1e-7
@@ -87,9 +89,15 @@ def conv_shapes(draw):
     return (n, c, h, w), (fn, c, fh, fw), stride, pad
 
 
+@pytest.mark.parametrize("path", PATHS)
 @settings(max_examples=40, deadline=None)
 @given(seed=seeds, shapes=conv_shapes())
-def test_conv2d_on_any_valid_geometry(seed, shapes):
+def test_conv2d_on_any_valid_geometry(path, seed, shapes):
+    with conv_path(path):
+        _conv2d_on_any_valid_geometry(seed, shapes)
+
+
+def _conv2d_on_any_valid_geometry(seed, shapes):
     x_shape, w_shape, stride, pad = shapes
     rng = np.random.default_rng(seed)
     layer = Conv2D(rng.standard_normal(w_shape), rng.standard_normal(w_shape[0]), stride, pad)
@@ -113,9 +121,15 @@ def in_place_conv_shapes(draw):
     return (draw(st.integers(1, 2)), c, h, w), (fn, c, fh, fw), pad, draw(st.sampled_from([1, 700, 1 << 20]))
 
 
+@pytest.mark.parametrize("path", PATHS)
 @settings(max_examples=100, deadline=None)
 @given(seed=seeds, shapes=in_place_conv_shapes())
-def test_conv2d_in_place_paths_on_any_geometry_match_loops(seed, shapes):
+def test_conv2d_in_place_paths_on_any_geometry_match_loops(path, seed, shapes):
+    with conv_path(path):
+        _in_place_paths_match_loops(seed, shapes)
+
+
+def _in_place_paths_match_loops(seed, shapes):
     x_shape, w_shape, pad, chunk_bytes = shapes
     rng = np.random.default_rng(seed)
     W, b = rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
