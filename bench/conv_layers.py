@@ -22,6 +22,7 @@ from steps import CONVNETS
 from threadpoolctl import threadpool_limits
 from timing import print_header
 
+import netcore.blas
 import netcore.conv_rows
 from netcore.conv import Conv2D
 from netcore.hcwn import from_hcwn
@@ -55,36 +56,46 @@ def conv_shapes(name: str) -> list[tuple[Conv2D, tuple[int, int, int, int], bool
     return found
 
 
-class TimedMatmul:
-    """Stands in for NumPy inside netcore.conv_rows: times its ``matmul`` calls (the GEMMs the layer issues,
-    on its own operands, in its own cache state), passes everything else through."""
+class Timed:
+    """Stands in for NumPy or netcore.blas inside netcore.conv_rows: adds the time of its ``matmul`` calls and
+    direct BLAS products (the GEMMs the layer issues, on its own operands, in its own cache state) to the
+    shared ``clock`` (a one-element list), passes everything else through."""
 
-    def __init__(self) -> None:
-        self.seconds = 0.0
+    def __init__(self, module, clock: list[float]) -> None:
+        self._module, self._clock = module, clock
 
     def __getattr__(self, name: str):
-        return getattr(np, name)
+        return getattr(self._module, name)
+
+    def _timed(self, f):
+        def call(*args, **kwargs):
+            t0 = time.perf_counter()
+            out = f(*args, **kwargs)
+            self._clock[0] += time.perf_counter() - t0
+            return out
+
+        return call
 
     def matmul(self, *args, **kwargs):
-        t0 = time.perf_counter()
-        out = np.matmul(*args, **kwargs)
-        self.seconds += time.perf_counter() - t0
-        return out
+        return self._timed(np.matmul)(*args, **kwargs)
+
+    def raw_gemm_add(self, dtype):
+        return self._timed(netcore.blas.raw_gemm_add(dtype))
 
 
 def gemm_share(layer: Conv2D, x: np.ndarray, dout: np.ndarray, first: bool, repeats: int) -> float:
     """ms of the GEMMs alone in one forward + backward of ``layer`` (the best call of ``repeats``)."""
-    timed, best = TimedMatmul(), float("inf")
-    netcore.conv_rows.np = timed
+    best, clock = float("inf"), [0.0]
+    netcore.conv_rows.np, netcore.conv_rows.blas = Timed(np, clock), Timed(netcore.blas, clock)
     try:
         layer.need_input_grad = not first
         for _ in range(repeats + 1):
-            timed.seconds = 0.0
+            clock[0] = 0.0
             layer.forward(x, train=True)
             layer.backward(dout)
-            best = min(best, timed.seconds)
+            best = min(best, clock[0])
     finally:
-        netcore.conv_rows.np = np
+        netcore.conv_rows.np, netcore.conv_rows.blas = np, netcore.blas
         layer.need_input_grad = True
     return best * 1e3
 
