@@ -9,7 +9,9 @@ is the (F, OW*N) matrix ``out[y]``, and ``W[f, c, i, j]`` is the book's (F, C, F
   column x takes block j of P at input column x + j + c0, over the output columns where that is inside the
   input. Padding is the offset (r0, c0) = (-pad, -pad): the input is read as zero outside it, with no padded
   copy and no im2col copy; border output rows whose window sticks out use the taps inside, and the GEMM's
-  result stays in the cache for the FW-1 shifted adds.
+  result stays in the cache for the FW-1 shifted adds. Where ``netcore.blas`` finds NumPy's OpenBLAS, each
+  kernel column's product is instead added by BLAS straight into the output columns it reaches (no scratch
+  product, no shifted adds, the bias as the starting value).
 * ``stacked_weight_grad`` (stride 1): ``dW`` as one GEMM per output row and kernel column: the same input rows
   in place, times the output gradient transposed to channels-innermost a chunk at a time.
 * ``copied_forward``, ``copied_weight_grad``, ``scattered_input_grad`` (any stride): the book's im2col, one
@@ -152,6 +154,9 @@ def _direct_forward(src: np.ndarray, wst: np.ndarray, fw: int, out: np.ndarray, 
     oh, f, own = out.shape
     (r0, c0), it, ldw = off, src.itemsize, wst.shape[1]
     fh = ldw // c
+    if wst.shape != (fw * f, fh * c) or own % n or not out.flags.writeable:  # the addresses below rely on these
+        raise ValueError(f"conv_rows: weights {wst.shape} (FW*F, FH*C), output {out.shape} and input {src.shape} "
+                         "do not fit")
     cols = _column_order(fw, own // n, w, c0)
     start = 0 if bias is None else per_channel(bias, own)
     gemm = blas.raw_gemm_add(src.dtype)

@@ -10,7 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from netcore import blas
+from netcore import blas, conv_rows
+from netcore.layer_base import Workspace
 
 BUNDLED = glob.glob(os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs", "*openblas*"))
 needs_blas = pytest.mark.skipif(not blas.available(np.float64), reason="this NumPy ships no bundled OpenBLAS")
@@ -80,3 +81,14 @@ def test_switched_off_by_the_environment() -> None:
     env = {**os.environ, "NETCORE_DIRECT_BLAS": "0"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@needs_blas
+@pytest.mark.parametrize("wst_shape, out_shape", [((12, 6), (4, 5, 12)), ((12, 5), (4, 4, 12)), ((12, 6), (4, 4, 13))])
+def test_direct_conv_refuses_operands_that_do_not_fit(wst_shape: tuple, out_shape: tuple) -> None:
+    # its products run at addresses computed from the shapes: operands that do not fit are an error, not a read
+    # or write outside the arrays
+    src, wst, out = np.ones((4, 2, 4, 3)), np.ones(wst_shape), np.zeros(out_shape)
+    with pytest.raises(ValueError, match="do not fit"):
+        conv_rows.stacked_forward(src, wst, 3, out, Workspace(), tag="t", off=(-1, -1))
+    np.testing.assert_array_equal(out, 0)
