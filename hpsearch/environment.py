@@ -12,7 +12,10 @@ import sys
 from importlib import metadata
 from typing import Any
 
+import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
+
+from netcore import blas as netcore_blas
 
 __all__ = ["versions", "machine", "blas", "worker_count"]
 
@@ -51,14 +54,17 @@ def machine() -> dict[str, Any]:
 
 
 def blas(threads_per_worker: int | None) -> dict[str, Any]:
-    """BLAS/OpenMP libraries as a worker sees them (threads pinned to ``threads_per_worker``)."""
+    """BLAS/OpenMP libraries as a worker sees them (threads pinned to ``threads_per_worker``), and whether
+    netcore's convolutions add their products by direct BLAS calls (``netcore.blas``; results differ from the
+    ``np.matmul`` path by rounding)."""
     keys = ("internal_api", "version", "threading_layer", "num_threads", "user_api")
     if threads_per_worker:
         with threadpool_limits(limits=threads_per_worker):
             libs = [{k: info.get(k) for k in keys} for info in threadpool_info()]
     else:
         libs = [{k: info.get(k) for k in keys} for info in threadpool_info()]
-    return {"threads_per_worker": threads_per_worker, "libraries": libs}
+    return {"threads_per_worker": threads_per_worker, "libraries": libs,
+            "netcore_direct_blas": netcore_blas.available(np.float32)}
 
 
 def worker_count(n_jobs: int | None) -> int | None:

@@ -7,11 +7,13 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from hpsearch import ParamSpec, SearchSpace, export, run, wide_space
 from hpsearch.export import CURVE_COLUMNS, META_KEYS, TRIAL_COLUMNS
+from netcore import blas as netcore_blas
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "hpsearch.md"
 
@@ -63,6 +65,7 @@ def test_export_writes_the_documented_tables(exported):
     assert meta["study"] == "exp" and meta["n_workers"] == 1 and meta["wall_seconds"] > 0
     assert meta["spec"]["name"] == "exp" and meta["space"]["lr"]["log"] is True
     assert meta["blas"]["threads_per_worker"] == 1 and "numpy" in meta["versions"]
+    assert meta["blas"]["netcore_direct_blas"] is netcore_blas.available(np.float32)  # which conv path ran
 
 
 def test_trials_and_curves_hold_the_study(exported):
