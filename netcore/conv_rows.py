@@ -158,10 +158,15 @@ def _direct_forward(src: np.ndarray, wst: np.ndarray, fw: int, out: np.ndarray, 
         raise ValueError(f"conv_rows: weights {wst.shape} (FW*F, FH*C), output {out.shape} and input {src.shape} "
                          "do not fit")
     cols = _column_order(fw, own // n, w, c0)
+    groups = _row_groups(oh, h, fh, r0, f * own * it)
+    # every product below stays inside the three arrays (a raw address out of them would corrupt memory)
+    if any(b > a and (rows.start + r0 + a < 0 or rows.stop - 1 + r0 + b > h) for rows, a, b in groups) or any(
+            lo + j + c0 < 0 or hi + j + c0 > w or hi * n > own or not 0 <= j < fw for j, lo, hi in cols):
+        raise AssertionError("conv_rows: a direct product would reach outside its arrays")
     start = 0 if bias is None else per_channel(bias, own)
     gemm = blas.raw_gemm_add(src.dtype)
     pw, ps, po = blas.address(wst), blas.address(src), blas.address(out)
-    for rows, a, b in _row_groups(oh, h, fh, r0, f * own * it):
+    for rows, a, b in groups:
         out[rows] = start
         if b == a or f == 0:
             continue

@@ -92,3 +92,16 @@ def test_direct_conv_refuses_operands_that_do_not_fit(wst_shape: tuple, out_shap
     with pytest.raises(ValueError, match="do not fit"):
         conv_rows.stacked_forward(src, wst, 3, out, Workspace(), tag="t", off=(-1, -1))
     np.testing.assert_array_equal(out, 0)
+
+
+@needs_blas
+@pytest.mark.parametrize("bad", ["row", "column"])
+def test_direct_conv_checks_every_product_stays_inside_its_arrays(bad: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a future slip in the row groups or column spans must raise, not read or write outside the arrays
+    src, wst, out = np.ones((4, 2, 4, 3)), np.ones((6, 6)), np.zeros((4, 2, 12))
+    if bad == "row":
+        monkeypatch.setattr(conv_rows, "_row_groups", lambda *a: [(slice(0, 4), 0, 3)])  # row 0 needs row -1
+    else:
+        monkeypatch.setattr(conv_rows, "_column_order", lambda *a: [(0, 0, 4)])  # column 0 reads column -1
+    with pytest.raises(AssertionError, match="outside its arrays"):
+        conv_rows.stacked_forward(src, wst, 3, out, Workspace(), tag="t", off=(-1, -1))

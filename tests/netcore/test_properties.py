@@ -121,32 +121,35 @@ def in_place_conv_shapes(draw):
     return (draw(st.integers(1, 2)), c, h, w), (fn, c, fh, fw), pad, draw(st.sampled_from([1, 700, 1 << 20]))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("path", PATHS)
 @settings(max_examples=100, deadline=None)
 @given(seed=seeds, shapes=in_place_conv_shapes())
-def test_conv2d_in_place_paths_on_any_geometry_match_loops(path, seed, shapes):
+def test_conv2d_in_place_paths_on_any_geometry_match_loops(path, dtype, seed, shapes):
     with conv_path(path):
-        _in_place_paths_match_loops(seed, shapes)
+        _in_place_paths_match_loops(seed, shapes, dtype)
 
 
-def _in_place_paths_match_loops(seed, shapes):
+def _in_place_paths_match_loops(seed, shapes, dtype):
     x_shape, w_shape, pad, chunk_bytes = shapes
     rng = np.random.default_rng(seed)
-    W, b = rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
-    x = rng.standard_normal(x_shape)
+    W, b = rng.standard_normal(w_shape).astype(dtype), rng.standard_normal(w_shape[0]).astype(dtype)
+    x = rng.standard_normal(x_shape).astype(dtype)
     saved, netcore.hcwn.CHUNK_BYTES = netcore.hcwn.CHUNK_BYTES, chunk_bytes  # 1 byte: one row per chunk
     try:
         layer = Conv2D(W, b, 1, pad)
         out = layer.forward(x, train=True)
-        np.testing.assert_allclose(out, naive_conv(x, W, b, 1, pad), rtol=1e-10, atol=1e-10)
-        dout = rng.standard_normal(out.shape)
+        dout = rng.standard_normal(out.shape).astype(dtype)
         dx = layer.backward(dout)
     finally:
         netcore.hcwn.CHUNK_BYTES = saved
+    assert out.dtype == dx.dtype == dtype
+    # against the float64 loops: float64 to rounding, float32 to its ~7 digits over sums of up to 528 products
+    tol = 1e-10 if dtype == np.float64 else 2e-5
     ref_dx, ref_dW, ref_db = naive_conv_backward(x, W, dout, 1, pad)
-    np.testing.assert_allclose(dx, ref_dx, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(layer.grads["W"], ref_dW, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(layer.grads["b"], ref_db, rtol=1e-10, atol=1e-10)
+    for got, want in ((out, naive_conv(x, W, b, 1, pad)), (dx, ref_dx), (layer.grads["W"], ref_dW),
+                      (layer.grads["b"], ref_db)):
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * max(1.0, float(np.abs(want).max())))
 
 
 @settings(max_examples=40, deadline=None)
