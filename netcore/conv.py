@@ -15,15 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from netcore.conv_rows import (
-    col_weights,
-    copied_forward,
-    copied_weight_grad,
-    scattered_input_grad,
-    stacked_forward,
-    stacked_weight_grad,
-    stacked_weights,
-)
+from netcore.conv_copied import col_weights, copied_forward, copied_weight_grad, scattered_input_grad
+from netcore.conv_rows import stacked_forward, stacked_weight_grad, stacked_weights
 from netcore.hcwn import from_hcwn, to_hcwn
 from netcore.im2col import col2im, conv_output_size, im2col
 from netcore.layer_base import Workspace, init_grads
