@@ -95,7 +95,7 @@ def gemm_add(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
     pa, lda = _operand(a, item, "a")
     pb, ldb = _operand(b, item, "b")
     pc, ldc = _operand(c, item, "c")
-    _GEMM[dt](_ROW_MAJOR, _NO_TRANS, _NO_TRANS, m, n, k, 1.0, pa, lda, pb, ldb, 1.0, pc, ldc)
+    raw_gemm_add(dt)(m, n, k, pa, lda, pb, ldb, pc, ldc)
 
 
 def raw_gemm_add(dtype: np.dtype):
