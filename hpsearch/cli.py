@@ -38,7 +38,7 @@ from hpsearch.cli_parser import UsageError
 from hpsearch.cli_parser import build_parser as _parser
 from hpsearch.environment import worker_count
 from hpsearch.failures import ENVIRONMENT_ERRORS, describe
-from hpsearch.files import check_folder, own_dir
+from safefiles import check_folder, own_dir
 from hpsearch.progress import snapshot
 from hpsearch.spec import StudySpec
 from hpsearch.storage import StorageError, check_name, journal_path, open_storage, redact

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import optuna
 
-from hpsearch.files import own_dir
+from safefiles import own_dir
 from hpsearch.objectives import get_objective
 from hpsearch.spec import StudySpec
 from hpsearch.storage import check_name, journal_path, open_storage

@@ -3,7 +3,7 @@
 ``export(study_or_name, storage, out_dir)`` reads everything from the storage (trials, their curves and
 results as user attrs, the spec and the runs' environment as study attrs) and returns ``Tables``; unless
 ``out_dir`` is False it also writes ``trials.csv/.parquet``, ``curves.csv/.parquet`` and ``meta.json``, each
-through :func:`hpsearch.files.write_file` (a symbolic link in a file's place is replaced, never followed).
+through :func:`safefiles.write_file` (a symbolic link in a file's place is replaced, never followed).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from hpsearch.files import own_dir, write_file
+from safefiles import own_dir, write_file
 from hpsearch.spec import StudySpec
 from hpsearch.storage import open_storage, redact
 

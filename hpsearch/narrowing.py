@@ -35,7 +35,7 @@ import optuna
 from optuna.trial import TrialState
 from threadpoolctl import threadpool_limits
 
-from hpsearch.files import write_file
+from safefiles import write_file
 from hpsearch.narrow import NarrowRule, Outcome, box_width, narrow, widen_past
 from hpsearch.objective import evaluate, evaluate_on_test
 from hpsearch.plan import derive_seed

@@ -31,7 +31,7 @@ import optuna
 from joblib.externals.loky import get_reusable_executor
 
 from hpsearch.environment import blas, machine, versions
-from hpsearch.files import check_file_place
+from safefiles import check_file_place
 from hpsearch.locks import study_lock
 from hpsearch.progress import ProgressBar
 from hpsearch.spec import StudySpec

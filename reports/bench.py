@@ -21,7 +21,7 @@ import pandas as pd
 
 from reports import figures_bench as FB
 from reports import html as H
-from reports.files import own_dir
+from safefiles import own_dir
 from reports.load import ExportError
 from reports.render import FigurePlan, draw_figures, slug
 from reports.summaries import MIN_CI

@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from reports.axes import DPI
-from reports.files import write_file
+from safefiles import write_file
 
 log = logging.getLogger(__name__)
 

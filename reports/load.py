@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reports.files import write_file
+from safefiles import write_file
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from reports import figures_curves as FC
 from reports import html as H
 from reports import summaries as S
 from reports.axes import DPI
-from reports.files import own_dir, write_file
+from safefiles import own_dir, write_file
 from reports.load import StudyExport, load_export
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ import pandas as pd
 
 from hpsearch.benchmark import metrics as M
 from hpsearch.benchmark.results import BenchmarkResult
-from hpsearch.files import write_file
+from safefiles import write_file
 
 __all__ = ["Analysis", "analyze", "headline", "write_export", "TABLES"]
 

@@ -1,10 +1,14 @@
-"""Writing into a study folder without ever following a symbolic link out of it.
+"""safefiles: writing files whole, never through a symbolic link: the one atomic writer of hpsearch and reports.
+
+A bottom package of the standard library only, so both ``hpsearch`` and ``reports`` (which may not import
+hpsearch) write their study folders, exports, pages and figures the same way.
 
 Every file is written whole to a temporary file beside its target, then renamed over the target
 (``os.replace``): a symbolic link found in the target's place is replaced by the new file, never written
 through, and a reader (or a crash, or a full disk) never leaves half a file under the target's name. A
-folder hpsearch names itself (``export/`` in a study folder) that turns out to be a symbolic link is
-replaced by a real folder (the link is removed, its target left alone). Folders the user names (``--out``,
+folder a package names itself (``export/`` in a study folder, ``figures/`` beside a page) that turns out to
+be a symbolic link is replaced by a real folder (the link is removed, its target left alone), so removing
+stale files there never deletes anything in a linked folder. Folders the user names (``--out``,
 ``out_dir``) are used as given.
 
 Before a command writes anything, :func:`check_folder` and :func:`check_file_place` refuse, with one line, an
