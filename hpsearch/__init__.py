@@ -5,21 +5,19 @@
     study = run(spec, n_jobs=2)          # journal file runs/book/journal.log; resumes if it exists
     tables = export(study)               # runs/book/export/{trials,curves}.{csv,parquet}, meta.json
 
-See docs/hpsearch.md for parallel and multi-machine use and the export schema.
+See docs/hpsearch.md for parallel and multi-machine use and the export schema, and docs/architecture.md for
+the map of the subpackages: objectives/ (what a trial trains), samplers/, storages/, execution/ (workers),
+narrowing/, cli/, benchmark/, experiments/.
 """
 
+from hpsearch.execution import fail_stale, run, run_worker
 from hpsearch.export import Tables, export
-from hpsearch.objective import ObjectiveSettings, TrialResult, evaluate
-from hpsearch.objectives import OBJECTIVES, Objective, get_objective, register
-from hpsearch.plan import plan, train_seed
-from hpsearch.runner import run
-from hpsearch.samplers import PRUNERS, SAMPLERS, make_pruner, make_sampler
+from hpsearch.objectives import OBJECTIVES, Objective, ObjectiveSettings, TrialResult, evaluate, get_objective, register
+from hpsearch.samplers import PRUNERS, SAMPLERS, make_pruner, make_sampler, plan, train_seed
 from hpsearch.space import ParamSpec, SearchSpace, book_space, suggest, wide_space
 from hpsearch.spec import StudySpec
-from hpsearch.stale import fail_stale
-from hpsearch.storage import open_storage, redact
+from hpsearch.storages import open_storage, redact
 from hpsearch.study import create_study, load_spec
-from hpsearch.worker import run_worker
 
 __all__ = [
     "OBJECTIVES",

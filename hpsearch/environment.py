@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from netcore import blas as netcore_blas
 
-__all__ = ["versions", "machine", "blas", "worker_count"]
+__all__ = ["versions", "machine", "blas"]
 
 _PACKAGES = ("numpy", "scipy", "optuna", "joblib", "threadpoolctl", "pandas", "pyarrow", "sqlalchemy", "hpsearch")
 
@@ -65,16 +65,3 @@ def blas(threads_per_worker: int | None) -> dict[str, Any]:
         libs = [{k: info.get(k) for k in keys} for info in threadpool_info()]
     return {"threads_per_worker": threads_per_worker, "libraries": libs,
             "netcore_direct_blas": netcore_blas.available(np.float32)}
-
-
-def worker_count(n_jobs: int | None) -> int | None:
-    """Worker processes for ``n_jobs`` in joblib's convention: None stays None (every core), 0 and positive
-    numbers are taken as they are, -1 means every core, -2 every core but one, and so on. Raises a one-line
-    ValueError when a negative count leaves no worker on this machine."""
-    if n_jobs is None or n_jobs >= 0:
-        return n_jobs
-    cores = os.cpu_count() or 1
-    if cores + 1 + n_jobs < 1:
-        raise ValueError(f"--n-jobs {n_jobs} leaves no worker on this machine's {cores} cores; give a number of "
-                         f"workers >= 0, or -1 (every core) to -{cores}")
-    return cores + 1 + n_jobs

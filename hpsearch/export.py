@@ -21,9 +21,10 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from safefiles import own_dir, write_file
 from hpsearch.spec import StudySpec
-from hpsearch.storage import open_storage, redact
+from hpsearch.storages.opener import open_storage
+from hpsearch.storages.urls import redact
+from safefiles import own_dir, write_file
 
 __all__ = ["Tables", "export", "TRIAL_COLUMNS", "CURVE_COLUMNS", "META_KEYS", "trials_table", "curves_table"]
 

@@ -1,44 +1,77 @@
-"""The final pick of a study: chosen on validation, trained once more, scored on the test split exactly once.
+"""The final pick of a search: chosen on validation, trained once more, scored on the test split exactly once.
 
-:func:`final_pick` chooses the finished trial with the best validation score (in the study's direction;
-diverged trials never win), trains its configuration again with the trial's own seed, either on the
-training split alone (``retrain="train"``: the very net the trial trained, up to floating-point
-determinism) or on training + validation (``retrain="train+val"``: 20 % more data, the validation split is
-then no longer held out), and evaluates that net on the dataset's test split. The result is stored in the
-study (user attribute ``final``); a second call returns the stored result without training or reading the
-test split again: a study's test score is measured once.
+The one implementation, used by the range narrowing (over all its rounds' studies) and by the full-size
+searches (one study). In the objective's direction (maximize or minimize; diverged trials never win):
+
+1. the ``top`` best distinct configurations among the finished trials of every given study are the
+   candidates (ties: the earlier study, then the earlier trial);
+2. with more than one candidate asked for (``top`` > 1), each is trained again on the split the search
+   used, once per seed, and the best mean validation score wins (ties: the better search score);
+   with ``top=1`` the best trial is the pick;
+3. the pick is trained once per seed on the training split (``retrain="train"``) or on training +
+   validation (``retrain="train+val"``: more data, the validation split then no longer held out), and each
+   net is scored once on the dataset's test split, which no selection step ever saw. The test score is
+   the mean over the seeds, with their spread.
+
+Seeds: ``seeds=None`` trains with the chosen trial's own seed (``retrain="train"`` then rebuilds the very net
+the trial trained), else once per given seed. The record is stored in the first study (user attribute
+``final``) with the names of the studies it was chosen from; called again on the same studies it is
+returned unchanged, without training or reading the test split again: a search's test score is measured
+once.
 """
 
 from __future__ import annotations
 
 import logging
+import statistics
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
+from threadpoolctl import threadpool_limits
 
-from hpsearch.objectives import get_objective
+from hpsearch.objectives.data import load_data
+from hpsearch.objectives.registry import Objective, get_objective
 from hpsearch.spec import StudySpec
-from hpsearch.trial_data import load_data
 from netcore.trainer import TrainData
 
-__all__ = ["RETRAIN", "final_pick"]
+__all__ = ["RETRAIN", "final_pick", "full_params"]
 
 log = logging.getLogger(__name__)
 
 RETRAIN = ("train", "train+val")
 
 
-def _best_trial(study: optuna.Study, direction: str) -> optuna.trial.FrozenTrial:
-    done = [
-        t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if t.value is not None and not t.user_attrs.get("result", {}).get("diverged", False)
-    ]
-    if not done:
-        raise ValueError(f"study {study.study_name} has no finished, non-diverged trial to pick; run it longer")
-    return (max if direction == "maximize" else min)(done, key=lambda t: t.value)
+def full_params(trial: FrozenTrial) -> dict[str, Any]:
+    """The parameters a trial trained with: the searched ones and the space's fixed ones."""
+    return {**trial.system_attrs.get("fixed_params", {}), **trial.params}
+
+
+def _finished(study: optuna.Study) -> list[FrozenTrial]:
+    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if t.value is not None and not t.user_attrs.get("result", {}).get("diverged", False)]
+
+
+def _candidates(specs: Sequence[StudySpec], studies: Sequence[optuna.Study], top: int, sign: float
+                ) -> list[dict[str, Any]]:
+    """The ``top`` best distinct configurations, best first (``sign`` 1: maximize, -1: minimize)."""
+    pool = [(spec, t) for spec, study in zip(specs, studies, strict=True) for t in _finished(study)]
+    pool.sort(key=lambda item: -sign * item[1].value)  # stable: ties keep study, then trial order
+    seen, out = set(), []
+    for spec, t in pool:
+        params = full_params(t)
+        key = tuple(sorted(params.items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append({"study": spec.name, "trial": t.number, "params": params, "search_value": float(t.value),
+                    "seed": int(t.user_attrs.get("seed", 0))})
+        if len(out) == top:
+            break
+    return out
 
 
 def _train_data(spec: StudySpec, retrain: str) -> TrainData:
@@ -50,30 +83,102 @@ def _train_data(spec: StudySpec, retrain: str) -> TrainData:
     return TrainData(x, t, data.x_val, data.t_val)
 
 
-def final_pick(study: optuna.Study, spec: StudySpec, *, retrain: str = "train+val") -> dict[str, Any]:
-    """Pick, retrain and score on test once; returns (and stores) {trial, params, value, retrain,
-    test_acc, train_seconds, ...}. A study that already holds its final score returns it unchanged."""
-    if "final" in study.user_attrs:
-        return dict(study.user_attrs["final"])
+def _validate(candidates: list[dict[str, Any]], specs: dict[str, StudySpec], objective: Objective,
+              seeds: Sequence[int] | None, sign: float, phase: Callable[[str], None]) -> dict[str, Any]:
+    """Train every candidate again per seed on the search's split; the best mean validation score wins."""
+    for k, cand in enumerate(candidates, start=1):
+        runs = seeds if seeds is not None else (cand["seed"],)
+        phase(f"final pick: re-training candidate {k}/{len(candidates)} on {len(runs)} seed(s)")
+        vals = [objective.evaluate(cand["params"], specs[cand["study"]].settings, seed=s).value for s in runs]
+        cand["val_per_seed"] = vals
+        cand["val_mean"] = statistics.fmean(vals)
+    return max(candidates, key=lambda c: (sign * c["val_mean"], sign * c["search_value"]))
+
+
+def _test(chosen: dict[str, Any], spec: StudySpec, objective: Objective, seeds: Sequence[int], retrain: str
+          ) -> dict[str, Any]:
+    """Train the pick once per seed on ``retrain`` and score each net once on the test split."""
+    data = _train_data(spec, retrain)
+    x_test, t_test = objective.test_split(spec.settings)
+    tests, seconds, diverged = [], [], False
+    for s in seeds:
+        t0 = time.perf_counter()
+        net, res = objective.fit(chosen["params"], spec.settings, seed=s, data=data)
+        seconds.append(time.perf_counter() - t0)
+        tests.append(float(net.accuracy(x_test, t_test)))
+        diverged |= bool(res.diverged)
+    return {"test_per_seed": tests, "test_mean": statistics.fmean(tests),
+            "test_std": statistics.stdev(tests) if len(tests) > 1 else None, "train_seconds": sum(seconds),
+            "seconds_per_seed": seconds, "n_train": len(data.x_train), "n_test": int(len(t_test)),
+            "diverged": diverged}
+
+
+def _as_lists(studies: optuna.Study | Sequence[optuna.Study], specs: StudySpec | Sequence[StudySpec]
+              ) -> tuple[list[optuna.Study], list[StudySpec]]:
+    studies = [studies] if isinstance(studies, optuna.Study) else list(studies)
+    specs = [specs] if isinstance(specs, StudySpec) else list(specs)
+    if not studies or len(studies) != len(specs):
+        raise ValueError(f"final pick: give one spec per study ({len(studies)} studies, {len(specs)} specs)")
+    objectives = {s.objective for s in specs}
+    if len(objectives) > 1:
+        raise ValueError(f"final pick: the studies have different objectives ({', '.join(sorted(objectives))}); "
+                         "pick among studies of one objective")
+    return studies, specs
+
+
+def final_pick(
+    studies: optuna.Study | Sequence[optuna.Study],
+    specs: StudySpec | Sequence[StudySpec],
+    *,
+    retrain: str = "train+val",
+    top: int = 1,
+    seeds: Sequence[int] | None = None,
+    blas_threads: int | None = 1,
+    on_phase: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Pick among the finished trials of ``studies`` (each with its spec), retrain, score on test once; see
+    the module docstring. Returns (and stores) the record: candidates, chosen, trial, study, params, value
+    (the search score), seeds, test_per_seed, test_mean, test_std, test_acc (= test_mean), retrain, n_train,
+    n_search_train, n_test, train_seconds, diverged, direction, studies, dataset. ``blas_threads`` pins BLAS
+    while training (None: leave it)."""
+    studies, specs = _as_lists(studies, specs)
+    names = [s.name for s in specs]
+    stored = studies[0].user_attrs.get("final")
+    if stored is not None and stored.get("studies", names) == names:
+        return dict(stored)
     if retrain not in RETRAIN:
         raise ValueError(f"retrain={retrain!r} is unknown; use one of {', '.join(RETRAIN)}")
-    objective = get_objective(spec.objective)
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise ValueError(f"top={top!r} is invalid; give a number of candidates >= 1")
+    if seeds is not None and not seeds:
+        raise ValueError("seeds=() is empty; give one seed or more (None: the chosen trial's own seed)")
+    objective = get_objective(specs[0].objective)
     if objective.fit is None or objective.test_split is None:
-        raise ValueError(f"objective {spec.objective!r} has no final scoring; pick a trial and score it yourself")
-    best = _best_trial(study, objective.direction)
-    params = {**best.system_attrs.get("fixed_params", {}), **best.params}
-    seed = int(best.user_attrs.get("seed", 0))
-    t0 = time.perf_counter()
-    data = _train_data(spec, retrain)
-    net, res = objective.fit(params, spec.settings, seed=seed, data=data)
-    seconds = time.perf_counter() - t0
-    x_test, t_test = objective.test_split(spec.settings)
-    test_acc = float(net.accuracy(x_test, t_test))
+        raise ValueError(f"objective {objective.name!r} has no final scoring; pick a trial and score it yourself")
+    phase = on_phase or (lambda text: log.info("%s: %s", names[0], text))
+    sign = 1.0 if objective.direction == "maximize" else -1.0
+    candidates = _candidates(specs, studies, top, sign)
+    if not candidates:
+        raise ValueError(f"study {names[0]} has no finished, non-diverged trial to pick; run it longer")
+    by_name = dict(zip(names, specs, strict=True))
+    limits = threadpool_limits(limits=blas_threads) if blas_threads else None
+    try:
+        chosen = _validate(candidates, by_name, objective, seeds, sign, phase) if top > 1 else candidates[0]
+        runs = list(seeds) if seeds is not None else [chosen["seed"]]
+        spec = by_name[chosen["study"]]
+        phase(f"final pick: scoring the chosen configuration on the test split ({len(runs)} seed(s))")
+        scored = _test(chosen, spec, objective, runs, retrain)
+    finally:
+        if limits is not None:
+            limits.restore_original_limits()
     final = {
-        "trial": best.number, "params": params, "seed": seed, "value": float(best.value), "retrain": retrain,
-        "n_train": len(data.x_train), "n_search_train": len(load_data(spec.settings).x_train),
-        "test_acc": test_acc, "n_test": int(len(t_test)), "train_seconds": seconds, "diverged": res.diverged,
+        "studies": names, "direction": objective.direction, "candidates": candidates, "chosen": chosen,
+        "study": chosen["study"], "trial": chosen["trial"], "params": chosen["params"],
+        "value": chosen["search_value"], "seeds": runs, "seed": runs[0], "retrain": retrain,
+        "n_search_train": len(load_data(spec.settings).x_train), "test_acc": scored["test_mean"], **scored,
+        "dataset": getattr(spec.settings, "dataset", None),
     }
-    study.set_user_attr("final", final)
-    log.info("study %s: final pick trial %d, test accuracy %.4f", study.study_name, best.number, test_acc)
+    studies[0].set_user_attr("final", final)
+    log.info("%s: final pick trial %d of %s, test accuracy %.4f over %d seed(s)", names[0], chosen["trial"],
+             chosen["study"], final["test_acc"], len(runs))
     return final

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from hpsearch.checks import check_limits, check_types, short
-from hpsearch.objective import ObjectiveSettings
-from hpsearch.objectives import get_objective
-from hpsearch.plan import grid_size
-from hpsearch.samplers import check_sampler, pruner_name
+from hpsearch.objectives.mlp import ObjectiveSettings
+from hpsearch.objectives.registry import get_objective
+from hpsearch.samplers.planned import grid_size
+from hpsearch.samplers.registry import check_sampler, pruner_name
 from hpsearch.space import SearchSpace, book_space
-from hpsearch.storage import MAX_NAME, check_name, resolve, study_dir
+from hpsearch.storages.opener import MAX_NAME, check_name, resolve, study_dir
 from netcore.data import DATASETS
 
 __all__ = ["StudySpec"]

@@ -7,7 +7,7 @@ WAITING ones (atomically, through the storage), so the number of finished trials
 ``n_trials``, whatever the number of workers or machines. A trial that fails (a crashed worker detected as
 stale) is re-queued once, by the one process whose FAIL transition succeeded, with the same slot, seed and
 parameters: slot k always reproduces the same trial. Enqueuing (creation, re-queuing) happens under the study
-lock of :mod:`hpsearch.locks` and only for slots without a live trial, so launchers started together and
+lock of :mod:`hpsearch.storages.locks` and only for slots without a live trial, so launchers started together and
 workers re-queuing a failed trial never enqueue a slot twice.
 """
 
@@ -24,13 +24,16 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
-from hpsearch.journal import discard_unwritten, new_paths
-from hpsearch.locks import study_lock
-from hpsearch.objectives import get_objective
-from hpsearch.plan import plan, train_seed
-from hpsearch.samplers import is_planned, make_pruner, make_sampler
+from hpsearch.errors import MissingStorage
+from hpsearch.objectives.registry import get_objective
+from hpsearch.samplers.planned import plan
+from hpsearch.samplers.registry import is_planned, make_pruner, make_sampler
+from hpsearch.samplers.seeds import train_seed
 from hpsearch.spec import StudySpec
-from hpsearch.storage import MissingStorage, is_database, open_storage, redact
+from hpsearch.storages.journal import discard_unwritten, new_paths
+from hpsearch.storages.locks import study_lock
+from hpsearch.storages.opener import is_database, open_storage
+from hpsearch.storages.urls import redact
 
 __all__ = ["check_resume", "create_study", "load_spec", "open_study", "claim", "requeue", "state_counts", "FINISHED"]
 
@@ -126,7 +129,7 @@ def create_study(spec: StudySpec) -> optuna.Study:
 
     Idempotent: re-running a spec enqueues only the missing slots (new ones when n_trials grew, and the
     slots of failed trials). Any number of processes may call it at once: each checks and enqueues under the
-    study lock (:func:`hpsearch.locks.study_lock`), so every slot is enqueued once. Workers then join with
+    study lock (:func:`hpsearch.storages.locks.study_lock`), so every slot is enqueued once. Workers then join with
     :func:`open_study`. An existing study is checked before anything is written: a changed spec is refused
     and leaves the storage byte for byte as it was. The stored spec holds the storage URL without its password.
     """

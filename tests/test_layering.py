@@ -53,3 +53,101 @@ def test_the_rule_catches_a_forbidden_edge(tmp_path):
     bad = tmp_path / "m.py"
     bad.write_text("import os\nfrom optuna import trial\nimport numpy as np\n")
     assert _imports(bad) - STDLIB == {"optuna", "numpy"}
+
+
+# -- inside hpsearch: the subpackages in layers (docs/architecture.md) -------------------------------------------
+# a module may import modules of its own unit or of a lower layer, never of a higher one
+HPSEARCH_LAYERS = (
+    ("errors", "registry", "checks", "environment"),
+    ("space",),
+    ("samplers", "storages"),
+    ("objectives",),
+    ("spec",),
+    ("study",),
+    ("export", "execution", "final"),
+    ("narrowing",),
+    ("benchmark", "experiments"),
+    ("cli",),
+    ("__init__", "__main__"),
+)
+LAYER = {unit: rank for rank, units in enumerate(HPSEARCH_LAYERS) for unit in units}
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _hpsearch_edges(root: Path = ROOT) -> dict[str, set[str]]:
+    """module -> the hpsearch modules it imports (``from pkg import submodule`` counts as the submodule)."""
+    modules = {_module_name(p, root): p for p in (root / "hpsearch").rglob("*.py")}
+    edges: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        found = edges.setdefault(name, set())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                subs = [f"{node.module}.{a.name}" for a in node.names]
+                targets = subs + ([node.module] if not all(t in modules for t in subs) else [])
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            found |= {t for t in targets if t in modules and t != name}
+    return edges
+
+
+def _unit(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _upward(edges: dict[str, set[str]]) -> list[str]:
+    return [f"{a} -> {b}" for a, bs in edges.items() for b in bs
+            if _unit(a) != _unit(b) and LAYER[_unit(a)] <= LAYER[_unit(b)]]
+
+
+def _cycle(edges: dict[str, set[str]]) -> list[str]:
+    """One import cycle among the modules (empty if none)."""
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(m: str) -> list[str]:
+        state[m] = 1
+        path.append(m)
+        for n in sorted(edges.get(m, ())):
+            if state.get(n) == 1:
+                return path[path.index(n):] + [n]
+            if n not in state and (found := visit(n)):
+                return found
+        state[m] = 2
+        path.pop()
+        return []
+
+    for m in sorted(edges):
+        if m not in state and (found := visit(m)):
+            return found
+    return []
+
+
+def test_every_hpsearch_unit_has_a_layer():
+    units = {_unit(m) for m in _hpsearch_edges()}
+    assert units <= set(LAYER), f"give {sorted(units - set(LAYER))} a layer in HPSEARCH_LAYERS"
+
+
+def test_hpsearch_imports_only_downward_and_has_no_cycle():
+    edges = _hpsearch_edges()
+    assert not _upward(edges), "upward imports: " + "; ".join(_upward(edges))
+    assert not _cycle(edges), "import cycle: " + " -> ".join(_cycle(edges))
+
+
+def test_the_hpsearch_rules_catch_an_upward_import_and_a_cycle(tmp_path):
+    pkg = tmp_path / "hpsearch"
+    (pkg / "storages").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "storages" / "__init__.py").write_text("")
+    (pkg / "storages" / "a.py").write_text("from hpsearch.study import x\n")  # storages below study: upward
+    (pkg / "study.py").write_text("from hpsearch.storages import a\n")
+    edges = _hpsearch_edges(tmp_path)
+    assert _upward(edges) == ["hpsearch.storages.a -> hpsearch.study"]
+    assert _cycle(edges) in (["hpsearch.storages.a", "hpsearch.study", "hpsearch.storages.a"],
+                             ["hpsearch.study", "hpsearch.storages.a", "hpsearch.study"])
+

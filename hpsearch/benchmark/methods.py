@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hpsearch.narrow import NarrowRule
+from hpsearch.narrowing.rule import NarrowRule
 from hpsearch.registry import Registry
-from hpsearch.samplers import check_sampler, pruner_name
+from hpsearch.samplers.registry import check_sampler, pruner_name
 from hpsearch.space import SearchSpace
 
 __all__ = ["Method", "METHODS", "DEFAULT_METHODS", "REFERENCE", "get_method", "register_method", "narrow_rule"]
@@ -21,7 +21,7 @@ __all__ = ["Method", "METHODS", "DEFAULT_METHODS", "REFERENCE", "get_method", "r
 class Method:
     """One search method. ``rounds > 0`` makes it the narrowing procedure: ``rounds`` rounds of ``sampler``
     search sharing the budget equally, each round's box narrowed from the previous round's best
-    ``top_fraction`` of trials with :func:`hpsearch.narrow.narrow` (never beyond the task's own box)."""
+    ``top_fraction`` of trials with :func:`hpsearch.narrowing.rule.narrow` (never beyond the task's own box)."""
 
     name: str
     sampler: str = "random"
@@ -81,7 +81,7 @@ for _m in (
            description="the book's random draws with median pruning (5 start-up trials, warm-up epochs/5)"),
     Method("narrowing", "random", rounds=4, top_fraction=0.2,
            description="the book's procedure: 4 rounds of random search, each narrowed to the previous "
-                       "round's best 20% (hpsearch.narrow rule, clipped to the task's box)"),
+                       "round's best 20% (hpsearch.narrowing.rule rule, clipped to the task's box)"),
 ):
     register_method(_m)
 

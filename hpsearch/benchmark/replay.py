@@ -9,7 +9,7 @@ the stored training seconds of the epochs it ran plus the measured cost of askin
 
 Like a live run, a replayed run continues until its trials have spent the epoch budget (``budget`` trials of
 the task's full epochs); the narrowing procedure instead runs its rounds of ``budget // rounds`` trials.
-Planned samplers (random, qmc) take the same parameters as live (``hpsearch.plan``); adaptive ones get the
+Planned samplers (random, qmc) take the same parameters as live (``hpsearch.samplers.planned``); adaptive ones get the
 sampler seed a live worker 0 gets.
 """
 
@@ -29,14 +29,15 @@ from hpsearch.benchmark.methods import Method, narrow_rule
 from hpsearch.benchmark.results import run_frames
 from hpsearch.benchmark.table import Table
 from hpsearch.benchmark.tasks import Task
-from hpsearch.narrow import Outcome, narrow
-from hpsearch.plan import derive_seed, plan, sampler_seed
-from hpsearch.samplers import is_planned, make_pruner, make_sampler
+from hpsearch.narrowing.rule import Outcome, narrow
+from hpsearch.samplers.planned import plan
+from hpsearch.samplers.registry import is_planned, make_pruner, make_sampler
+from hpsearch.samplers.seeds import derive_seed, sampler_seed
 from hpsearch.space import suggest
 
 __all__ = ["replay_run", "NARROW_ROUND_PURPOSE", "REPLICATE_PURPOSE"]
 
-NARROW_ROUND_PURPOSE = 8  # round r+1's study seed = derive_seed(seed, 8, r), as hpsearch.narrowing derives it
+NARROW_ROUND_PURPOSE = 8  # round r+1's study seed = derive_seed(seed, 8, r), as hpsearch.narrowing.rounds derives it
 REPLICATE_PURPOSE = 11  # which stored training replicate slot k of a run reads
 
 

@@ -30,6 +30,7 @@ from hpsearch.benchmark.results import BenchmarkResult, run_frames
 from hpsearch.benchmark.table import Table, load_or_build
 from hpsearch.benchmark.tasks import Task, get_table_def, get_task
 from hpsearch.environment import machine, versions
+from hpsearch.execution.preflight import worker_count
 
 __all__ = ["BenchmarkSpec", "run_benchmark", "live_run"]
 
@@ -90,7 +91,7 @@ def _raw_trials(study: Any, names: list[str], rnd: int) -> pd.DataFrame:
 
 def _live_study(task: Task, method: Method, seed: int, *, budget: int, out_dir: Path, n_jobs: int | None,
                 progress: bool) -> tuple[pd.DataFrame, Any]:
-    from hpsearch.runner import run
+    from hpsearch.execution.launch import run
     from hpsearch.spec import StudySpec
 
     spec = StudySpec(name=f"{task.name}-{method.name}-s{seed}", space=task.space, settings=task.settings,
@@ -113,12 +114,12 @@ def live_run(task: Task, method: Method, seed: int, *, budget: int, out_dir: str
     the test split (the narrowing procedure's own final pick does this for it)."""
     from threadpoolctl import threadpool_limits
 
-    from hpsearch.objective import evaluate_on_test
+    from hpsearch.objectives.mlp import evaluate_on_test
 
     out_dir = Path(out_dir)
     t0 = time.perf_counter()
     if method.narrowing:
-        from hpsearch.narrowing import round_name, run_narrowing
+        from hpsearch.narrowing.rounds import round_name, run_narrowing
         from hpsearch.spec import StudySpec
         from hpsearch.study import open_study
 
@@ -172,17 +173,19 @@ def run_benchmark(spec: BenchmarkSpec, *, mode: str = "replay", n_jobs: int | No
     """Run every (task, method, seed) of ``spec``. ``mode="live"`` trains (studies under
     ``<out_dir>/<name>/live``); ``mode="replay"`` looks trials up in each task's table: ``tables`` (by table
     name) or the cache under ``tables_dir`` (default ``<out_dir>/tables``), built there on first use.
-    ``on_run(run_row)`` is called after each live run (progress reports belong to the caller)."""
+    ``on_run(run_row)`` is called after each live run (progress reports belong to the caller). ``n_jobs``
+    counts worker processes as :func:`hpsearch.execution.preflight.worker_count` reads them (None or -1:
+    every core), in both modes."""
     if mode not in MODES:
         raise ValueError(f"mode={mode!r} is unknown; use one of {', '.join(MODES)}")
     started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    workers = n_jobs if n_jobs is not None else 1
+    workers = worker_count(n_jobs)
     table_meta: dict[str, Any] = {}
     if mode == "live":
         parts = []
         for t, m, s in ((t, m, s) for t in spec.tasks for m in spec.methods for s in spec.seeds):
-            parts.append(live_run(t, m, s, budget=spec.budget, out_dir=spec.run_dir / "live", n_jobs=n_jobs,
+            parts.append(live_run(t, m, s, budget=spec.budget, out_dir=spec.run_dir / "live", n_jobs=workers,
                                   progress=progress))
             if on_run is not None:
                 on_run(parts[-1][1])
@@ -191,13 +194,13 @@ def run_benchmark(spec: BenchmarkSpec, *, mode: str = "replay", n_jobs: int | No
         cache = Path(tables_dir) if tables_dir is not None else Path(spec.out_dir) / "tables"
         for name in dict.fromkeys(t.table for t in spec.tasks):
             if name not in loaded:
-                loaded[name] = load_or_build(get_table_def(name), out_dir=cache, n_jobs=n_jobs, progress=progress)
+                loaded[name] = load_or_build(get_table_def(name), out_dir=cache, n_jobs=workers, progress=progress)
             table_meta[name] = {"defn": loaded[name].defn.to_dict(), **loaded[name].meta}
         parts = _replay_all(spec, loaded, max(workers, 1))
     order = {(t.name, m.name, s): i for i, (t, m, s) in
              enumerate((t, m, s) for t in spec.tasks for m in spec.methods for s in spec.seeds)}
     parts.sort(key=lambda p: order[(p[1]["task"], p[1]["method"], p[1]["seed"])])
     meta = {"benchmark": spec.describe(), "mode": mode, "started": started,
-            "wall_seconds": time.perf_counter() - t0, "n_jobs": n_jobs, "machine": machine(),
+            "wall_seconds": time.perf_counter() - t0, "n_jobs": workers, "machine": machine(),
             "versions": versions(), "grid_tables": table_meta}
     return BenchmarkResult.combine(parts, meta)

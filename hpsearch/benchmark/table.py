@@ -32,8 +32,9 @@ import numpy as np
 
 from hpsearch.benchmark.tasks import AXES, LOG_AXES, TableDef
 from hpsearch.environment import machine, versions
-from hpsearch.objective import PARAM_NAMES, ObjectiveSettings, TrialResult, evaluate_on_test
-from hpsearch.objectives import Objective, register
+from hpsearch.objectives.mlp import PARAM_NAMES, ObjectiveSettings, evaluate_on_test
+from hpsearch.objectives.registry import Objective, register
+from hpsearch.objectives.training import TrialResult
 
 __all__ = ["Table", "build_table", "load_or_build", "table_path", "evaluate_with_test", "DEFAULTS"]
 
@@ -147,8 +148,8 @@ def build_table(defn: TableDef, *, out_dir: str | Path, n_jobs: int | None = Non
                 ) -> Table:
     """Run the grid (one study per replicate, resumable) and collect it into a :class:`Table`, saved to
     :func:`table_path`. The studies' journals live in ``out_dir/table-<name>-<fingerprint>-r<replicate>/``."""
+    from hpsearch.execution.launch import run
     from hpsearch.export import export
-    from hpsearch.runner import run
     from hpsearch.spec import StudySpec
 
     shape = (*defn.shape, defn.replicates)

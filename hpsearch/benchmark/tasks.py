@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from hpsearch.objective import ObjectiveSettings
+from hpsearch.objectives.mlp import ObjectiveSettings
 from hpsearch.registry import Registry
 from hpsearch.space import ParamSpec, SearchSpace, book_space
 

@@ -14,5 +14,5 @@ objective              module                               book section (shared
 Each module defines a frozen settings dataclass (``to_dict``/``from_dict``, ``epochs`` = curve points,
 ``semantics()`` = what the report states) and ``evaluate(params, settings, *, seed, on_epoch=None)``. The
 method and the replicate ``seed`` are parameters of a grid study; see ``hpsearch.experiments.common`` for how
-seeds are derived. Modules are imported lazily (``hpsearch.objectives.lazy``) by the processes that need them.
+seeds are derived. Modules are imported lazily (``hpsearch.objectives.registry.lazy``) by the processes that need them.
 """

@@ -33,8 +33,8 @@ from hpsearch.experiments.common import (
     train_test,
     updates_for,
 )
-from hpsearch.objective import TrialResult
-from hpsearch.objectives import Objective, register
+from hpsearch.objectives.registry import Objective, register
+from hpsearch.objectives.training import TrialResult
 from netcore.builders import build_mlp
 from netcore.optim import make_optimizer
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from hpsearch.checks import check_types
-from hpsearch.objective import TrialResult
+from hpsearch.objectives.training import TrialResult
 from netcore.data import load_dataset
 from netcore.trainer import take_rows
 

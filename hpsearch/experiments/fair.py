@@ -6,7 +6,7 @@
    optimizer gets the same ``n_trials``, ``epochs``, sampler and ranges (:func:`tuning_spec`).
 2. Selection: the best COMPLETE, non-diverged trial by validation accuracy (:func:`best_params`).
 3. Scoring: the objective ``mlp-test`` trains a configuration exactly as in tuning and scores it ONCE on the
-   dataset's test split (``hpsearch.objective.evaluate_on_test``). A grid study over configuration x seed
+   dataset's test split (``hpsearch.objectives.mlp.evaluate_on_test``). A grid study over configuration x seed
    (:func:`test_spec`) scores every optimizer's defaults and its tuned configuration(s) on the same seeds.
 
 Configurations are plain data in :class:`TestSettings` (``configs``: label, optimizer, kind "default" or
@@ -23,8 +23,9 @@ import pandas as pd
 
 from hpsearch.experiments.common import derived_rng
 from hpsearch.experiments.grid import grid_space, grid_spec
-from hpsearch.objective import ObjectiveSettings, TrialResult, evaluate_on_test
-from hpsearch.objectives import Objective, register
+from hpsearch.objectives.mlp import ObjectiveSettings, evaluate_on_test
+from hpsearch.objectives.registry import Objective, register
+from hpsearch.objectives.training import TrialResult
 from hpsearch.space import ParamSpec, SearchSpace
 from hpsearch.spec import StudySpec
 from netcore.optim import optimizer_hyperparams

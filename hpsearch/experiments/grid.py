@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hpsearch.plan import grid_size
+from hpsearch.samplers.planned import grid_size
 from hpsearch.space import ParamSpec, SearchSpace
 from hpsearch.spec import StudySpec
 

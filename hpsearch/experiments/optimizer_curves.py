@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from hpsearch.experiments.common import DTYPES, SettingsBase, book_loop, derived_rng, replicate_seed, result, train_test
-from hpsearch.objective import TrialResult
-from hpsearch.objectives import Objective, register
+from hpsearch.objectives.registry import Objective, register
+from hpsearch.objectives.training import TrialResult
 from netcore.builders import build_mlp
 from netcore.optim import make_optimizer, optimizer_hyperparams
 from netcore.optim_base import check_lr

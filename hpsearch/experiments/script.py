@@ -15,9 +15,8 @@ import os
 
 import optuna
 
-from hpsearch.environment import worker_count
+from hpsearch.execution.launch import run
 from hpsearch.export import Tables, export
-from hpsearch.runner import run
 from hpsearch.spec import StudySpec
 from netcore.data import DATASETS
 
@@ -54,8 +53,8 @@ def study_name(experiment: str, args: argparse.Namespace) -> str:
 
 
 def run_grid(spec: StudySpec, *, n_jobs: int) -> Tables:
-    """Run (or resume) ``spec`` with ``n_jobs`` workers (joblib's convention for negative counts; a count that
-    leaves no worker is a ValueError) and export it to ``<out>/<name>/export``."""
+    """Run (or resume) ``spec`` with ``n_jobs`` workers (as :func:`hpsearch.execution.launch.run` reads them:
+    -1 is every core) and export it to ``<out>/<name>/export``."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "A new study created" lines between the progress
-    study = run(spec, n_jobs=worker_count(n_jobs), progress=True)
+    study = run(spec, n_jobs=n_jobs, progress=True)
     return export(study)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpsearch.experiments.common import SettingsBase, result
-from hpsearch.objective import TrialResult
-from hpsearch.objectives import Objective, register
+from hpsearch.objectives.registry import Objective, register
+from hpsearch.objectives.training import TrialResult
 from netcore.optim import make_optimizer
 from netcore.optim_base import check_lr
 from netcore.surface import BOOK_HYPERPARAMS, BOOK_START, f, trajectory

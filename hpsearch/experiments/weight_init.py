@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from hpsearch.experiments.common import SettingsBase, derived_rng, replicate_seed, result
-from hpsearch.objective import TrialResult
-from hpsearch.objectives import Objective, register
+from hpsearch.objectives.registry import Objective, register
+from hpsearch.objectives.training import TrialResult
 from netcore.builders import weight_std
 from netcore.layers import Relu, Sigmoid, Tanh
 

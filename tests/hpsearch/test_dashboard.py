@@ -6,8 +6,8 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from hpsearch.runner import run
-from hpsearch.storage import open_storage
+from hpsearch.execution.launch import run
+from hpsearch.storages.opener import open_storage
 
 
 @pytest.mark.parametrize("pruner", ["none", "median"])

@@ -13,7 +13,7 @@ from hpsearch import StudySpec
 from hpsearch.experiments import batch_norm, fair, optimizer_curves, overfit, surface2d, weight_init
 from hpsearch.experiments.common import book_eval_every, book_loop, derived_rng, result
 from hpsearch.experiments.grid import grid_space, grid_spec
-from hpsearch.objective import ObjectiveSettings, evaluate_on_test
+from hpsearch.objectives.mlp import ObjectiveSettings, evaluate_on_test
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
-"""Issue 12, item 2: the final pick is chosen on validation and scored on the test split exactly once."""
+"""The final pick (hpsearch.final): chosen on validation in the objective's direction, scored on the test split
+exactly once; one study or several (the narrowing rounds), one seed or several."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import pytest
 
 from hpsearch import StudySpec, run, wide_space
 from hpsearch.final import final_pick
-from hpsearch.objective import ObjectiveSettings
-from hpsearch.objectives import OBJECTIVES, get_objective
+from hpsearch.objectives.cnn import CnnSettings, cnn_space
+from hpsearch.objectives.mlp import ObjectiveSettings
+from hpsearch.objectives.registry import OBJECTIVES, get_objective
+from hpsearch.objectives.training import TrialResult
 
 SETTINGS = ObjectiveSettings(n_samples=300, hidden=(32,), epochs=3, batch_size=50, mode="shuffle")
 
@@ -66,3 +69,84 @@ def test_a_study_without_a_usable_trial_is_refused(tmp_path, counted):
     with pytest.raises(ValueError, match="no finished"):
         final_pick(study, spec)
     assert counted["test"] == 0 and "final" not in study.user_attrs
+
+
+# -- a minimizing objective that is not the mlp: the validation ERROR of the conv nets ------------------------------
+CNN = CnnSettings(n_samples=300, n_val=100, epochs=2, batch_size=50)
+CNN_SPACE = cnn_space(optimizers=("momentum",)).fix(blocks=1, filters1=4, kernel_size=3, batch_norm=False,
+                                                    dropout=0.0, dense=16, init_scale=1.0, weight_decay=1e-6)
+
+
+def _error(result: TrialResult) -> TrialResult:
+    return dataclasses.replace(result, value=1.0 - result.value)
+
+
+@pytest.fixture
+def cnn_error(monkeypatch):
+    """``cnn-error``: the cnn objective scored by its validation error (minimize), counting test-split reads."""
+    cnn = get_objective("cnn")
+    calls = {"test": 0}
+
+    def evaluate(params, settings, *, seed, on_epoch=None):
+        return _error(cnn.evaluate(params, settings, seed=seed, on_epoch=on_epoch))
+
+    def fit(params, settings, *, seed, on_epoch=None, data=None):
+        net, res = cnn.fit(params, settings, seed=seed, on_epoch=on_epoch, data=data)
+        return net, _error(res)
+
+    def test_split(settings):
+        calls["test"] += 1
+        return cnn.test_split(settings)
+
+    monkeypatch.setitem(OBJECTIVES, "cnn-error", dataclasses.replace(
+        cnn, name="cnn-error", evaluate=evaluate, fit=fit, test_split=test_split, direction="minimize",
+        metric="val_error"))
+    return calls
+
+
+def _cnn_study(tmp_path, name, *, seed):
+    spec = StudySpec(name=name, objective="cnn-error", space=CNN_SPACE, settings=CNN, n_trials=4, seed=seed,
+                     out_dir=str(tmp_path))
+    return spec, run(spec, n_jobs=1, progress=False)
+
+
+def test_a_minimizing_study_of_another_objective_picks_its_lowest_score(tmp_path, cnn_error):
+    spec, study = _cnn_study(tmp_path, "err", seed=3)
+    values = [t.value for t in study.trials]
+    assert spec.direction == "minimize" and len(set(values)) > 1  # the trials differ: the pick means something
+    final = final_pick(study, spec, retrain="train")
+    lowest = min(study.trials, key=lambda t: t.value)
+    assert final["trial"] == lowest.number and final["value"] == lowest.value
+    assert final["direction"] == "minimize" and cnn_error["test"] == 1
+    # the score is the accuracy of the picked conv net on the test images, trained with the trial's seed
+    net, _ = get_objective("cnn").fit(final["params"], CNN, seed=final["seed"])
+    x_test, t_test = get_objective("cnn").test_split(CNN)
+    assert final["test_acc"] == float(net.accuracy(x_test, t_test)) == final["test_per_seed"][0]
+
+
+def test_candidates_from_several_studies_are_revalidated_on_seeds_in_the_objective_direction(tmp_path, cnn_error):
+    a_spec, a = _cnn_study(tmp_path, "err-a", seed=4)
+    b_spec, b = _cnn_study(tmp_path, "err-b", seed=5)
+    phases = []
+    final = final_pick([a, b], [a_spec, b_spec], retrain="train", top=3, seeds=[11, 12], on_phase=phases.append)
+    pool = sorted([t.value for t in a.trials] + [t.value for t in b.trials])
+    assert [c["search_value"] for c in final["candidates"]] == pool[:3]  # the three lowest errors, lowest first
+    for cand in final["candidates"]:  # each re-trained on both seeds, on the search's split, scored on validation
+        spec = a_spec if cand["study"] == "err-a" else b_spec
+        again = [get_objective("cnn-error").evaluate(cand["params"], spec.settings, seed=s).value for s in (11, 12)]
+        assert cand["val_per_seed"] == again
+    assert final["chosen"] == min(final["candidates"], key=lambda c: c["val_mean"])  # lowest mean error wins
+    assert final["seeds"] == [11, 12] and len(final["test_per_seed"]) == 2 and cnn_error["test"] == 1
+    assert final["test_acc"] == pytest.approx(sum(final["test_per_seed"]) / 2)
+    assert final["studies"] == ["err-a", "err-b"] and a.user_attrs["final"] == final
+    assert any("candidate 3/3" in p for p in phases)
+    # asked again about the same studies: the stored record, no training, no second look at the test split
+    assert final_pick([a, b], [a_spec, b_spec], top=3, seeds=[11, 12]) == final and cnn_error["test"] == 1
+
+
+def test_studies_of_different_objectives_are_refused(tmp_path, cnn_error, counted):
+    spec, study = _cnn_study(tmp_path, "err-c", seed=6)
+    other, other_study = _study(tmp_path, "mlp-c")
+    with pytest.raises(ValueError, match="different objectives"):
+        final_pick([study, other_study], [spec, other])
+    assert cnn_error["test"] == counted["test"] == 0

@@ -9,7 +9,7 @@ import pytest
 
 from hpsearch import StudySpec, wide_space
 from hpsearch.space import ParamSpec, SearchSpace
-from hpsearch.storage import redact
+from hpsearch.storages.urls import redact
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ import pytest
 from optuna.trial import TrialState
 
 from hpsearch import ObjectiveSettings, ParamSpec, SearchSpace, create_study, run, wide_space
-from hpsearch.objectives import Objective, register
-from hpsearch.progress import snapshot
+from hpsearch.execution.progress import snapshot
+from hpsearch.objectives.registry import Objective, register
 from hpsearch.study import state_counts
 
 
@@ -118,11 +118,6 @@ def test_two_workers_share_the_study_and_use_distinct_sampler_seeds(make_spec):
     assert len(set(params)) == len(params)
 
 
-def test_run_rejects_a_bad_worker_count(make_spec):
-    with pytest.raises(ValueError, match="n_jobs=-1"):
-        run(make_spec("bad"), n_jobs=-1)
-
-
 def _crash(params, settings, *, seed, on_epoch=None):
     raise RuntimeError("the objective crashed")
 
@@ -139,20 +134,3 @@ def test_a_crashing_objective_fails_its_trial_and_is_requeued_on_rerun(make_spec
     assert len(failed) == 1
     waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
     assert sorted(t.user_attrs["slot"] for t in waiting) == [0, 1]
-
-
-def test_run_survives_a_dead_worker_process(make_spec, monkeypatch, caplog):
-    from concurrent.futures import BrokenExecutor, Future
-
-    from hpsearch import runner
-
-    class DeadPool:  # what loky reports when a worker process was killed
-        def submit(self, fn, *args, **kwargs):
-            future = Future()
-            future.set_exception(BrokenExecutor("a worker process died"))
-            return future
-
-    monkeypatch.setattr(runner, "get_reusable_executor", lambda max_workers: DeadPool())
-    study = run(make_spec("dead-pool", n_trials=4), n_jobs=3, progress=False)
-    _check_exact(study, 4)
-    assert "2 worker process(es) died" in caplog.text
