@@ -25,7 +25,7 @@ from watch_memory import memory_kib, tree  # noqa: E402
 STUDY = """
 import sys
 from hpsearch import ParamSpec, SearchSpace, StudySpec, run
-from hpsearch.objective import ObjectiveSettings
+from hpsearch.objectives.mlp import ObjectiveSettings
 settings = ObjectiveSettings(dataset="fashion-mnist", n_samples=None, n_val=10_000, hidden=(256, 128), epochs=50,
                              mode="shuffle", evals_per_epoch=4, eval_val_n=2000, eval_train_n=1000)
 space = SearchSpace((ParamSpec("lr", low=1e-3, high=1e-1, log=True),))

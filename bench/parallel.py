@@ -29,8 +29,11 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from hpsearch import ObjectiveSettings, StudySpec, book_space, create_study, run, run_worker
-from hpsearch.objective import CURVES, TrialResult, evaluate, load_data
-from hpsearch.plan import plan, train_seed
+from hpsearch.objectives.data import load_data
+from hpsearch.objectives.mlp import evaluate
+from hpsearch.objectives.training import CURVES, TrialResult
+from hpsearch.samplers.planned import plan
+from hpsearch.samplers.seeds import train_seed
 
 
 def trivial_objective(params, settings: ObjectiveSettings, *, seed: int, on_epoch=None) -> TrialResult:

@@ -1,21 +1,27 @@
 """reports: exported study data (hpsearch's export schema) -> seaborn/matplotlib PNGs and one
 self-contained HTML page per study or comparison. Reads exported files/DataFrames only: never imports
-netcore, hpsearch or optuna (tests/reports/test_layering.py checks it)."""
+netcore, hpsearch or optuna (tests/reports/test_layering.py checks it).
 
-from reports.bench import BenchmarkExport, load_benchmark, render_benchmark
-from reports.book_pages import (
+Layout, as Optuna lays out its visualization: `load` (the only input) -> `data` (pure pandas) -> `figures`
+(matplotlib Axes) -> `pages` (one module per page, on the shared machinery of `pages.common` and the HTML
+writer `pages.html`); `synthetic` builds test data. This module is the public API.
+"""
+
+from reports.data.compare import ComparisonData, comparison_data
+from reports.load import BenchmarkExport, ExportError, StudyExport, load_benchmark, load_export, write_export
+from reports.pages.bench import render_benchmark
+from reports.pages.book import (
     render_batch_norm,
     render_curves,
     render_overfitting,
     render_trajectories,
     render_weight_init,
 )
-from reports.compare import ComparisonData, comparison_data, render_comparison
-from reports.compare_studies import render_study_comparison
-from reports.fair_report import render_fair
-from reports.load import ExportError, StudyExport, load_export, write_export
-from reports.narrowing import render_narrowing
-from reports.render import render
+from reports.pages.compare import render_comparison
+from reports.pages.fair import render_fair
+from reports.pages.narrowing import render_narrowing
+from reports.pages.study import render
+from reports.pages.versus import render_study_comparison
 from reports.synthetic import synthetic_export
 
 __all__ = [

@@ -3,7 +3,9 @@
 The export schema is documented once, in docs/architecture.md ("hpsearch -> reports: the export schema"):
 `trials.{parquet,csv}` (one row per trial), `curves.{parquet,csv}` (long format) and `meta.json`.
 This module turns such a folder into a `StudyExport`, checks the required columns and normalises dtypes, so
-the rest of the package can trust its frames.
+the rest of the package can trust its frames. It also reads the two records built on study exports: a
+benchmark's export folder (`load_benchmark` -> `BenchmarkExport`) and a range-narrowing run's
+`narrowing.json` with its rounds' exports (`load_narrowing`).
 """
 
 from __future__ import annotations
@@ -192,3 +194,60 @@ def write_export(export: StudyExport, folder: str | Path, *, fmt: str = "parquet
             write_file(out / f"{stem}.csv", lambda p, f=frame: f.to_csv(p, index=False))
     write_file(out / "meta.json", json.dumps(dict(export.meta), indent=2, default=str))
     return out
+
+
+def load_narrowing(run_dir: str | Path) -> tuple[dict[str, Any], list[StudyExport]]:
+    """narrowing.json of `run_dir` and the export of every round (siblings `<runs>/<study>/export`)."""
+    run_dir = Path(run_dir)
+    path = run_dir / "narrowing.json"
+    if not path.is_file():
+        raise ExportError(f"{path} is missing: run the narrowing study first (it writes this file)")
+    record = json.loads(path.read_text(encoding="utf-8"))
+    exports = [load_export(run_dir.parent / str(r["study"]) / "export") for r in record.get("rounds", [])]
+    return record, exports
+
+
+BENCHMARK_TABLES = ("trials", "runs", "best_so_far", "final", "time_to_target", "ranking", "profile")
+
+
+@dataclass(frozen=True)
+class BenchmarkExport:
+    """The frames of a benchmark export (missing ones empty) and its meta."""
+
+    tables: Mapping[str, pd.DataFrame]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    source: Path | None = None
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables.get(name, pd.DataFrame())
+
+    @property
+    def reference(self) -> str:
+        return str((self.meta.get("benchmark") or {}).get("reference", "random"))
+
+    @property
+    def methods(self) -> list[str]:
+        return list(dict.fromkeys(self["runs"].get("method", pd.Series(dtype=str))))
+
+    @property
+    def tasks(self) -> list[str]:
+        return list(dict.fromkeys(self["runs"].get("task", pd.Series(dtype=str))))
+
+
+def load_benchmark(path: str | Path) -> BenchmarkExport:
+    """Read a benchmark export folder; `runs` is required, other tables may be missing."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ExportError(f"{folder} is not a folder; give the benchmark's export folder")
+    tables = {}
+    for name in BENCHMARK_TABLES:
+        pq, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
+        if pq.is_file():
+            tables[name] = pd.read_parquet(pq)
+        elif csv.is_file():
+            tables[name] = pd.read_csv(csv)
+    if "runs" not in tables:
+        raise ExportError(f"{folder} has no runs.parquet or runs.csv: not a benchmark export")
+    meta_file = folder / "meta.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
+    return BenchmarkExport(tables=tables, meta=meta, source=folder)

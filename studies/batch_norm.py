@@ -18,7 +18,7 @@ import sys
 from hpsearch.experiments.batch_norm import NORMS, SCALES, BatchNormSettings
 from hpsearch.experiments.grid import grid_space, grid_spec
 from hpsearch.experiments.script import base_parser, run_grid, seeds, study_name
-from reports.book_pages import render_batch_norm
+from reports import render_batch_norm
 
 
 def main(argv: list[str] | None = None) -> int:

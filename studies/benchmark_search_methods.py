@@ -50,9 +50,9 @@ from hpsearch.benchmark import (
     write_export,
 )
 from hpsearch.benchmark.tasks import decades
-from hpsearch.environment import worker_count
+from hpsearch.execution.preflight import worker_count
 from netcore.data import DATASETS
-from reports.bench import render_benchmark
+from reports import render_benchmark
 
 
 def _names(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:

@@ -27,9 +27,9 @@ from pathlib import Path
 import optuna
 
 from hpsearch import ObjectiveSettings, StudySpec, book_space, export
-from hpsearch.environment import worker_count
-from hpsearch.narrow import NarrowRule
-from hpsearch.narrowing import run_narrowing
+from hpsearch.execution.preflight import worker_count
+from hpsearch.narrowing.rounds import run_narrowing
+from hpsearch.narrowing.rule import NarrowRule
 from netcore.data import DATASETS
 from reports import render_narrowing
 

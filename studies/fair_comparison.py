@@ -22,9 +22,9 @@ from pathlib import Path
 
 from hpsearch.experiments.fair import TestSettings, best_params, default_config, test_spec, tuned_config, tuning_spec
 from hpsearch.experiments.script import base_parser, run_grid, seeds, study_name
-from hpsearch.objective import ObjectiveSettings
+from hpsearch.objectives.mlp import ObjectiveSettings
 from netcore.optim import OPTIMIZERS
-from reports.fair_report import render_fair
+from reports import render_fair
 
 
 def _settings(args) -> ObjectiveSettings:

@@ -25,18 +25,18 @@ import sys
 import time
 
 import optuna
-from threadpoolctl import threadpool_limits
 
 from hpsearch import ParamSpec, SearchSpace, StudySpec, export, open_storage, run
-from hpsearch.cnn import CnnSettings, cnn_space
-from hpsearch.environment import worker_count
+from hpsearch.errors import MissingStorage
+from hpsearch.execution.preflight import worker_count
+from hpsearch.execution.stopping import check_time_budget
+from hpsearch.execution.worker import finished_count
 from hpsearch.final import RETRAIN, final_pick
-from hpsearch.objective import ObjectiveSettings
-from hpsearch.storage import MissingStorage
+from hpsearch.objectives.cnn import CnnSettings, cnn_space
+from hpsearch.objectives.mlp import ObjectiveSettings
 from hpsearch.study import check_resume
-from hpsearch.worker import finished_count
 from netcore.schedule import SCHEDULES
-from reports.fullsize_page import render_fullsize
+from reports.pages.fullsize import render_fullsize
 
 # test accuracy on the full Fashion-MNIST, from the benchmark table in the README of Debian's
 # dataset-fashion-mnist (Zalando Research's published benchmark)
@@ -140,8 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         n_jobs = worker_count(args.n_jobs)
         spec = make_spec(args)
-        if not 0 < args.time_budget < 1e9:
-            raise ValueError(f"--time-budget {args.time_budget:g} is invalid; give seconds > 0, e.g. 3600")
+        check_time_budget(args.time_budget, "--time-budget")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -152,13 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     done = finished_count(study, spec.n_trials)
     print(f"{done} trials finished; retraining the best on {args.retrain} and scoring it on test ...")
-    # one BLAS thread, as in the workers: two threads on a busy 2-core machine spin and run several times slower
-    with threadpool_limits(limits=1):
-        try:
-            final = final_pick(study, spec, retrain=args.retrain)
-        except ValueError as exc:  # e.g. no trial finished within the budget: the study is still reported
-            final = None
-            problem = str(exc)
+    # one BLAS thread (final_pick's default), as in the workers: two threads on a busy 2-core machine spin
+    try:
+        final = final_pick(study, spec, retrain=args.retrain)
+    except ValueError as exc:  # e.g. no trial finished within the budget: the study is still reported
+        final = None
+        problem = str(exc)
     export(study)
     index = render_fullsize(spec.run_dir / "export", anchors=ANCHORS, out_dir=spec.run_dir)
     if final is None:

@@ -18,7 +18,7 @@ import sys
 from hpsearch.experiments.grid import grid_space, grid_spec
 from hpsearch.experiments.optimizer_curves import CurveSettings
 from hpsearch.experiments.script import base_parser, run_grid, seeds, study_name
-from reports.book_pages import render_curves
+from reports import render_curves
 
 BOOK = ("sgd", "momentum", "adagrad", "adam")
 

@@ -17,7 +17,7 @@ import sys
 from hpsearch.experiments.grid import grid_space, grid_spec
 from hpsearch.experiments.script import base_parser, run_grid
 from hpsearch.experiments.surface2d import PANEL_ORDER, SurfaceSettings
-from reports.book_pages import render_trajectories
+from reports import render_trajectories
 
 
 def main(argv: list[str] | None = None) -> int:

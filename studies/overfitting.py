@@ -19,7 +19,7 @@ import sys
 from hpsearch.experiments.grid import grid_space, grid_spec
 from hpsearch.experiments.overfit import REGULARIZERS, OverfitSettings
 from hpsearch.experiments.script import base_parser, run_grid, seeds, study_name
-from reports.book_pages import render_overfitting
+from reports import render_overfitting
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,7 @@ from hpsearch.experiments.grid import grid_space, grid_spec
 from hpsearch.experiments.optimizer_curves import INITS, CurveSettings
 from hpsearch.experiments.script import base_parser, run_grid, seeds, study_name
 from hpsearch.experiments.weight_init import ACTIVATIONS, SCALES, HistSettings
-from reports.book_pages import render_weight_init
+from reports import render_weight_init
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -151,3 +151,46 @@ def test_the_hpsearch_rules_catch_an_upward_import_and_a_cycle(tmp_path):
     assert _cycle(edges) in (["hpsearch.storages.a", "hpsearch.study", "hpsearch.storages.a"],
                              ["hpsearch.study", "hpsearch.storages.a", "hpsearch.study"])
 
+
+
+# -- the map: a folder per concept (docs/architecture.md) --------------------------------------------------------
+TOP_LEVEL_LIMIT = {"hpsearch": 12, "reports": 6}  # modules beside the subpackages, __init__ included
+
+
+def _folders(packages=("hpsearch", "reports", "netcore", "safefiles")):
+    for package in packages:
+        for init in sorted((ROOT / package).rglob("__init__.py")):
+            yield init.parent
+
+
+def _stems(folder: Path) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.py") if p.stem not in ("__init__", "__main__"))
+
+
+def _twins(stems: list[str]) -> list[tuple[str, str]]:
+    """Names that differ only by a suffix or a plural (``figures`` / ``figures_bench``, ``objective`` /
+    ``objectives``, ``narrow`` / ``narrowing``): the name should say the role instead."""
+    return [(a, b) for a in stems for b in stems if a != b and b.startswith(a)]
+
+
+@pytest.mark.parametrize("package", sorted(TOP_LEVEL_LIMIT))
+def test_the_top_level_of_a_package_stays_small(package):
+    modules = sorted((ROOT / package).glob("*.py"))
+    assert len(modules) <= TOP_LEVEL_LIMIT[package], (
+        f"{package}/ has {len(modules)} modules beside its subpackages: put a concept's modules in a folder")
+
+
+@pytest.mark.parametrize("folder", list(_folders(("hpsearch", "reports"))), ids=lambda f: str(f.relative_to(ROOT)))
+def test_no_two_modules_differ_only_by_a_suffix_or_a_plural(folder):
+    assert not _twins(_stems(folder)), f"{folder.relative_to(ROOT)}: {_twins(_stems(folder))}"
+
+
+@pytest.mark.parametrize("folder", [f for f in _folders() if f.parent != ROOT], ids=lambda f: str(f.relative_to(ROOT)))
+def test_every_subpackage_says_what_lives_there(folder):
+    doc = ast.get_docstring(ast.parse((folder / "__init__.py").read_text(encoding="utf-8")))
+    assert doc and len(doc) > 40, f"{folder.relative_to(ROOT)}/__init__.py needs a docstring saying what lives there"
+
+
+def test_the_twin_rule_catches_suffixes_and_plurals():
+    assert _twins(["figures", "figures_bench", "objective", "objectives", "narrow", "narrowing", "rule"]) == [
+        ("figures", "figures_bench"), ("objective", "objectives"), ("narrow", "narrowing")]

@@ -115,7 +115,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     n_jobs = _checked(worker_count, args.n_jobs)
     _check_blas(args)
-    _checked(check_time_budget, args.time_budget)
+    _checked(check_time_budget, args.time_budget, "--time-budget")
     spec = _checked(_spec_from_args, args)
     _checked(check_data, spec)
     _checked(check_places, spec)
@@ -142,7 +142,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     from hpsearch.execution.worker import run_worker
 
     _check_blas(args)
-    deadline = _checked(Deadline.after, args.time_budget)
+    deadline = _checked(Deadline.after, args.time_budget, "--time-budget")
     target = resolve_args(args)
     spec = _checked(load_spec, target.storage, target.name)
     _checked(check_data, spec)

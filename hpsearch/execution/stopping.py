@@ -29,14 +29,16 @@ log = logging.getLogger(__name__)
 MAX_BUDGET = 1e9  # seconds (about 31 years): beyond it a budget is a typo
 
 
-def check_time_budget(time_budget: object) -> float | None:
-    """``time_budget`` in seconds as a float (None: no budget); a one-line ValueError for anything else."""
+def check_time_budget(time_budget: object, what: str = "time_budget") -> float | None:
+    """``time_budget`` in seconds as a float (None: no budget); a one-line ValueError for anything else, naming
+    the budget as the caller's user wrote it (``what``: ``time_budget`` in the API, ``--time-budget`` on a
+    command line)."""
     if time_budget is None:
         return None
     ok = isinstance(time_budget, int | float) and not isinstance(time_budget, bool)
     if not ok or not 0 < time_budget < MAX_BUDGET:  # also refuses NaN and infinity
         shown = f"{time_budget:g}" if ok else repr(time_budget)
-        raise ValueError(f"time budget {shown} is invalid; give seconds > 0, e.g. 3600 (none: no budget)")
+        raise ValueError(f"{what} {shown} is invalid; give seconds > 0, e.g. 3600 (none: no budget)")
     return float(time_budget)
 
 
@@ -47,9 +49,9 @@ class Deadline:
     at: float | None = None
 
     @classmethod
-    def after(cls, time_budget: object) -> Deadline:
+    def after(cls, time_budget: object, what: str = "time_budget") -> Deadline:
         """The deadline ``time_budget`` seconds from now (checked by :func:`check_time_budget`)."""
-        budget = check_time_budget(time_budget)
+        budget = check_time_budget(time_budget, what)
         return cls(None if budget is None else time.time() + budget)
 
     def passed(self) -> bool:

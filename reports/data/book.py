@@ -1,21 +1,21 @@
 """The data layer of the book-experiment pages (pure pandas/numpy: frames in, frames out, nothing drawn).
 
 Experiments export one trial per (method, ..., seed) with its parameters as ``param_<name>`` columns and its
-curves in long format (see docs/architecture.md). ``curve_frame`` joins a metric's curve to the parameters;
-``mean_bands`` turns replicates into a mean and a percentile-bootstrap band per group and epoch (vectorised:
-thousands of epochs are no problem); the tables summarise windows, final values and gaps across seeds.
+curves in long format (see docs/architecture.md). ``curve_frame`` joins a metric's curve to the parameters
+(``reports.data.stats.mean_bands`` then turns the replicates into a mean and a band per group and epoch);
+the tables summarise windows, final values and gaps across seeds; ``hist_counts`` and ``trajectories`` read
+the histogram and 2-D path experiments.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from reports.data.stats import bootstrap_ci
 from reports.load import PARAM_PREFIX, StudyExport
-from reports.summaries import MIN_CI, bootstrap_ci
 
 BN_SCALES = tuple(float(w) for w in np.logspace(0, -4, 16))  # the book's batch-norm init scales
 
@@ -32,35 +32,6 @@ def curve_frame(export: StudyExport, metric: str) -> pd.DataFrame:
     """One metric of every COMPLETE trial with the trial's parameters: number, <params>, diverged, epoch, value."""
     sub = export.curves.loc[export.curves["metric"] == metric, ["number", "epoch", "value"]]
     return params_frame(export.trials).merge(sub, on="number", how="inner")
-
-
-def mean_bands(frame: pd.DataFrame, group: str | Sequence[str], *, rng: np.random.Generator, n_boot: int = 1000,
-               level: float = 0.95, x: str = "epoch", y: str = "value") -> pd.DataFrame:
-    """Per group and ``x``: the mean over the group's trials (replicates) of ``y`` and a percentile-bootstrap
-    band (resampling whole trials; NaN where fewer than MIN_CI replicates have a value: no band from one or
-    two seeds). Columns: <group...>, x, mean, low, high, n."""
-    keys = [group] if isinstance(group, str) else list(group)
-    parts = []
-    for key, sub in frame.groupby(keys, sort=False):
-        wide = sub.pivot_table(index="number", columns=x, values=y, aggfunc="last", dropna=False)
-        values = wide.to_numpy(dtype=float)
-        with warnings.catch_warnings():  # an epoch no replicate reached (diverged runs) is NaN, not a warning
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nanmean(values, axis=0) if len(values) else np.array([])
-            if len(values) > 1:
-                idx = rng.integers(0, len(values), size=(int(n_boot), len(values)))
-                boots = np.nanmean(values[idx], axis=1)
-                low, high = np.nanquantile(boots, [(1 - level) / 2, 1 - (1 - level) / 2], axis=0)
-            else:
-                low = high = mean
-        n = np.isfinite(values).sum(axis=0)
-        low, high = np.where(n >= MIN_CI, low, np.nan), np.where(n >= MIN_CI, high, np.nan)
-        part = pd.DataFrame({x: wide.columns.to_numpy(), "mean": mean, "low": low, "high": high, "n": n})
-        for k, v in zip(keys, key if isinstance(key, tuple) else (key,), strict=True):
-            part.insert(0, k, v)
-        parts.append(part)
-    columns = [*keys, x, "mean", "low", "high", "n"]
-    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
 def diverged_points(frame: pd.DataFrame, group: str | Sequence[str]) -> pd.DataFrame:

@@ -1,8 +1,8 @@
-"""Comparison pages: several studies side by side (narrowing rounds, one study per optimizer, seeds).
+"""Several studies pooled by group (narrowing rounds, one study per optimizer, seeds), in pure pandas.
 
-`comparison_data(exports, group=...)` builds the long frames (pure pandas); `render_comparison` draws the
-banded curves and distributions and writes one self-contained page with the per-study overview and the
-per-group table of mean/median scores with bootstrap confidence intervals.
+`comparison_data(exports, group=...)` builds the long frames the comparison figures draw (scored trials,
+best so far on a grid, each study's best curve, one overview row per study); `comparison_table` gives per
+group the mean and median score with bootstrap confidence intervals.
 """
 
 from __future__ import annotations
@@ -10,16 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from reports import figures_compare as FX
-from reports import html as H
-from reports import summaries as S
+from reports.data import study as S
+from reports.data.stats import bootstrap_ci
 from reports.load import StudyExport
-from reports.render import FigurePlan, as_export, draw_figures
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +65,7 @@ def comparison_data(
         trials.append(pd.DataFrame({"group": label, "study": exp.study, "number": ok["number"].to_numpy(),
                                     "value": ok["value"].to_numpy(dtype=float),
                                     "diverged": ok["diverged"].to_numpy(dtype=bool)}))
-        grid = S.best_so_far_grid(S.best_so_far(exp.trials, direction), points=points)
+        grid = best_so_far_grid(S.best_so_far(exp.trials, direction), points=points)
         history.append(grid.assign(group=label, study=exp.study))
         best = S.best_trial(exp.trials, direction)
         if best is not None:
@@ -94,50 +91,42 @@ def comparison_data(
     )
 
 
-def render_comparison(
-    exports: Sequence[StudyExport | str | Path],
+def comparison_table(
+    frame: pd.DataFrame,
     *,
-    out_dir: str | Path,
-    title: str = "Comparison",
-    group: Grouping = None,
-    rng: np.random.Generator | None = None,
+    rng: np.random.Generator,
     n_boot: int = 1000,
-    metric: str = "val_acc",
-) -> Path:
-    """Render a comparison page of several studies: `<out_dir>/index.html` + `<out_dir>/figures/*.png`.
-    Confidence intervals are percentile bootstraps drawn from `rng` (default: numpy Generator seeded 0,
-    so a page renders identically twice). Returns the path of index.html."""
-    rng = rng if rng is not None else np.random.default_rng(0)
-    loaded = [as_export(e) for e in exports]
-    data = comparison_data(loaded, group=group, metric=metric)
-    table = S.comparison_table(data.trials, rng=rng, n_boot=n_boot, direction=data.direction)
-    plans = [
-        FigurePlan("best_so_far", "Best score so far",
-                   "Steps: mean over each group's studies with a 95% bootstrap confidence band (none from fewer "
-                   "than 3 studies).",
-                   lambda: FX.plot_best_so_far_bands(data.history, rng=rng, n_boot=n_boot)),
-        FigurePlan("curves", f"{metric} of each study's best trial",
-                   "Mean over each group's studies with a 95% bootstrap confidence band (none from fewer than 3 "
-                   "studies).",
-                   lambda: FX.plot_curve_bands(data.curves, metric=metric, rng=rng, n_boot=n_boot)),
-        FigurePlan("scores", "Scores of COMPLETE trials", "Box plot per group; diverged trials red crosses.",
-                   lambda: FX.plot_score_distribution(data.trials)),
-    ]
-    out = Path(out_dir)
-    blocks = draw_figures(plans, out / "figures")
-    note = [f"study {row['study']} has no COMPLETE trial with a score"
-            for _, row in data.overview.iterrows() if row["best"] is None or pd.isna(row["best"])]
-    if not loaded:
-        note.append("no studies were given")
-    sections = [
-        ("studies", "Studies", H.notes(note) + H.data_table(data.overview, table_id="studies")),
-        ("stats", "Scores by group",
-         "<p>Mean and median score of the COMPLETE trials with 95% percentile-bootstrap confidence "
-         f"intervals ({n_boot} resamples; — where fewer than {S.MIN_CI} values give no interval); best_mean is "
-         "the mean over the group's studies of each study's best score (in the direction of the studies).</p>"
-         + H.data_table(table, table_id="stats")),
-        ("figures", "Figures", H.figures_html(blocks)),
-    ]
-    text = H.page(title, sections, subtitle=f"{len(loaded)} studies, direction {data.direction}",
-                  footer="Rendered by reports from study exports.")
-    return H.write_page(out, text)
+    level: float = 0.95,
+    direction: str = "maximize",
+) -> pd.DataFrame:
+    """Per group: studies, trials, and the mean and median trial score with bootstrap CIs, plus the mean
+    of each study's best score with its CI (across studies, e.g. seeds); no CI (NaN) from fewer than MIN_CI
+    values.
+
+    `frame` has one row per scored trial with columns `group`, `study`, `value`.
+    """
+    rows = []
+    for group, sub in frame.groupby("group", sort=False):
+        values = sub["value"].to_numpy(dtype=float)
+        by_study = sub.groupby("study", sort=False)["value"]
+        bests = (by_study.max() if S.maximizing(direction) else by_study.min()).to_numpy(dtype=float)
+        mean_lo, mean_hi = bootstrap_ci(values, rng=rng, n_boot=n_boot, level=level)
+        med_lo, med_hi = bootstrap_ci(values, rng=rng, stat=np.median, n_boot=n_boot, level=level)
+        best_lo, best_hi = bootstrap_ci(bests, rng=rng, n_boot=n_boot, level=level)
+        rows.append({
+            "group": group, "studies": len(bests), "trials": len(values),
+            "mean": float(np.mean(values)), "mean_ci_low": mean_lo, "mean_ci_high": mean_hi,
+            "median": float(np.median(values)), "median_ci_low": med_lo, "median_ci_high": med_hi,
+            "best_mean": float(np.mean(bests)), "best_ci_low": best_lo, "best_ci_high": best_hi,
+        })
+    return pd.DataFrame(rows)
+
+
+def best_so_far_grid(history: pd.DataFrame, *, points: int = 200) -> pd.DataFrame:
+    """Sample a `best_so_far` frame at <= `points` evenly spaced trial indices (for banded comparison
+    curves): columns index, best."""
+    if history.empty:
+        return pd.DataFrame({"index": pd.Series(dtype=np.int64), "best": pd.Series(dtype=float)})
+    n = len(history)
+    idx = np.unique(np.linspace(1, n, num=min(points, n)).round().astype(np.int64))
+    return pd.DataFrame({"index": idx, "best": history["best"].to_numpy()[idx - 1]})

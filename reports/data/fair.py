@@ -1,28 +1,24 @@
-"""The fair optimizer comparison page: tuning studies (one per optimizer and tuning seed, the same budget)
-and the test study (every optimizer's defaults and tuned configurations on the same seeds).
+"""The fair optimizer comparison in pure pandas: tuning studies (one per optimizer and tuning seed, the same
+budget) and the test study (every optimizer's defaults and tuned configurations on the same seeds).
 
-Data layer (pure pandas): `sensitivity_frame`, `divergence_table`, `test_frame`, `default_vs_tuned`. The
-configurations (label -> optimizer, kind, tuning seed, params) are read from the test export's meta
-(``spec.settings.configs``), as hpsearch's ``mlp-test`` objective stores them.
+`sensitivity_frame` (every tuning trial's lr and score), `divergence_table` (where each optimizer starts to
+diverge, and its best trial), `test_frame` and `default_vs_tuned` (test accuracy per optimizer and kind with
+a bootstrap CI). The configurations (label -> optimizer, kind, tuning seed, params) are read from the test
+export's meta (``spec.settings.configs``), as hpsearch's ``mlp-test`` objective stores them. The page is
+`reports.pages.fair`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from reports import figures_compare as FX
-from reports import figures_fair as FF
-from reports import html as H
-from reports.book_data import params_frame
-from reports.book_pages import OPTIMIZER_ORDER, Semantics, ci_one, setup_section, write_page
-from reports.compare import comparison_data
+from reports.data.book import params_frame
+from reports.data.stats import bootstrap_ci
+from reports.data.study import best_index
 from reports.load import StudyExport
-from reports.render import FigurePlan, as_export
-from reports.summaries import best_index, bootstrap_ci
 
 
 def sensitivity_frame(tuning: Sequence[StudyExport]) -> pd.DataFrame:
@@ -71,63 +67,3 @@ def default_vs_tuned(runs: pd.DataFrame, *, rng: np.random.Generator, n_boot: in
         rows.append({"optimizer": name, "kind": kind, "runs": len(values), "mean": float(np.mean(values)),
                      "low": low, "high": high, "lr": lrs})
     return pd.DataFrame(rows, columns=["optimizer", "kind", "runs", "mean", "low", "high", "lr"])
-
-
-def _side_by_side(summary: pd.DataFrame, order: Sequence[str]) -> pd.DataFrame:
-    rows = []
-    for name in order:
-        row: dict[str, object] = {"optimizer": name}
-        for kind in ("default", "tuned"):
-            hit = summary.loc[(summary["optimizer"] == name) & (summary["kind"] == kind)]
-            if len(hit):
-                h = hit.iloc[0]
-                row[f"{kind}: test acc [95% CI]"] = ci_one(h["mean"], h["low"], h["high"])
-                row[f"{kind} lr"] = h["lr"]
-                row[f"{kind} runs"] = h["runs"]
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def render_fair(tuning: Sequence[StudyExport | str | Path], test: StudyExport | str | Path, *, out_dir: str | Path,
-                semantics: Semantics, rng: np.random.Generator | None = None, n_boot: int = 1000) -> Path:
-    """The page: defaults vs tuned (table and figure), best-so-far vs budget per optimizer (bands across tuning
-    seeds), and the learning-rate sensitivity with where each optimizer starts to diverge."""
-    rng = rng if rng is not None else np.random.default_rng(0)
-    tuned = [as_export(e) for e in tuning]
-    tst = as_export(test)
-    sens = sensitivity_frame(tuned)
-    order = [o for o in OPTIMIZER_ORDER if o in set(sens["optimizer"])] + sorted(
-        set(sens["optimizer"]) - set(OPTIMIZER_ORDER))
-    direction = tuned[0].direction if tuned else "maximize"
-    onset = (divergence_table(sens, direction) if len(sens)
-             else pd.DataFrame(columns=["optimizer", "diverges from lr"]))
-    summary = default_vs_tuned(test_frame(tst), rng=rng, n_boot=n_boot)
-    group = {e.study: str(params_frame(e.trials)["optimizer"].iloc[0]) if len(e.trials) else e.study for e in tuned}
-    history = comparison_data(tuned, group=group).history
-    plans = [
-        FigurePlan("default_vs_tuned", "Test accuracy: defaults vs tuned",
-                   "Means over the runs with 95% percentile-bootstrap CIs (no bar from fewer than 3 runs); "
-                   "held-out test split, never used for tuning.",
-                   lambda: FF.plot_default_vs_tuned(summary, order=order)),
-        FigurePlan("budget", "Best validation accuracy vs tuning budget",
-                   "Best so far against COMPLETE trials (steps), mean over tuning seeds with a 95% bootstrap band "
-                   "(none from fewer than 3 seeds).",
-                   lambda: FX.plot_best_so_far_bands(history, rng=rng, n_boot=n_boot)),
-        FigurePlan("sensitivity", "Validation accuracy vs learning rate",
-                   "Every tuning trial; red crosses diverged, dashed red line: the smallest diverged lr, star: the "
-                   "best trial.", lambda: FF.plot_sensitivity(sens, order=order, onset=onset, direction=direction),
-                   wide=True),
-    ]
-    sections = [
-        ("setup", "What ran", setup_section([*tuned, tst], semantics)),
-        ("test", "Defaults vs tuned on the test split",
-         "<p>Each optimizer's default hyperparameters and its tuned configuration(s) (the best validation trial of "
-         "each tuning seed) trained on the same seeds and scored once on the test split; mean with a 95% "
-         f"percentile-bootstrap CI ({n_boot} resamples).</p>"
-         + H.data_table(_side_by_side(summary, order), table_id="test")),
-        ("divergence", "Learning-rate sensitivity",
-         H.data_table(onset.set_index("optimizer").reindex(order).reset_index() if len(onset) else onset,
-                      table_id="divergence")),
-    ]
-    return write_page(out_dir, "A fair optimizer comparison", f"{len(order)} optimizers, the same tuning budget each",
-                      sections, plans)

@@ -1,51 +1,29 @@
-"""The report of a range-narrowing run: `runs/<name>/index.html` from `runs/<name>/narrowing.json` and the
-exports of its round studies (`runs/<name>-r<k>/export/`).
-
-Shows the final pick with its test accuracy, the rounds table, the narrowed ranges in words, which bounds the
-best trials pressed against and what hpsearch's step beyond the book gained, the book's Best-20 grid of the
-first and of the last round, and score vs each log parameter with every round's box.
+"""A range-narrowing run's record (`runs/<name>/narrowing.json`, read by `reports.load.load_narrowing`) in
+tables and words, pure python/pandas: the rounds table, the narrowed ranges in words, which bounds the best
+trials pressed against and what hpsearch's step beyond the book gained. The page is `reports.pages.narrowing`.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from reports import html as H
-from reports.book_pages import BOOK
-from reports.figures_narrowing import best_k_grid, score_vs_param_rounds
-from reports.load import ExportError, StudyExport, load_export
-from reports.render import FigurePlan, draw_figures, render
-from reports.summaries import top_k
-
-__all__ = ["render_narrowing", "load_narrowing", "rounds_table", "ranges_in_words", "beyond_in_words"]
+__all__ = ["beyond_in_words", "ranges_in_words", "rounds_table", "search_box", "searched_params", "top_text"]
 
 
-
-def load_narrowing(run_dir: str | Path) -> tuple[dict[str, Any], list[StudyExport]]:
-    """narrowing.json of `run_dir` and the export of every round (siblings `<runs>/<study>/export`)."""
-    run_dir = Path(run_dir)
-    path = run_dir / "narrowing.json"
-    if not path.is_file():
-        raise ExportError(f"{path} is missing: run the narrowing study first (it writes this file)")
-    record = json.loads(path.read_text(encoding="utf-8"))
-    exports = [load_export(run_dir.parent / str(r["study"]) / "export") for r in record.get("rounds", [])]
-    return record, exports
-
-
-def _box(space: dict[str, Any], name: str) -> tuple[float, float] | None:
+def search_box(space: dict[str, Any], name: str) -> tuple[float, float] | None:
+    """(low, high) of parameter `name` in a round's `space`; None when it is fixed or has no range."""
     p = space.get(name) or {}
     if p.get("fixed") is not None or p.get("low") is None:
         return None
     return float(p["low"]), float(p["high"])
 
 
-def _searched(record: dict[str, Any]) -> list[str]:
+def searched_params(record: dict[str, Any]) -> list[str]:
+    """The parameters the first round searched over a range (not categorical, not fixed)."""
     first = record["rounds"][0]["space"] if record.get("rounds") else {}
-    return [n for n, p in first.items() if p.get("type") != "categorical" and _box(first, n) is not None]
+    return [n for n, p in first.items() if p.get("type") != "categorical" and search_box(first, n) is not None]
 
 
 def rounds_table(record: dict[str, Any]) -> pd.DataFrame:
@@ -54,8 +32,8 @@ def rounds_table(record: dict[str, Any]) -> pd.DataFrame:
     for r in record.get("rounds", []):
         row: dict[str, Any] = {"round": r["round"], "study": r["study"],
                                "procedure": "beyond the book (hpsearch)" if r.get("beyond_book") else "the book's"}
-        for name in _searched(record):
-            box = _box(r["space"], name)
+        for name in searched_params(record):
+            box = search_box(r["space"], name)
             row[name] = f"[{box[0]:.3g}, {box[1]:.3g}]" if box else "fixed"
         row.update({"trials": r["n_trials"], "diverged": r["diverged"], "best": r["best"],
                     "median": r["median"], "seconds": r["seconds"]})
@@ -68,7 +46,8 @@ def ranges_in_words(record: dict[str, Any]) -> list[str]:
     out = []
     rule = record.get("rule", {})
     for r in record.get("rounds", []):
-        boxes = [f"{n} in [{b[0]:.3g}, {b[1]:.3g}]" for n in _searched(record) if (b := _box(r["space"], n))]
+        boxes = [f"{n} in [{b[0]:.3g}, {b[1]:.3g}]" for n in searched_params(record)
+                 if (b := search_box(r["space"], n))]
         text = f"Round {r['round']} ({r['study']}) searched " + ", ".join(boxes) + "."
         nar = r.get("narrowing")
         if nar:
@@ -93,7 +72,7 @@ def ranges_in_words(record: dict[str, Any]) -> list[str]:
 def _bounds(pressed: dict[str, list[str]], space: dict[str, Any]) -> str:
     parts = []
     for name, sides in pressed.items():
-        box = _box(space, name)
+        box = search_box(space, name)
         at = [f"{side} bound" + (f" ({box[0 if side == 'low' else 1]:.3g})" if box else "") for side in sides]
         parts.append(f"{name}'s " + " and ".join(at))
     return "; ".join(parts)
@@ -137,67 +116,3 @@ def top_text(rule: dict[str, Any]) -> str:
         return f"the top {rule['top_k']} trials"
     fraction = rule.get("top_fraction")
     return f"the top {float(fraction):.0%} of the trials" if fraction is not None else "the top trials"
-
-
-def _final_card(final: dict[str, Any]) -> str:
-    if not final:
-        return "<p>No final pick recorded.</p>"
-    chosen = final["chosen"]
-    rows = [(f"param {k}", v) for k, v in chosen["params"].items()]
-    rows += [("from study", chosen["study"]), ("search score", chosen["search_value"]),
-             ("validation mean over seeds", chosen["val_mean"]),
-             ("TEST accuracy (mean over seeds)", final["test_mean"]),
-             ("test accuracy per seed", ", ".join(f"{v:.3f}" for v in final["test_per_seed"])),
-             ("test data", f"the test split of {final.get('dataset')} (never used for selection)")]
-    cands = pd.DataFrame([{**{f"param_{k}": v for k, v in c["params"].items()}, "study": c["study"],
-                           "search score": c["search_value"], "val mean": c["val_mean"]}
-                          for c in final["candidates"]])
-    return (H.cards([H.kv_table(rows, title="Final pick", wide=True)])
-            + "<h3>Candidates (re-run on the final seeds; chosen by validation mean)</h3>"
-            + H.data_table(cands, table_id="cands", sortable=False))
-
-
-def _plans(record: dict[str, Any], exports: list[StudyExport]) -> list[FigurePlan]:
-    plans = []
-    firsts = [(1, exports[0])] + ([(len(exports), exports[-1])] if len(exports) > 1 else [])
-    for r, exp in firsts:
-        top = top_k(exp.trials, 20, exp.direction)
-        plans.append(FigurePlan(f"best20_r{r}", f"Best-20 of round {r} ({exp.study})",
-                                f"As the book's figure 6-24 ({BOOK}, section 6.5): validation accuracy solid, "
-                                "training accuracy dashed (key under the grid); diverged runs red.",
-                                lambda exp=exp, top=top: best_k_grid(top, exp.curves), wide=True))
-    frames = [e.trials.assign(round=r["round"]) for r, e in zip(record["rounds"], exports, strict=True)]
-    trials = pd.concat(frames, ignore_index=True)
-    for name in _searched(record):
-        boxes = {r["round"]: b for r in record["rounds"] if (b := _box(r["space"], name))}
-        is_log = bool(record["rounds"][0]["space"][name].get("log"))
-        plans.append(FigurePlan(f"score_vs_{name}", f"Final score vs {name}, every round",
-                                "Each round's search box shaded in its colour; diverged trials as red crosses.",
-                                lambda name=name, boxes=boxes, lg=is_log: score_vs_param_rounds(
-                                    trials, boxes, name, log=lg)))
-    return plans
-
-
-def render_narrowing(run_dir: str | Path, *, render_rounds: bool = True) -> Path:
-    """Write `<run_dir>/index.html` (+ figures/) for a narrowing run and, if asked, each round's own page."""
-    run_dir = Path(run_dir)
-    record, exports = load_narrowing(run_dir)
-    if render_rounds:
-        for exp in exports:
-            render(exp)
-    blocks = draw_figures(_plans(record, exports), run_dir / "figures")
-    links = "".join(f'<li><a href="../{H.esc(e.study)}/index.html">{H.esc(e.study)}</a></li>' for e in exports)
-    words = "".join(f"<p>{H.esc(s)}</p>" for s in ranges_in_words(record))
-    sections = [
-        ("final", "Final pick", _final_card(record.get("final", {}))),
-        ("rounds", "Rounds", H.data_table(rounds_table(record), table_id="rounds") + words
-         + f"<p>Each round's own report:</p><ul>{links}</ul>"),
-        ("beyond", "Pressed bounds, and beyond the book",
-         "".join(f"<p>{H.esc(s)}</p>" for s in beyond_in_words(record)) or "<p>Not recorded.</p>"),
-        ("figures", "Figures", H.figures_html(blocks)),
-    ]
-    text = H.page(f"Range narrowing {record.get('name')}", sections,
-                  subtitle=f"{BOOK}, section 6.5 (figure 6-24): {len(exports)} round(s); "
-                           f"{record.get('stop_reason', '')}",
-                  footer="Rendered by reports from narrowing.json and the rounds' exports.")
-    return H.write_page(run_dir, text)

@@ -1,12 +1,15 @@
-"""Pure pandas summaries of exported trials and curves: the data layer under every figure and table.
+"""One study's trials and curves in pure pandas: the data under the study page's summary, top-k table and
+figures (states, best trial, top k, best so far, score against a parameter, time and seeds, curves as a
+trials x epochs frame, parallel coordinates).
 
 Every function takes DataFrames following the export schema (see `reports.load`) and returns a new
-DataFrame, Series or plain value; nothing here draws or touches files.
+DataFrame, Series or plain value; nothing here draws or touches files. Intervals live in
+`reports.data.stats`, several studies in `reports.data.compare`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,10 +19,10 @@ from reports.load import PARAM_PREFIX, STATES, param_names
 
 COMPLETE = "COMPLETE"
 PRUNED = "PRUNED"
-MIN_CI = 3  # no confidence interval from fewer values (seeds, studies, trials): the page says why instead
 
 
-def _maximize(direction: str) -> bool:
+def maximizing(direction: str) -> bool:
+    """True unless `direction` (the export's "maximize" or "minimize") starts with "min"."""
     return not str(direction).lower().startswith("min")
 
 
@@ -42,7 +45,7 @@ def state_counts(trials: pd.DataFrame) -> pd.Series:
 
 def best_index(values: pd.Series, direction: str = "maximize") -> object:
     """The index label of the best value in `direction` (the first on ties)."""
-    return values.idxmax() if _maximize(direction) else values.idxmin()
+    return values.idxmax() if maximizing(direction) else values.idxmin()
 
 
 def best_trial(trials: pd.DataFrame, direction: str = "maximize") -> pd.Series | None:
@@ -51,7 +54,7 @@ def best_trial(trials: pd.DataFrame, direction: str = "maximize") -> pd.Series |
     if ok.empty:
         return None
     values = ok["value"].to_numpy(dtype=float)
-    pos = int(np.argmax(values) if _maximize(direction) else np.argmin(values))
+    pos = int(np.argmax(values) if maximizing(direction) else np.argmin(values))
     return ok.iloc[pos]
 
 
@@ -69,7 +72,7 @@ def top_k(trials: pd.DataFrame, k: int, direction: str = "maximize") -> pd.DataF
     columns a reader needs: number, value, best_val_acc, diverged, epochs_run, seconds, seed, params (named
     without their `param_` prefix unless that name is one of these columns), user attrs."""
     ok = scored(trials)
-    ok = ok.sort_values(["value", "number"], ascending=[not _maximize(direction), True], kind="stable")
+    ok = ok.sort_values(["value", "number"], ascending=[not maximizing(direction), True], kind="stable")
     ok = ok.head(max(int(k), 0))
     extra = [c for c in ok.columns if str(c).startswith(PARAM_PREFIX) or str(c).startswith("user_attr")]
     columns = ["number", "value", "best_val_acc", "diverged", "epochs_run", "seconds", "seed", *extra]
@@ -87,7 +90,7 @@ def best_so_far(trials: pd.DataFrame, direction: str = "maximize") -> pd.DataFra
     `diverged`, and `index` (1-based position among the scored trials)."""
     ok = scored(trials)
     values = ok["value"].astype(float)
-    best = values.cummax() if _maximize(direction) else values.cummin()
+    best = values.cummax() if maximizing(direction) else values.cummin()
     return pd.DataFrame({
         "number": ok["number"].to_numpy(),
         "index": np.arange(1, len(ok) + 1),
@@ -147,68 +150,6 @@ def curve_wide(curves: pd.DataFrame, metric: str, numbers: object = None) -> pd.
     if sub.empty:
         return pd.DataFrame(dtype=float)
     return sub.pivot_table(index="number", columns="epoch", values="value", aggfunc="last")
-
-
-def bootstrap_ci(
-    values: np.ndarray,
-    *,
-    rng: np.random.Generator,
-    stat: Callable[..., np.ndarray] = np.mean,
-    n_boot: int = 1000,
-    level: float = 0.95,
-) -> tuple[float, float]:
-    """Percentile bootstrap CI of `stat` (called as stat(samples, axis=1)); (nan, nan) from fewer than
-    MIN_CI finite values (a bootstrap of one or two values is no interval)."""
-    x = np.asarray(values, dtype=float)
-    x = x[np.isfinite(x)]
-    if x.size < MIN_CI:
-        return float("nan"), float("nan")
-    samples = x[rng.integers(0, x.size, size=(int(n_boot), x.size))]
-    stats = stat(samples, axis=1)
-    alpha = (1.0 - level) / 2.0
-    low, high = np.quantile(stats, [alpha, 1.0 - alpha])
-    return float(low), float(high)
-
-
-def comparison_table(
-    frame: pd.DataFrame,
-    *,
-    rng: np.random.Generator,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    direction: str = "maximize",
-) -> pd.DataFrame:
-    """Per group: studies, trials, and the mean and median trial score with bootstrap CIs, plus the mean
-    of each study's best score with its CI (across studies, e.g. seeds); no CI (NaN) from fewer than MIN_CI
-    values.
-
-    `frame` has one row per scored trial with columns `group`, `study`, `value`.
-    """
-    rows = []
-    for group, sub in frame.groupby("group", sort=False):
-        values = sub["value"].to_numpy(dtype=float)
-        by_study = sub.groupby("study", sort=False)["value"]
-        bests = (by_study.max() if _maximize(direction) else by_study.min()).to_numpy(dtype=float)
-        mean_lo, mean_hi = bootstrap_ci(values, rng=rng, n_boot=n_boot, level=level)
-        med_lo, med_hi = bootstrap_ci(values, rng=rng, stat=np.median, n_boot=n_boot, level=level)
-        best_lo, best_hi = bootstrap_ci(bests, rng=rng, n_boot=n_boot, level=level)
-        rows.append({
-            "group": group, "studies": len(bests), "trials": len(values),
-            "mean": float(np.mean(values)), "mean_ci_low": mean_lo, "mean_ci_high": mean_hi,
-            "median": float(np.median(values)), "median_ci_low": med_lo, "median_ci_high": med_hi,
-            "best_mean": float(np.mean(bests)), "best_ci_low": best_lo, "best_ci_high": best_hi,
-        })
-    return pd.DataFrame(rows)
-
-
-def best_so_far_grid(history: pd.DataFrame, *, points: int = 200) -> pd.DataFrame:
-    """Sample a `best_so_far` frame at <= `points` evenly spaced trial indices (for banded comparison
-    curves): columns index, best."""
-    if history.empty:
-        return pd.DataFrame({"index": pd.Series(dtype=np.int64), "best": pd.Series(dtype=float)})
-    n = len(history)
-    idx = np.unique(np.linspace(1, n, num=min(points, n)).round().astype(np.int64))
-    return pd.DataFrame({"index": idx, "best": history["best"].to_numpy()[idx - 1]})
 
 
 @dataclass(frozen=True)

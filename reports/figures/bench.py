@@ -14,8 +14,8 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-from reports.axes import LINE_ZORDER, band, integer_x, legend, mpl_text, new_axes, no_data
-from reports.summaries import MIN_CI
+from reports.data.stats import MIN_CI
+from reports.figures.style import LINE_ZORDER, band, integer_x, legend, mpl_text, new_axes, no_data
 
 REFERENCE_COLOR = "#1d2330"
 

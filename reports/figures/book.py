@@ -1,8 +1,8 @@
-"""Figures of the book's chapter-6 experiments: data in (frames from `reports.book_data`), Axes out, no I/O.
+"""Figures of the book's chapter-6 experiments: data in (frames from `reports.data.book`), Axes out, no I/O.
 
 Multi-panel figures (the 2x3 trajectory panels, the histogram grid, the 4x4 batch-norm grid, the train/test
 panels) build one pyplot-free Figure and return its first Axes (``ax.figure`` is the whole figure). Bands
-are the precomputed bootstrap bands of `book_data.mean_bands` (mean line, shaded low-high).
+are the precomputed bootstrap bands of `reports.data.stats.mean_bands` (mean line, shaded low-high).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from reports.axes import (
+from reports.figures.style import (
     DIVERGED_STYLE,
     DPI,
     LINE_ZORDER,
@@ -25,6 +25,7 @@ from reports.axes import (
     mpl_text,
     new_axes,
     no_data,
+    panel_grid,
 )
 
 MARKERS = ("o", "x", "s", "D", "^", "v", "P", "*")
@@ -36,15 +37,6 @@ def surface_contour(step: float = 0.01, cutoff: float = 7.0) -> tuple[np.ndarray
     z = gx**2 / 20.0 + gy**2
     z[z > cutoff] = 0.0
     return gx, gy, z
-
-
-def panel_grid(n: int, cols: int, *, size: tuple[float, float], sharey: bool = False) -> tuple[Figure, np.ndarray]:
-    rows = max(1, -(-n // cols))
-    fig = Figure(figsize=(size[0] * cols, size[1] * rows), dpi=DPI, layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False, sharey=sharey)).ravel()
-    for ax in axes[n:]:
-        ax.set_axis_off()
-    return fig, axes
 
 
 def plot_trajectories(paths: pd.DataFrame, *, order: Sequence[str], step: float = 0.01) -> Axes:
@@ -113,7 +105,7 @@ def _band(ax: Axes, sub: pd.DataFrame, *, x: str = "epoch", **line: object) -> N
 
 
 def mark_diverged(ax: Axes, points: pd.DataFrame | None, *, label: str = "diverged run (last point)") -> None:
-    """A red cross where each diverged run stopped (`points`: epoch, value; see book_data.diverged_points)."""
+    """A red cross where each diverged run stopped (`points`: epoch, value; see data.book.diverged_points)."""
     if points is not None and len(points):
         ax.scatter(points["epoch"], points["value"], label=label, **(DIVERGED_STYLE | {"zorder": 5}))
 
@@ -159,7 +151,7 @@ def plot_curve_bands(bands: pd.DataFrame, group: str, *, order: Sequence[str] | 
 def plot_bn_grid(bands: pd.DataFrame, *, scales: Sequence[float], diverged: pd.DataFrame | None = None) -> Axes:
     """The book's 4x4 grid: one panel per init scale "W:<w>", training accuracy with BN (solid) and without
     (dashed), mean over seeds with bands; ylim 0-1. `bands`: w_index, norm, epoch, mean, low, high (diverged
-    runs continued flat, see book_data.flat_after_divergence). `diverged`: w_index, norm, epoch, value of
+    runs continued flat, see data.book.flat_after_divergence). `diverged`: w_index, norm, epoch, value of
     each diverged run's last point, drawn as a red cross. The legend under the grid."""
     if bands.empty:
         return no_data(new_axes(), "no batch-norm curves exported")

@@ -1,7 +1,7 @@
 """Comparison figures across studies (narrowing rounds, one study per optimizer, several seeds): mean lines
 with bootstrap confidence bands across the studies of a group (no band below 3 studies), best so far as
 steps, and score distributions.
-Data in (long frames built by `reports.compare`), Axes out, no file I/O."""
+Data in (long frames built by `reports.data.compare`), Axes out, no file I/O."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from reports.axes import (
+from reports.data.stats import mean_bands
+from reports.figures.style import (
     DIVERGED_STYLE,
     LINE_ZORDER,
     band,
@@ -20,7 +21,6 @@ from reports.axes import (
     no_data,
     spread,
 )
-from reports.book_data import mean_bands
 
 
 def _safe_groups(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

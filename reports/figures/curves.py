@@ -1,5 +1,6 @@
-"""Per-epoch curve figures of one study's report: learning curves of chosen trials and the intermediate
-values of every trial (pruned trials marked). Data in, Axes out, no file I/O."""
+"""Per-epoch curve figures of one study's report: learning curves of chosen trials (and of the top trials on
+two panels) and the intermediate values of every trial (pruned trials marked). Data in, Axes out, no file
+I/O."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
 
-from reports import summaries as S
-from reports.axes import (
+from reports.data import study as S
+from reports.figures.style import (
     COLOR_COMPLETE,
     COLOR_DIVERGED,
     COLOR_OTHER,
     COLOR_PRUNED,
     DIVERGED_STYLE,
+    DPI,
     alpha_for,
     integer_x,
     legend,
@@ -61,6 +64,19 @@ def plot_learning_curves(
     if show_legend and len(numbers) <= 20:
         legend(ax, fontsize="x-small", ncols=1 if len(numbers) <= 10 else 2)
     return ax
+
+
+def plot_top_curves(curves: pd.DataFrame, top: pd.DataFrame) -> Axes:
+    """The learning curves of the top trials (`top`: a top-k frame, best first, with `number` and `diverged`)
+    on two panels of one Figure: validation accuracy (no legend) and validation loss (the legend); diverged
+    trials red dashed. Returns the left Axes."""
+    fig = Figure(figsize=(11.0, 4.0), dpi=DPI, layout="constrained")
+    left, right = fig.subplots(1, 2)
+    numbers = top["number"].tolist()
+    diverged = set(top.loc[top["diverged"], "number"].tolist())
+    plot_learning_curves(curves, numbers, metric="val_acc", diverged=diverged, show_legend=False, ax=left)
+    plot_learning_curves(curves, numbers, metric="val_loss", diverged=diverged, ax=right)
+    return left
 
 
 def _palette(n: int) -> list[tuple[float, float, float, float]]:

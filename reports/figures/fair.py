@@ -1,5 +1,5 @@
 """Figures of the fair optimizer comparison: learning-rate sensitivity per optimizer and defaults vs tuned
-test accuracy. Data in (frames from `reports.fair_report`), Axes out, no file I/O."""
+test accuracy. Data in (frames from `reports.data.fair`), Axes out, no file I/O."""
 
 from __future__ import annotations
 
@@ -9,9 +9,17 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from reports.axes import COLOR_COMPLETE, DIVERGED_STYLE, figure_legend, legend, mpl_text, new_axes, no_data
-from reports.figures_book import panel_grid
-from reports.summaries import best_index
+from reports.data.study import best_index
+from reports.figures.style import (
+    COLOR_COMPLETE,
+    DIVERGED_STYLE,
+    figure_legend,
+    legend,
+    mpl_text,
+    new_axes,
+    no_data,
+    panel_grid,
+)
 
 
 def plot_sensitivity(sens: pd.DataFrame, *, order: Sequence[str], onset: pd.DataFrame | None = None,

@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from reports.axes import COLOR_DIVERGED, DIVERGED_STYLE, DPI, integer_x, legend, mpl_text, new_axes, no_data
+from reports.figures.style import COLOR_DIVERGED, DIVERGED_STYLE, DPI, integer_x, legend, mpl_text, new_axes, no_data
 
 ROUND_COLORS = ("#3b6fb6", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#9c755f", "#e15759")
 

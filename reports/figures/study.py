@@ -1,7 +1,7 @@
 """Figure functions of one study's report: data in, matplotlib Axes out, no file I/O, no pyplot state.
 
-Trial-level figures live here; per-epoch curve figures in `reports.figures_curves`, comparison figures in
-`reports.figures_compare`. Each function takes export-schema frames, draws on `ax` (a new `Figure` when None)
+Trial-level figures live here; per-epoch curve figures in `reports.figures.curves`, comparison figures in
+`reports.figures.compare`. Each function takes export-schema frames, draws on `ax` (a new `Figure` when None)
 and returns the Axes. Artists carry labels ("complete", "pruned", "diverged", "best so far", ...) so tests
 can find them. Diverged trials are drawn as red crosses (or red dashed lines) wherever they appear.
 Strings that came from data are passed through `mpl_text` so a `$` never starts matplotlib mathtext.
@@ -16,8 +16,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 
-from reports import summaries as S
-from reports.axes import (
+from reports.data import study as S
+from reports.figures.style import (
     CMAP,
     COLOR_COMPLETE,
     COLOR_DIVERGED,

@@ -1,10 +1,10 @@
 """Shared drawing vocabulary of the report figures: colours, the diverged marker, a pyplot-free Axes
-factory, the "no data" placeholder, safe text for data strings, and the house rules every figure follows:
-legends sit outside the plotting area (never over data), bands lie under every line (a line keeps its legend
-colour however many bands overlap), integer axes get integer ticks.
+factory and panel grid, the "no data" placeholder, safe text for data strings, and the house rules every
+figure follows: legends sit outside the plotting area (never over data), bands lie under every line (a line
+keeps its legend colour however many bands overlap), integer axes get integer ticks.
 
 DPI: figures are drawn at 150 dots per inch (sharp on current screens); the page shows each PNG at its
-size in inches (`reports.html` sets the display width), so a sharper PNG does not make a figure bigger."""
+size in inches (`reports.pages.html` sets the display width), so a sharper PNG does not make a figure bigger."""
 
 from __future__ import annotations
 
@@ -124,3 +124,14 @@ def integer_y(ax: Axes) -> None:
 def size_for(n: int) -> float:
     """A marker area that suits n points: large for a handful, small for thousands."""
     return float(np.clip(3000.0 / max(n, 1), 10.0, 40.0))
+
+
+def panel_grid(n: int, cols: int, *, size: tuple[float, float], sharey: bool = False) -> tuple[Figure, np.ndarray]:
+    """A pyplot-free Figure of `n` panels in rows of `cols` (each `size` inches), the unused ones switched off;
+    returns the Figure and its Axes, flattened."""
+    rows = max(1, -(-n // cols))
+    fig = Figure(figsize=(size[0] * cols, size[1] * rows), dpi=DPI, layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False, sharey=sharey)).ravel()
+    for ax in axes[n:]:
+        ax.set_axis_off()
+    return fig, axes

@@ -1,7 +1,8 @@
-"""`render_benchmark(export_dir) -> index.html`: the report of a search-method benchmark.
+"""`render_benchmark(export_dir) -> index.html`: the page of a search-method benchmark.
 
-Reads only the benchmark's export folder (written by hpsearch's benchmark export): `trials`, `runs`,
-`best_so_far`, `final`, `time_to_target`, `ranking`, `profile` (`.parquet`, else `.csv`) and `meta.json`.
+Reads only the benchmark's export folder (written by hpsearch's benchmark export, read by
+`reports.load.load_benchmark`): `trials`, `runs`, `best_so_far`, `final`, `time_to_target`, `ranking`,
+`profile` (`.parquet`, else `.csv`) and `meta.json`; its tables come from `reports.data.bench`.
 The page answers "which method, by how much, how sure": the headline speed-up with its confidence interval,
 best-so-far curves with bands, the time-to-target table, final validation and test scores, ranks and the
 performance profile, then the setup (methods, tasks, budget, seeds, grids, machine, metric definitions).
@@ -9,161 +10,33 @@ performance profile, then the setup (methods, tasks, budget, seeds, grids, machi
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from reports import figures_bench as FB
-from reports import html as H
+from reports.data.bench import ci_cell, final_table, rank_table, speedup_verdict, task_summary, time_table
+from reports.data.stats import MIN_CI
+from reports.figures import bench as FB
+from reports.load import BenchmarkExport, load_benchmark
+from reports.pages import html as H
+from reports.pages.common import FigurePlan, draw_figures, slug
 from safefiles import own_dir
-from reports.load import ExportError
-from reports.render import FigurePlan, draw_figures, slug
-from reports.summaries import MIN_CI
-
-TABLES = ("trials", "runs", "best_so_far", "final", "time_to_target", "ranking", "profile")
-
-
-@dataclass(frozen=True)
-class BenchmarkExport:
-    """The frames of a benchmark export (missing ones empty) and its meta."""
-
-    tables: Mapping[str, pd.DataFrame]
-    meta: Mapping[str, Any] = field(default_factory=dict)
-    source: Path | None = None
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.tables.get(name, pd.DataFrame())
-
-    @property
-    def reference(self) -> str:
-        return str((self.meta.get("benchmark") or {}).get("reference", "random"))
-
-    @property
-    def methods(self) -> list[str]:
-        return list(dict.fromkeys(self["runs"].get("method", pd.Series(dtype=str))))
-
-    @property
-    def tasks(self) -> list[str]:
-        return list(dict.fromkeys(self["runs"].get("task", pd.Series(dtype=str))))
-
-
-def load_benchmark(path: str | Path) -> BenchmarkExport:
-    """Read a benchmark export folder; `runs` is required, other tables may be missing."""
-    folder = Path(path)
-    if not folder.is_dir():
-        raise ExportError(f"{folder} is not a folder; give the benchmark's export folder")
-    tables = {}
-    for name in TABLES:
-        pq, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
-        if pq.is_file():
-            tables[name] = pd.read_parquet(pq)
-        elif csv.is_file():
-            tables[name] = pd.read_csv(csv)
-    if "runs" not in tables:
-        raise ExportError(f"{folder} has no runs.parquet or runs.csv: not a benchmark export")
-    meta_file = folder / "meta.json"
-    meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
-    return BenchmarkExport(tables=tables, meta=meta, source=folder)
-
-
-def _ci(mid: Any, low: Any, high: Any, spec: str = ".3f", n: Any = None) -> str:
-    """'mid [low, high]'; 'mid (no CI: n seeds < 3)' when the interval rests on fewer than MIN_CI seeds."""
-    def one(v: Any) -> str:
-        v = float("nan") if v is None else float(v)
-        return "—" if math.isnan(v) else ("inf" if math.isinf(v) else format(v, spec))
-    if n is not None and not pd.isna(n) and int(n) < MIN_CI:
-        return f"{one(mid)} (no CI: {int(n)} seed{'s' if int(n) != 1 else ''} < {MIN_CI})"
-    return f"{one(mid)} [{one(low)}, {one(high)}]"
-
-
-def time_table(ttt: pd.DataFrame, axis: str) -> pd.DataFrame:
-    """The time-to-target table of one axis, readable: CIs as '[low, high]' text."""
-    data = ttt.loc[ttt["axis"] == axis]
-    spec = ".0f" if axis == "epochs" else ".1f"
-    return pd.DataFrame({
-        "task": data["task"], "method": data["method"], "target": data["target"].round(4),
-        "reached": [f"{s:.0%}" for s in data["success"]],
-        f"median {axis} [q25, q75]": [_ci(*r, spec=spec) for r in zip(data["median"], data["q25"], data["q75"],
-                                                                        strict=True)],
-        f"ERT {axis} [95% CI]": [_ci(m, lo, hi, spec, n) for m, lo, hi, n in zip(
-            data["ert"], data["ert_low"], data["ert_high"], data["runs"], strict=True)],
-        "speed-up [95% CI]": [_ci(m, lo, hi, ".2f", n) for m, lo, hi, n in zip(
-            data["speedup"], data["speedup_low"], data["speedup_high"], data["runs"], strict=True)],
-        "verdict": [_verdict(lo, hi, n) for lo, hi, n in zip(data["speedup_low"], data["speedup_high"],
-                                                             data["runs"], strict=True)],
-        "speedup": data["speedup"],
-    })
-
-
-def _verdict(low: Any, high: Any, runs: Any) -> str:
-    """The verdict of a speed-up over the reference: only a CI that excludes 1 says faster or slower."""
-    low, high = (float("nan") if v is None else float(v) for v in (low, high))
-    if pd.isna(runs) or int(runs) < MIN_CI or math.isnan(low) or math.isnan(high):
-        return f"no CI (fewer than {MIN_CI} seeds): no clear winner"
-    if low > 1:
-        return "faster (CI above 1)"
-    if high < 1:
-        return "slower (CI below 1)"
-    return "no clear winner (CI spans 1)"
-
-
-def task_summary(ttt: pd.DataFrame, reference: str = "random") -> pd.DataFrame:
-    """Per task: the fastest method to the target (largest ERT speed-up in epochs over the reference), its
-    speed-up with CI and whether the CI excludes 1."""
-    data = ttt.loc[(ttt["axis"] == "epochs") & (ttt["method"] != reference)]
-    data = data.loc[np.isfinite(data["speedup"].to_numpy(dtype=float))]
-    rows = []
-    for task, g in data.groupby("task", sort=False):
-        best = g.sort_values(["speedup", "ert"], ascending=[False, True], kind="stable").iloc[0]
-        ref = ttt.loc[(ttt["task"] == task) & (ttt["axis"] == "epochs") & (ttt["method"] == reference), "ert"]
-        rows.append({"task": task, "target": round(float(best["target"]), 4), "fastest": best["method"],
-                     f"ERT {reference} (epochs)": float(ref.iloc[0]) if len(ref) else np.nan,
-                     "ERT fastest (epochs)": float(best["ert"]),
-                     "speed-up [95% CI]": _ci(best["speedup"], best["speedup_low"], best["speedup_high"], ".2f",
-                                              best["runs"]),
-                     "verdict": _verdict(best["speedup_low"], best["speedup_high"], best["runs"])})
-    return pd.DataFrame(rows)
-
-
-def final_table(final: pd.DataFrame) -> pd.DataFrame:
-    cols = {}
-    for kind, label in (("val", "validation"), ("test", "test")):
-        cols[f"{label} IQM [95% CI]"] = [_ci(*r) for r in zip(final[f"{kind}_iqm"], final[f"{kind}_iqm_low"],
-                                                              final[f"{kind}_iqm_high"], [".3f"] * len(final),
-                                                              final[f"{kind}_n"], strict=True)]
-        cols[f"{label} median [q25, q75]"] = [_ci(*r) for r in zip(final[f"{kind}_median"], final[f"{kind}_q25"],
-                                                                   final[f"{kind}_q75"], strict=True)]
-    return pd.DataFrame({"task": final["task"], "method": final["method"], "seeds": final["val_n"], **cols})
-
-
-def rank_table(ranking: pd.DataFrame, criterion: str) -> pd.DataFrame:
-    """Methods x tasks ranks under one criterion, with the mean rank; best mean rank first."""
-    g = ranking.loc[ranking["criterion"] == criterion]
-    if g.empty:
-        return pd.DataFrame()
-    wide = g.pivot_table(index="method", columns="task", values="rank", aggfunc="first", sort=False)
-    wide["mean rank"] = wide.mean(axis=1)
-    return wide.sort_values("mean rank").reset_index()
 
 
 def _headline(exp: BenchmarkExport) -> str:
     head = exp.meta.get("headline") or {}
     bench = exp.meta.get("benchmark") or {}
     lo, hi = head.get("ci_epochs") or [None, None]
-    verdict = _verdict(lo, hi, head.get("runs")) if head.get("method") else "no method reached the target"
+    verdict = speedup_verdict(lo, hi, head.get("runs")) if head.get("method") else "no method reached the target"
     winner = head.get("method") if verdict.startswith("faster") else f"none: {verdict}"
     rows = [("task", head.get("task")), ("clear winner", winner),
             ("fastest point estimate", head.get("method")), ("reference", head.get("reference")),
             ("target (val acc)", head.get("target")),
-            ("speed-up in epochs", _ci(head.get("speedup_epochs", np.nan), lo, hi, ".2f", head.get("runs"))),
-            ("speed-up in seconds", _ci(head.get("speedup_seconds", np.nan),
-                                        *(head.get("ci_seconds") or [np.nan] * 2), ".2f", head.get("runs"))),
+            ("speed-up in epochs", ci_cell(head.get("speedup_epochs", np.nan), lo, hi, ".2f", head.get("runs"))),
+            ("speed-up in seconds", ci_cell(head.get("speedup_seconds", np.nan),
+                                            *(head.get("ci_seconds") or [np.nan] * 2), ".2f", head.get("runs"))),
             ("ERT (epochs) best / reference", f"{head.get('ert_epochs')} / {head.get('ert_reference_epochs')}"),
             ("seeds per method", head.get("runs")), ("budget (trials of full epochs)", bench.get("budget")),
             ("mode", exp.meta.get("mode"))]

@@ -1,9 +1,11 @@
-"""Report pages of the book's chapter-6 experiments (one self-contained page per study script).
+"""The pages of the book's chapter-6 experiments (one self-contained page per study script): optimizer
+paths, loss curves by optimizer or init, weight initialisation, batch normalization, overfitting.
 
 Every page opens with what was run and under which semantics: the rows the study script passes
 (``semantics``: "book" unless marked "option"), the settings stored in the export's meta, and per study its
-trials, seeds, workers and wall time. Figures come from `reports.figures_book`, tables from
-`reports.book_data`; the HTML is `reports.html`'s and the PNGs are drawn by `reports.render.draw_figures`.
+trials, seeds, workers and wall time (`reports.pages.common.setup_section`). Figures come from
+`reports.figures.book`, tables from `reports.data.book`; the HTML is `reports.pages.html`'s and the PNGs are
+drawn by `reports.pages.common.write_page`.
 """
 
 from __future__ import annotations
@@ -14,81 +16,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reports import book_data as D
-from reports import figures_book as B
-from reports import html as H
+from reports.data import book as D
+from reports.data.stats import MIN_CI, mean_bands
+from reports.figures import book as B
 from reports.load import StudyExport
-from reports.render import FigurePlan, as_export, draw_figures
-from reports.summaries import MIN_CI
+from reports.pages import html as H
+from reports.pages.common import (
+    BOOK,
+    OPTIMIZER_ORDER,
+    FigurePlan,
+    Semantics,
+    as_export,
+    ci_text,
+    setup_section,
+    with_diverged,
+    write_page,
+)
 
-Semantics = Sequence[tuple[str, str]]
-OPTIMIZER_ORDER = ("sgd", "momentum", "adagrad", "adam", "rmsprop", "nesterov")
 INIT_ORDER = ("std=0.01", "xavier", "he")
 SCALE_ORDER = ("std=1", "std=0.01", "xavier", "he")
-
-
-NO_CI = f"no CI: fewer than {MIN_CI} seeds"
-BOOK = "Deep Learning from Scratch"
-
-
-def ci_one(mean: object, low: object, high: object) -> str:
-    """'mean [low, high]', or 'mean (no CI: fewer than 3 seeds)' when the interval is missing."""
-    if pd.isna(low) or pd.isna(high):
-        return H.fmt(mean) if pd.isna(mean) else f"{H.fmt(mean)} ({NO_CI})"
-    return f"{H.fmt(mean)} [{H.fmt(low)}, {H.fmt(high)}]"
-
-
-def ci_text(frame: pd.DataFrame, prefix: str) -> pd.Series:
-    """:func:`ci_one` of the columns `<prefix> mean`, `<prefix> ci low`, `<prefix> ci high`."""
-    return pd.Series([ci_one(m, lo, hi) for m, lo, hi in zip(
-        frame[f"{prefix} mean"], frame[f"{prefix} ci low"], frame[f"{prefix} ci high"], strict=True)],
-        index=frame.index, dtype=object)
-
-
-def with_diverged(text: pd.Series, count: pd.DataFrame) -> pd.Series:
-    """Each cell of `text` followed by ', k of n seeds diverged' where its group had diverged runs
-    (`count`: trials, diverged, aligned with `text`)."""
-    flags = [f"; {int(d)} of {int(n)} seeds DIVERGED" if d else "" for n, d in zip(
-        count["trials"], count["diverged"], strict=True)]
-    return text + pd.Series(flags, index=text.index, dtype=object)
-
-
-def _settings_rows(exp: StudyExport) -> list[tuple[object, object]]:
-    spec = exp.meta.get("spec") or {}
-    settings = spec.get("settings") or {}
-    if isinstance(settings.get("base"), dict):  # settings wrapping a trial's settings (the fair comparison)
-        settings = {**settings["base"], **{k: v for k, v in settings.items() if k not in ("base", "configs")}}
-    return [(k, v if not isinstance(v, list | dict) else str(v)) for k, v in settings.items() if k != "configs"]
-
-
-def setup_section(exports: Sequence[StudyExport], semantics: Semantics) -> str:
-    """The 'what ran' section: the semantics rows (full width), then each study's settings (from its meta)
-    and run facts; with more than three studies, one settings card and a table of the studies."""
-    top = H.kv_table(list(semantics), title="Semantics (the book's unless marked option)")
-    if len(exports) > 3:
-        rows = pd.DataFrame([{"study": e.study, "objective": (e.meta.get("spec") or {}).get("objective"),
-                              "seed": e.meta.get("seed"), "trials": len(e.trials), "workers": e.meta.get("n_workers"),
-                              "wall seconds": e.meta.get("wall_seconds")} for e in exports])
-        return (top + H.cards([H.kv_table(_settings_rows(exports[0]), title="Settings of every trial")])
-                + H.data_table(rows, table_id="studies"))
-    parts = []
-    for exp in exports:
-        spec = exp.meta.get("spec") or {}
-        facts = [("trials", len(exp.trials)), ("objective", spec.get("objective")),
-                 ("sampler", exp.meta.get("sampler")), ("workers", exp.meta.get("n_workers")),
-                 ("wall seconds", exp.meta.get("wall_seconds"))]
-        parts.append(H.kv_table(facts + _settings_rows(exp), title=f"Study {exp.study}"))
-    return top + H.cards(parts)
-
-
-def write_page(out_dir: str | Path, title: str, subtitle: str, sections: list[tuple[str, str, str]],
-               plans: Sequence[FigurePlan]) -> Path:
-    """Draw `plans` into `<out_dir>/figures`, append them as a Figures section, write `<out_dir>/index.html`."""
-    out = Path(out_dir)
-    blocks = draw_figures(plans, out / "figures")
-    text = H.page(title, [*sections, ("figures", "Figures", H.figures_html(blocks))], subtitle=subtitle,
-                  footer="Rendered by reports from study exports.")
-    return H.write_page(out, text)
 
 
 def _order(values: pd.Series, preferred: Sequence[str]) -> list[str]:
@@ -136,7 +82,7 @@ def curves_parts(exp: StudyExport, group: str, *, order: Sequence[str], ylim: tu
         test_table = test_table.assign(**{"test acc: mean [95% CI]": ci_text(test_table, "test acc")})
         test_table = test_table[[group, "n", "test acc: mean [95% CI]"]]
     shown_curves = smooth if len(smooth) else raw
-    bands = D.mean_bands(shown_curves, group, rng=rng, n_boot=n_boot)
+    bands = mean_bands(shown_curves, group, rng=rng, n_boot=n_boot)
     crosses = D.diverged_points(raw, group)
     every = max(n_iter // 20, 1)
     plans = [FigurePlan(f"loss_{group}", f"Smoothed training loss by {group}",
@@ -234,7 +180,7 @@ def render_batch_norm(export: StudyExport | str | Path, *, out_dir: str | Path, 
     rng = rng if rng is not None else np.random.default_rng(0)
     acc = D.curve_frame(exp, "train_acc")
     flat = D.flat_after_divergence(acc) if len(acc) else acc
-    bands = D.mean_bands(flat, ["w_index", "norm"], rng=rng, n_boot=n_boot) if len(acc) else pd.DataFrame()
+    bands = mean_bands(flat, ["w_index", "norm"], rng=rng, n_boot=n_boot) if len(acc) else pd.DataFrame()
     crosses = D.diverged_points(acc, ["w_index", "norm"]) if len(acc) else None
     plans = [FigurePlan("bn_grid", "Training accuracy, with and without batch norm, per init scale",
                         "Solid: with BN; dashed: without; mean over seeds with a 95% bootstrap band (none from "
@@ -258,7 +204,7 @@ def render_overfitting(export: StudyExport | str | Path, *, out_dir: str | Path,
     for metric in ("train_acc", "test_acc"):
         f = raw[metric] = D.curve_frame(exp, metric)
         f["regulariser"] = [D.overfit_label(r) for r in f.to_dict("records")] if len(f) else []
-        frames[metric] = D.mean_bands(f, "regulariser", rng=rng, n_boot=n_boot) if len(f) else pd.DataFrame(
+        frames[metric] = mean_bands(f, "regulariser", rng=rng, n_boot=n_boot) if len(f) else pd.DataFrame(
             columns=["regulariser", "epoch", "mean", "low", "high", "n"])
     crosses = D.diverged_points(raw["train_acc"], "regulariser") if len(raw["train_acc"]) else None
     order = list(dict.fromkeys(frames["train_acc"]["regulariser"]))

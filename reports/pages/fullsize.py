@@ -1,5 +1,6 @@
-"""The page of a full-size search: the final pick's test accuracy beside published anchors, the search's
-cost, and best-so-far against wall time and epochs spent.
+"""`render_fullsize(export, anchors=...)`: the page of a full-size search: the final pick's test accuracy
+beside published anchors, the search's cost, and best-so-far against wall time and epochs spent
+(`reports.data.budget`, `reports.figures.budget`).
 
 Reads an export (``meta["final"]`` holds the pick scored on test by :func:`hpsearch.final.final_pick`). The
 test score is one training run of one configuration with one seed: the page shows no interval for it and
@@ -13,12 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from reports import html as H
-from reports import summaries as S
-from reports.budget import budget_history, plot_best_vs_epochs, plot_best_vs_time
-from reports.figures import plot_history
+from reports.data import study as S
+from reports.data.budget import budget_history
+from reports.figures.budget import plot_best_vs_epochs, plot_best_vs_time
+from reports.figures.study import plot_history
 from reports.load import StudyExport
-from reports.render import FigurePlan, as_export, default_out_dir, draw_figures
+from reports.pages import html as H
+from reports.pages.common import FigurePlan, as_export, default_out_dir, draw_figures
 
 __all__ = ["render_fullsize"]
 

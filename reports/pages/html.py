@@ -1,4 +1,5 @@
-"""The single HTML writer: self-contained pages (inline CSS, PNGs as base64 data URIs, no external request).
+"""The single HTML writer of every page: self-contained pages (inline CSS, PNGs as base64 data URIs, no external
+request), built from escaped blocks (cards, key/value and data tables, figures, notes, sections).
 
 Every string that came from data goes through `esc` (html.escape with quotes) or through a Styler with
 `escape="html"` for cells and headers: the building blocks below take raw text and escape it themselves;
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from reports.axes import DPI
+from reports.figures.style import DPI
 from safefiles import write_file
 
 log = logging.getLogger(__name__)

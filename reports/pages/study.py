@@ -1,85 +1,29 @@
 """`render(export) -> runs/<study>/index.html`: one study's report page (summary, top-k table, figures).
 
-The pipeline: load (reports.load) -> summaries (pure pandas) -> figure functions (Axes) -> PNG bytes, written
-to `figures/` and embedded in the page -> the single HTML writer (reports.html). Missing data never raises:
-the page lists what is missing and leaves out what cannot be drawn.
+The pipeline: load (`reports.load`) -> one study's data (`reports.data.study`, pure pandas) -> figure
+functions (`reports.figures.study` and `.curves`, Axes) -> PNG bytes, written to `figures/` and embedded in
+the page (`reports.pages.common.draw_figures`) -> the single HTML writer (`reports.pages.html`). Missing data
+never raises: the page lists what is missing (`missing_notes`) and leaves out what cannot be drawn.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib as mpl
-import seaborn as sns
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-
-from reports import figures as F
-from reports import figures_curves as FC
-from reports import html as H
-from reports import summaries as S
-from reports.axes import DPI
-from safefiles import own_dir, write_file
-from reports.load import StudyExport, load_export
-
-log = logging.getLogger(__name__)
+from reports.data import study as S
+from reports.figures import curves as FC
+from reports.figures import study as F
+from reports.load import StudyExport
+from reports.pages import html as H
+from reports.pages.common import FigurePlan, as_export, default_out_dir, draw_figures, slug
 
 LR_NAMES = ("lr", "learning_rate")
 WD_NAMES = ("weight_decay", "wd")
 META_KEYS = ("study", "spec", "space", "seed", "sampler", "pruner", "direction", "versions", "machine",
              "blas", "wall_seconds", "n_workers", "importance", "parent", "created")
-
-
-@dataclass(frozen=True)
-class FigurePlan:
-    """A figure to draw: file slug, title, caption, and a function that draws it and returns an Axes."""
-
-    slug: str
-    title: str
-    caption: str
-    draw: Callable[[], Axes]
-    wide: bool = False
-
-
-def slug(text: object) -> str:
-    """A file-name-safe version of a data string."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._")[:60] or "x"
-
-
-def as_export(export: StudyExport | str | Path) -> StudyExport:
-    return export if isinstance(export, StudyExport) else load_export(export)
-
-
-def default_out_dir(export: StudyExport) -> Path:
-    """`runs/<study>/` for an export read from `runs/<study>/export/`; else `runs/<study name>`."""
-    if export.source is not None:
-        return export.source.parent if export.source.name == "export" else export.source
-    return Path("runs") / slug(export.study)
-
-
-def draw_figures(plans: Sequence[FigurePlan], figures_dir: Path) -> list[H.FigureBlock]:
-    """Draw every plan under the report style, write `figures_dir/NN_<slug>.png` (stale PNGs removed) and
-    return the blocks to embed."""
-    own_dir(figures_dir)  # a link there is replaced first: the cleanup below never deletes in a linked folder
-    for old in figures_dir.glob("*.png"):
-        if old.is_file() or old.is_symlink():
-            old.unlink()
-    style = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", font_scale=0.85)}
-    blocks = []
-    for i, plan in enumerate(plans):
-        with mpl.rc_context(style):
-            ax = plan.draw()
-            png = H.png_bytes(ax.figure)
-        write_file(figures_dir / f"{i:02d}_{plan.slug}.png", png)
-        blocks.append(H.FigureBlock(plan.title, png, plan.caption, plan.wide))
-        log.debug("figure %s: %d bytes", plan.slug, len(png))
-    return blocks
 
 
 def _first(names: Sequence[str], candidates: Sequence[str]) -> str | None:
@@ -140,7 +84,7 @@ def _study_plans(export: StudyExport, top: Any) -> list[FigurePlan]:
         plans.append(FigurePlan(
             "learning_curves", f"Learning curves of the top {len(top)}",
             "Validation accuracy and loss per epoch, best trial first; diverged trials red dashed.",
-            lambda: _learning_curves(curves, top), wide=True))
+            lambda: FC.plot_top_curves(curves, top), wide=True))
     if not curves.empty:
         plans.append(FigurePlan(
             "intermediate", "Intermediate values",
@@ -173,16 +117,6 @@ def importance_caption(trials: Any) -> str:
                  "the pruned ones")
     text += ". A rough guide, not a measurement: it has no confidence interval"
     return text + (f", and {n_used} trials are few." if n_used < 30 else ".")
-
-
-def _learning_curves(curves: Any, top: Any) -> Axes:
-    fig = Figure(figsize=(11.0, 4.0), dpi=DPI, layout="constrained")
-    left, right = fig.subplots(1, 2)
-    numbers = top["number"].tolist()
-    diverged = set(top.loc[top["diverged"], "number"].tolist())
-    FC.plot_learning_curves(curves, numbers, metric="val_acc", diverged=diverged, show_legend=False, ax=left)
-    FC.plot_learning_curves(curves, numbers, metric="val_loss", diverged=diverged, ax=right)
-    return left
 
 
 def _summary(export: StudyExport) -> str:

@@ -1,4 +1,4 @@
-"""Issue 7, item 8: gradient checks as properties over random layer shapes (hypothesis).
+"""Gradient checks as properties over random layer shapes (hypothesis).
 
 Every layer's backward must match float64 central differences for ANY valid shape, not only the shapes the
 example tests picked: Affine (2-D and 4-D inputs), the activations, BatchNorm (train and test mode), Conv2D

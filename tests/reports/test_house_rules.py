@@ -14,21 +14,24 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgb
 
-from reports import book_data as D
-from reports import book_pages as BP
-from reports import fair_report as FR
-from reports import figures as F
-from reports import figures_bench as FB
-from reports import figures_book as B
-from reports import figures_compare as FX
-from reports import figures_curves as FC
-from reports import figures_fair as FF
-from reports import html as H
-from reports import summaries as S
-from reports.axes import COLOR_DIVERGED
-from reports.figures_narrowing import best_k_grid, score_vs_param_rounds
+from reports.data import book as D
+from reports.data import fair as FR
+from reports.data import study as S
+from reports.data.stats import mean_bands
+from reports.figures import bench as FB
+from reports.figures import book as B
+from reports.figures import compare as FX
+from reports.figures import curves as FC
+from reports.figures import fair as FF
+from reports.figures import study as F
+from reports.figures.narrowing import best_k_grid, score_vs_param_rounds
+from reports.figures.style import COLOR_DIVERGED
 from reports.load import StudyExport
-from reports.render import FigurePlan, _learning_curves, draw_figures, render
+from reports.pages import book as BP
+from reports.pages import fair as PF
+from reports.pages import html as H
+from reports.pages.common import FigurePlan, ci_text, draw_figures
+from reports.pages.study import render
 
 RNG = np.random.default_rng
 
@@ -49,7 +52,7 @@ def _bands(groups: dict[str, float], epochs: int = 3, seeds: int = 3) -> pd.Data
     """Mean bands of `seeds` replicates per group around the given levels (loss-like curves)."""
     rows = [{"g": g, "number": i * 10 + s, "epoch": e, "value": level + 0.05 * s - 0.02 * e}
             for i, (g, level) in enumerate(groups.items()) for s in range(seeds) for e in range(epochs)]
-    return D.mean_bands(pd.DataFrame(rows), "g", rng=RNG(0), n_boot=200)
+    return mean_bands(pd.DataFrame(rows), "g", rng=RNG(0), n_boot=200)
 
 
 def _history(n_studies: int) -> pd.DataFrame:
@@ -79,7 +82,7 @@ def _bn_trials_frame() -> pd.DataFrame:
 
 def _bn_grid() -> Axes:
     acc = _bn_trials_frame()
-    bands = D.mean_bands(D.flat_after_divergence(acc), ["w_index", "norm"], rng=RNG(0), n_boot=100)
+    bands = mean_bands(D.flat_after_divergence(acc), ["w_index", "norm"], rng=RNG(0), n_boot=100)
     return B.plot_bn_grid(bands, scales=D.BN_SCALES[:2], diverged=D.diverged_points(acc, ["w_index", "norm"]))
 
 
@@ -96,7 +99,7 @@ def _sens() -> pd.DataFrame:
 
 FIGURES: dict[str, Callable[[pd.DataFrame, pd.DataFrame], Axes]] = {
     "history": lambda t, c: F.plot_history(t),
-    "top curves": lambda t, c: _learning_curves(c, S.top_k(t, 5)),
+    "top curves": lambda t, c: FC.plot_top_curves(c, S.top_k(t, 5)),
     "intermediate": lambda t, c: FC.plot_intermediate(c, t),
     "lr x wd": lambda t, c: F.plot_lr_wd(t),
     "durations": lambda t, c: F.plot_durations(t),
@@ -175,7 +178,7 @@ def test_no_band_and_no_ci_from_fewer_than_three_seeds():
     bench = FB.plot_best_so_far(_bench_summary(2))
     assert not [c for c in bench.collections if isinstance(c, PolyCollection)]
     frame = pd.DataFrame({"x mean": [0.06, 0.5], "x ci low": [np.nan, 0.4], "x ci high": [np.nan, 0.6]})
-    assert BP.ci_text(frame, "x").tolist() == ["0.06 (no CI: fewer than 3 seeds)", "0.5 [0.4, 0.6]"]
+    assert ci_text(frame, "x").tolist() == ["0.06 (no CI: fewer than 3 seeds)", "0.5 [0.4, 0.6]"]
 
 
 def test_a_diverged_run_stays_on_the_batch_norm_grid_and_in_its_table(trials, curves):
@@ -218,7 +221,7 @@ def test_diverged_loss_runs_are_crossed_and_counted(tmp_path):
     points = D.diverged_points(raw, "optimizer")
     assert points[["number", "epoch", "value"]].values.tolist() == [[2, 0, 2.3]]
     assert D.diverged_count(raw, "optimizer")[["trials", "diverged"]].values.tolist() == [[3, 1]]
-    ax = B.plot_curve_bands(D.mean_bands(raw, "optimizer", rng=RNG(0), n_boot=50), "optimizer",
+    ax = B.plot_curve_bands(mean_bands(raw, "optimizer", rng=RNG(0), n_boot=50), "optimizer",
                             diverged=points)
     assert [c.get_offsets().tolist() for c in ax.collections if c.get_label().startswith("diverged")] == [[[0, 2.3]]]
 
@@ -278,6 +281,6 @@ def test_the_fair_page_shows_no_interval_from_two_runs():
     runs = pd.DataFrame({"optimizer": "sgd", "kind": ["default"] * 2 + ["tuned"] * 3,
                          "value": [0.8, 0.9, 0.9, 0.95, 0.97], "lr": [0.01] * 2 + [0.1] * 3})
     summary = FR.default_vs_tuned(runs, rng=RNG(0), n_boot=200)
-    row = FR._side_by_side(summary, ["sgd"]).iloc[0]
+    row = PF._side_by_side(summary, ["sgd"]).iloc[0]
     assert row["default: test acc [95% CI]"] == "0.85 (no CI: fewer than 3 seeds)"  # was "0.85 [0.8, 0.9]"
     assert row["tuned: test acc [95% CI]"].startswith("0.94 [")

@@ -1,4 +1,4 @@
-"""Issue 7, item 7 (reports side): every data string is escaped, in text and in attributes.
+"""The reports side: every data string is escaped, in text and in attributes.
 
 One payload breaks out of element text (``<script>``) and out of a quoted attribute (``"><img onerror>``).
 It is put in the study name, a parameter name, a parameter value, a user attribute column, the worker and
@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from reports import StudyExport, load_export, render, render_comparison, write_export
-from reports.render import default_out_dir
+from reports.pages.common import default_out_dir
 
 PAYLOAD = '<script>alert(1)</script>"><img src=x onerror=alert(2)>\'<svg onload=alert(3)>'
 # for a parameter's name and values, which label figure axes: a 70-character label collapses matplotlib's
@@ -109,8 +109,8 @@ def test_a_study_name_cannot_choose_where_a_page_is_written(tmp_path, make_expor
 
 
 def test_links_in_a_report_folder_are_replaced_never_written_through(tmp_path, make_export):
-    """Issue 15, item 5 (reports side): a link in place of index.html, figures/, a figure or an export file is
-    replaced by a real file or folder; nothing outside changes and no PNG is deleted in a linked folder."""
+    """The reports side of the symbolic-link rule: a link in place of index.html, figures/, a figure or an export
+    file is replaced by a real file or folder; nothing outside changes and no PNG is deleted in a linked folder."""
     outside = tmp_path / "outside"
     outside.mkdir()
     for name in ("victim.html", "keep.png", "meta.json"):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hpsearch.cli import main
+from hpsearch.cli.commands import main
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def test_n_jobs_zero_only_creates_the_study(make_spec):
 
 def test_a_bad_budget_or_blas_count_writes_nothing(make_spec):
     spec = make_spec("nothing")
-    for kwargs, match in (({"time_budget": -1}, "time budget -1 is invalid"),
+    for kwargs, match in (({"time_budget": -1}, "time_budget -1 is invalid"),
                           ({"blas_threads": 0}, "blas_threads=0 is invalid")):
         with pytest.raises(ValueError, match=match):
             run(spec, n_jobs=1, progress=False, **kwargs)

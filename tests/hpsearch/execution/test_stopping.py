@@ -13,7 +13,7 @@ from hpsearch.execution.stopping import Deadline, StopToken, check_time_budget
 
 @pytest.mark.parametrize("budget", [0, -5, math.nan, math.inf, 1e9, True, "60", [60]])
 def test_a_bad_budget_is_one_line_naming_it(budget):
-    with pytest.raises(ValueError, match=r"^time budget .* is invalid; give seconds > 0, e\.g\. 3600") as err:
+    with pytest.raises(ValueError, match=r"^time_budget .* is invalid; give seconds > 0, e\.g\. 3600") as err:
         check_time_budget(budget)
     assert "\n" not in str(err.value)
 
@@ -31,7 +31,7 @@ def test_a_deadline_lies_the_budget_ahead_and_passes():
     assert Deadline(time.time() - 1).passed() and Deadline(time.time() - 1).remaining() == 0.0
     never = Deadline.after(None)
     assert never.at is None and not never.passed() and never.remaining() == math.inf
-    with pytest.raises(ValueError, match="time budget -1 is invalid"):
+    with pytest.raises(ValueError, match="time_budget -1 is invalid"):
         Deadline.after(-1)
 
 
@@ -46,3 +46,10 @@ def test_a_stop_token_is_set_here_through_its_file_or_by_a_dead_launcher(tmp_pat
     gone = StopToken(parent=2**22 + 12345)  # no such process: the launcher is gone
     assert gone.orphaned() and gone.is_set()
     assert not StopToken(parent=os.getpid()).is_set()
+
+
+def test_the_budget_is_named_as_the_user_wrote_it():
+    with pytest.raises(ValueError, match="^--time-budget -2 is invalid"):
+        check_time_budget(-2, "--time-budget")
+    with pytest.raises(ValueError, match="^--time-budget 0 is invalid"):
+        Deadline.after(0, "--time-budget")

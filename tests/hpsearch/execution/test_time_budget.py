@@ -77,7 +77,7 @@ def test_a_bad_budget_is_one_line_and_exit_2(budget, tmp_path, capsys):
 
 def test_the_api_refuses_a_bad_budget_before_writing(make_spec):
     spec = make_spec("nobudget")
-    with pytest.raises(ValueError, match="time budget 0 is invalid"):
+    with pytest.raises(ValueError, match="time_budget 0 is invalid"):
         run(spec, n_jobs=1, time_budget=0)
     assert not spec.run_dir.exists()
 

@@ -1,12 +1,11 @@
-"""reports.summaries on the hand-made tiny study (see conftest.py for its table)."""
+"""reports.data.study on the hand-made tiny study (see conftest.py for its table)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from reports import summaries as S
+from reports.data import study as S
 
 
 def test_state_counts_include_every_state_diverged_and_total(trials):
@@ -56,14 +55,6 @@ def test_best_so_far_follows_trial_numbers(trials):
     assert S.best_so_far(trials, "minimize")["best"].tolist() == [0.5, 0.5, 0.5, 0.5, 0.1]
 
 
-def test_best_so_far_grid_samples_the_history():
-    hist = pd.DataFrame({"best": np.arange(1.0, 1001.0)})
-    grid = S.best_so_far_grid(hist, points=5)
-    assert grid["index"].tolist() == [1, 251, 500, 750, 1000]
-    assert grid["best"].tolist() == [1.0, 251.0, 500.0, 750.0, 1000.0]
-    assert len(S.best_so_far_grid(hist.head(3), points=200)) == 3
-
-
 def test_param_frame_keeps_complete_trials_that_have_the_param(trials):
     frame = S.param_frame(trials, "weight_decay")
     assert frame["number"].tolist() == [0, 1, 5, 6]  # 3 lacks it; 2, 4, 7 are not COMPLETE
@@ -105,37 +96,9 @@ def test_parallel_frame_normalises_log_categorical_and_score(trials):
     assert data.diverged.tolist() == [False, False, False, False, True]
 
 
-def test_bootstrap_ci_contains_the_mean_and_is_reproducible():
-    x = np.random.default_rng(3).normal(10.0, 2.0, size=200)
-    low, high = S.bootstrap_ci(x, rng=np.random.default_rng(0))
-    assert low < x.mean() < high
-    assert high - low < 1.0  # about 2 * 1.96 * 2 / sqrt(200) = 0.55
-    assert (low, high) == S.bootstrap_ci(x, rng=np.random.default_rng(0))
-    med_low, med_high = S.bootstrap_ci(x, rng=np.random.default_rng(0), stat=np.median)
-    assert med_low < np.median(x) < med_high
-    for few in ([4.0], [4.0, 5.0], [4.0, 5.0, np.nan]):  # fewer than 3 values: no interval, not [4, 4]
-        assert all(np.isnan(S.bootstrap_ci(np.array(few), rng=np.random.default_rng(0))))
-    assert all(np.isfinite(S.bootstrap_ci(np.array([4.0, 5.0, 6.0]), rng=np.random.default_rng(0))))
-    assert all(np.isnan(S.bootstrap_ci(np.array([np.nan]), rng=np.random.default_rng(0))))
-
-
-def test_comparison_table_by_hand():
-    frame = pd.DataFrame({
-        "group": ["a"] * 5 + ["b"] * 2,
-        "study": ["a1", "a1", "a1", "a2", "a2", "b1", "b1"],
-        "value": [0.1, 0.2, 0.9, 0.5, 0.7, 0.4, 0.6],
-    })
-    table = S.comparison_table(frame, rng=np.random.default_rng(0), n_boot=500).set_index("group")
-    assert table.loc["a", "studies"] == 2 and table.loc["a", "trials"] == 5
-    assert table.loc["a", "mean"] == pytest.approx(0.48)
-    assert table.loc["a", "median"] == pytest.approx(0.5)
-    assert table.loc["a", "best_mean"] == pytest.approx(0.8)  # bests 0.9 and 0.7
-    assert table.loc["b", "best_mean"] == pytest.approx(0.6)
-    # one or two studies / trials: no interval (NaN), never a zero-width "CI"
-    assert np.isnan(table.loc["b", "best_ci_low"]) and np.isnan(table.loc["a", "best_ci_high"])
-    assert np.isnan(table.loc["b", "mean_ci_low"])  # two trials
-    row = table.loc["a"]  # five trials
-    assert row["mean_ci_low"] <= row["mean"] <= row["mean_ci_high"]
-    assert row["median_ci_low"] <= row["median"] <= row["median_ci_high"]
-    table_min = S.comparison_table(frame, rng=np.random.default_rng(0), direction="minimize")
-    assert table_min.set_index("group").loc["a", "best_mean"] == pytest.approx(0.3)  # 0.1 and 0.5
+def test_a_seed_parameter_keeps_its_prefix_beside_the_trial_seed(trials):
+    top = S.top_k(trials.assign(param_seed=np.arange(len(trials)) % 3), 3)
+    assert top["number"].tolist() == [5, 1, 3]
+    assert top["seed"].tolist() == [105, 101, 103]  # the trial's training seed
+    assert top["param_seed"].tolist() == [2, 1, 0]  # the grid parameter, under its full column name
+    assert "lr" in top.columns and "param_lr" not in top.columns  # other parameters lose the prefix

@@ -1,4 +1,5 @@
-"""Figure functions on the hand-made tiny study: the data layer of each Axes (points, lines, collections,
+"""The study page's figure functions (reports.figures.study and .curves) on the hand-made tiny study: the data
+of each Axes (points, lines, collections,
 scales, labels), found through the artists' labels. Figures are never shown; a few are rendered to PNG to
 prove that data strings cannot break matplotlib's text parser."""
 
@@ -10,11 +11,11 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import to_hex
 
-from reports import figures as F
-from reports import figures_compare as FX
-from reports import figures_curves as FC
-from reports.axes import COLOR_DIVERGED
-from reports.html import png_bytes
+from reports.figures import compare as FX
+from reports.figures import curves as FC
+from reports.figures import study as F
+from reports.figures.style import COLOR_DIVERGED
+from reports.pages.html import png_bytes
 
 
 def artist(ax: Axes, label: str):

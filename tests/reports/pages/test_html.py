@@ -1,4 +1,4 @@
-"""reports.html: cell formatting and escaping of the building blocks."""
+"""reports.pages.html: cell formatting and escaping of the building blocks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reports import html as H
+from reports.pages import html as H
 
 
 @pytest.mark.parametrize(("value", "text"), [
@@ -42,7 +42,7 @@ def test_data_table_escapes_cells_and_headers_and_marks_rows(nasty):
 
 
 def test_a_bar_column_of_equal_or_infinite_values_draws_no_bar_and_no_warning():
-    from reports.html import data_table
+    from reports.pages.html import data_table
 
     for values in ([2.0, 2.0], [float("inf"), 2.0], [float("inf"), float("inf")]):
         html = data_table(pd.DataFrame({"speedup": values}), table_id="t", bar="speedup")

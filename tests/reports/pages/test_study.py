@@ -1,59 +1,20 @@
-"""render() and render_comparison() on exports written by the test: files, sections, numbers, escaping,
-and pages for partial data (no curves, no weight decay, no complete trial, only failures, no meta)."""
+"""The study page, render(), on exports written by the test: files, sections, numbers, escaping, and pages
+for partial data (no curves, no weight decay, no complete trial, only failures, no meta, a `seed`
+parameter beside the trial's seed)."""
 
 from __future__ import annotations
 
 import base64
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from reports import StudyExport, load_export, render, render_comparison, write_export
+from reports import StudyExport, load_export, render, write_export
 
 
-class Page(HTMLParser):
-    """The parts of a page the tests look at: headings, images, table cells, scripts, all text."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.headings: list[str] = []
-        self.images: list[str] = []
-        self.scripts = 0
-        self.text: list[str] = []
-        self._tag: list[str] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        self._tag.append(tag)
-        if tag == "img":
-            self.images.append(dict(attrs)["src"])
-            self._tag.pop()
-        if tag == "script":
-            self.scripts += 1
-
-    def handle_endtag(self, tag):
-        if self._tag and self._tag[-1] == tag:
-            self._tag.pop()
-
-    def handle_data(self, data):
-        self.text.append(data)
-        if self._tag and self._tag[-1] in ("h2", "h3"):
-            self.headings.append(data)
-
-    @property
-    def all_text(self) -> str:
-        return " ".join(self.text)
-
-
-def read(index: Path) -> tuple[str, Page]:
-    text = index.read_text(encoding="utf-8")
-    return text, Page(text)
-
-
-def test_render_writes_page_and_figures(tmp_path, make_export):
+def test_render_writes_page_and_figures(tmp_path, make_export, read_page):
     folder = write_export(make_export(), tmp_path / "runs" / "tiny" / "export", fmt="csv")
     index = render(folder)
     assert index == tmp_path / "runs" / "tiny" / "index.html"
@@ -61,7 +22,7 @@ def test_render_writes_page_and_figures(tmp_path, make_export):
     assert pngs == ["00_history.png", "01_param_lr.png", "02_param_weight_decay.png", "03_param_optimizer.png",
                     "04_param_momentum.png", "05_lr_wd.png", "06_parallel.png", "07_learning_curves.png",
                     "08_intermediate.png", "09_importance.png", "10_durations.png"]
-    text, page = read(index)
+    text, page = read_page(index)
     for heading in ("Summary", "Top 5 trials", "Figures", "Best trial", "Trials by state", "Time and workers",
                     "Seeds", "Machine", "BLAS", "Package versions", "Optimization history", "Score vs lr",
                     "lr x weight_decay", "Parallel coordinates", "Learning curves of the top 5",
@@ -85,8 +46,8 @@ def test_render_writes_page_and_figures(tmp_path, make_export):
     assert '<table id="T_topk" class="data sortable">' in text
 
 
-def test_top_k_table_order_and_diverged_row(tmp_path, make_export):
-    text, _ = read(render(make_export(), out_dir=tmp_path, top_k=5))
+def test_top_k_table_order_and_diverged_row(tmp_path, make_export, read_page):
+    text, _ = read_page(render(make_export(), out_dir=tmp_path, top_k=5))
     table = text[text.index('id="T_topk"'):text.index("</table>", text.index('id="T_topk"'))]
     numbers = re.findall(r'class="data row\d+ col1" >(\d+)</td>', table)
     assert numbers == ["5", "1", "3", "0", "6"]
@@ -102,7 +63,7 @@ def test_stale_figures_are_removed(tmp_path, make_export):
     assert not (tmp_path / "figures" / "99_old.png").exists()
 
 
-def test_strings_from_data_are_escaped(tmp_path, make_export, nasty):
+def test_strings_from_data_are_escaped(tmp_path, make_export, nasty, read_page):
     export = make_export(study=nasty)
     trials = export.trials.rename(columns={"param_momentum": f"param_{nasty}"})
     trials["param_optimizer"] = [nasty, "sgd"] * 4
@@ -112,7 +73,7 @@ def test_strings_from_data_are_escaped(tmp_path, make_export, nasty):
                 spec={"name": nasty}, importance={nasty: 1.0}, parent=nasty)
     meta["space"] = dict(meta["space"], **{nasty: {"type": "float", "log": False}})
     index = render(StudyExport.from_frames(trials, export.curves, meta), out_dir=tmp_path)
-    text, page = read(index)
+    text, page = read_page(index)
     assert nasty not in text
     assert text.count("<script") == 1 and page.scripts == 1  # only the page's own table-sorting script
     escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -130,7 +91,7 @@ def test_default_out_dir_for_frames_is_runs_study(tmp_path, make_export, monkeyp
 
 @pytest.mark.parametrize("case", ["no_curves", "no_weight_decay", "no_complete", "only_fail", "no_meta",
                                   "no_trials"])
-def test_partial_exports_still_render_and_say_what_is_missing(tmp_path, make_export, case):
+def test_partial_exports_still_render_and_say_what_is_missing(tmp_path, make_export, case, read_page):
     export = make_export()
     trials, curves, meta = export.trials, export.curves, dict(export.meta)
     if case == "no_curves":
@@ -150,7 +111,7 @@ def test_partial_exports_still_render_and_say_what_is_missing(tmp_path, make_exp
         (folder / "curves.csv").unlink()
     if case == "no_meta":
         (folder / "meta.json").unlink()
-    text, page = read(render(load_export(folder), out_dir=tmp_path / "out"))
+    text, page = read_page(render(load_export(folder), out_dir=tmp_path / "out"))
     flat = re.sub(r"\s+", " ", page.all_text)
     assert "Missing or partial data" in flat
     expected = {
@@ -173,41 +134,19 @@ def test_partial_exports_still_render_and_say_what_is_missing(tmp_path, make_exp
         assert "Parallel coordinates" not in page.headings
 
 
-def test_comparison_page(tmp_path, make_export, nasty):
-    exports = []
-    for i, shift in enumerate([0.0, 0.02, -0.02]):
-        e = make_export(study=f"seed{i}")
-        e.trials["value"] = e.trials["value"] + shift
-        exports.append(e)
-    odd = make_export(study=nasty)
-    folder = write_export(odd, tmp_path / "odd" / "export")
-    groups = {"seed0": "adam", "seed1": "adam", "seed2": "adam", nasty: nasty}
-    index = render_comparison([*exports, folder], out_dir=tmp_path / "cmp", title=f"Compare {nasty}",
-                              group=groups, rng=np.random.default_rng(0), n_boot=200)
-    text, page = read(index)
-    assert nasty not in text and text.count("<script") == 1
-    assert {"Studies", "Scores by group", "Best score so far", "val_acc of each study's best trial",
-            "Scores of COMPLETE trials"} <= set(page.headings)
-    assert len(page.images) == 3 == len(list((tmp_path / "cmp" / "figures").glob("*.png")))
-    stats = text[text.index('id="T_stats"'):]
-    stats = stats[:stats.index("</table>")]
-    cells = re.findall(r'class="data row0 col(\d+)" >([^<]*)</td>', stats)
-    row = dict(cells)
-    assert row["0"] == "adam" and row["1"] == "3" and row["2"] == "15"
-    assert float(row["3"]) == pytest.approx(np.mean([0.5, 0.7, 0.7, 0.9, 0.1]))  # shifts cancel out
-    assert float(row["4"]) <= float(row["3"]) <= float(row["5"])
-    # rendering twice with the same seed gives the same page
-    again = render_comparison([*exports, folder], out_dir=tmp_path / "cmp2", title=f"Compare {nasty}",
-                              group=groups, rng=np.random.default_rng(0), n_boot=200)
-    assert again.read_text(encoding="utf-8") == text
-
-
-def test_odd_meta_values_do_not_break_the_page(tmp_path, make_export):
+def test_odd_meta_values_do_not_break_the_page(tmp_path, make_export, read_page):
     export = make_export()
     meta = dict(export.meta, importance={"lr": None, "weight_decay": "n/a"}, versions=["numpy 2"], machine=None,
                 blas="mkl", space=["not", "a", "mapping"], spec=None, wall_seconds=None)
-    _, page = read(render(StudyExport.from_frames(export.trials, export.curves, meta), out_dir=tmp_path))
+    _, page = read_page(render(StudyExport.from_frames(export.trials, export.curves, meta), out_dir=tmp_path))
     flat = re.sub(r"\s+", " ", page.all_text)
     assert "machine unknown" in flat and "library mkl" in flat and "versions ['numpy 2']" in flat
     assert "wall seconds —" in flat
     assert "Parameter importance (5 of 8 trials)" in page.headings  # drawn as a 'no data' placeholder
+
+
+def test_the_study_page_renders_a_study_with_a_seed_parameter(trials, curves, meta, tmp_path):
+    meta["space"]["seed"] = {"type": "categorical", "low": None, "high": None, "log": False, "choices": [0, 1, 2]}
+    exp = StudyExport.from_frames(trials.assign(param_seed=np.arange(len(trials)) % 3), curves, meta)
+    page = render(exp, out_dir=tmp_path).read_text(encoding="utf-8")
+    assert "param_seed" in page

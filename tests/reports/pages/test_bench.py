@@ -1,0 +1,46 @@
+"""reports.pages.bench: the benchmark page from an export folder of hand-made tables (conftest's
+bench_tables): the headline names a winner only when its CI excludes 1, data is escaped, `runs` is required."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reports import load_benchmark, render_benchmark
+from reports.load import ExportError
+
+
+@pytest.mark.parametrize(("low", "runs", "winner"), [(0.54, 10, "none: no clear winner (CI spans 1)"),
+                                                      (1.5, 10, "tpe"),
+                                                      (1.5, 2, "none: no CI (fewer than 3 seeds): no clear winner")])
+def test_the_page_headline_names_a_winner_only_when_its_ci_excludes_1(tmp_path, bench_tables, low, runs,
+                                                                      winner):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name, frame in bench_tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    head = {"task": "book", "method": "tpe", "reference": "random", "speedup_epochs": 3.75,
+            "ci_epochs": [low, float("inf")], "runs": runs, "text": "an old export's sentence"}
+    (folder / "meta.json").write_text(json.dumps({"benchmark": {"reference": "random"}, "headline": head}))
+    html = render_benchmark(folder).read_text(encoding="utf-8")
+    assert f"<th>clear winner</th><td>{winner}</td>" in html
+    assert "<th>best method</th>" not in html
+    if winner != "tpe":
+        assert "Verdict: faster" not in html and "Verdict: no" in html
+
+
+def test_page_escapes_data_and_needs_runs(tmp_path, nasty, bench_tables):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name, frame in bench_tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    (folder / "meta.json").write_text(json.dumps({"benchmark": {"name": nasty, "reference": "random"},
+                                                  "headline": {"text": nasty, "task": "book"}, "mode": "replay"}))
+    page = render_benchmark(folder)
+    html = page.read_text(encoding="utf-8")
+    assert nasty not in html and "&lt;script&gt;" in html
+    assert html.count("<img") >= 8
+    with pytest.raises(ExportError, match="runs"):
+        (folder / "runs.csv").unlink()
+        load_benchmark(folder)
