@@ -1,4 +1,4 @@
-"""The import direction of docs/architecture.md and DESIGN.md: netcore <- hpsearch <- studies; reports reads files.
+"""The import direction of docs/architecture.md: safefiles, netcore <- hpsearch <- studies; reports reads files.
 
 Parses every module's imports with ast (nothing is imported) and fails on a forbidden edge.
 """

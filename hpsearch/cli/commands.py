@@ -117,9 +117,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _check_blas(args)
     _checked(check_time_budget, args.time_budget, "--time-budget")
     spec = _checked(_spec_from_args, args)
-    _checked(check_data, spec)
     _checked(check_places, spec)
-    _checked(check_resume, spec)
+    _checked(check_resume, spec)  # the storage first: a refused one leaves even the data cache untouched
+    _checked(check_data, spec)
     study = run(spec, n_jobs=n_jobs, progress=not args.no_progress, blas_threads=args.blas_threads or None,
                 time_budget=args.time_budget)
     _print_status(study, spec.n_trials, spec.storage_url)

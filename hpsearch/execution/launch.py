@@ -40,7 +40,7 @@ from hpsearch.execution.worker import finished_count, run_worker
 from hpsearch.spec import StudySpec
 from hpsearch.storages.locks import study_lock
 from hpsearch.storages.opener import is_database, warn_if_sqlite
-from hpsearch.study import create_study
+from hpsearch.study import check_resume, create_study
 
 __all__ = ["run"]
 
@@ -146,8 +146,9 @@ def run(
     n_jobs = worker_count(n_jobs)
     check_blas_threads(blas_threads)
     deadline = Deadline.after(time_budget)
-    check_data(spec)
     check_places(spec)
+    check_resume(spec)  # the storage before the data: a refused storage leaves even the data cache untouched
+    check_data(spec)
     study = create_study(spec)
     study.run_record = None
     if n_jobs == 0:

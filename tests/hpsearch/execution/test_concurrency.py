@@ -17,6 +17,7 @@ import pytest
 from optuna.trial import TrialState
 
 from hpsearch import ObjectiveSettings, ParamSpec, SearchSpace, create_study, plan
+from tests.hpsearch.execution.processes import communicate_all
 
 N_WORKERS, N_TRIALS = 4, 100
 TRIVIAL = ObjectiveSettings(n_samples=100, hidden=(8,), epochs=1, batch_size=50)
@@ -40,13 +41,7 @@ def test_four_processes_run_a_100_trial_grid_exactly_once(kind, request, make_sp
     cmd = [sys.executable, "-m", "hpsearch", "worker", "--storage", spec.storage_url, "--study", spec.name]
     procs = [subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(N_WORKERS)]
-    try:
-        outputs = [p.communicate(timeout=600) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.communicate()
+    outputs = communicate_all(procs)
     for p, (_out, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err
     ran = [int(re.search(r"ran (\d+) trial", out).group(1)) for out, _ in outputs]

@@ -20,6 +20,7 @@ import pytest
 from optuna.trial import TrialState
 
 from hpsearch import ObjectiveSettings, StudySpec, open_storage
+from tests.hpsearch.execution.processes import communicate_all
 
 TRIVIAL = ObjectiveSettings(n_samples=100, hidden=(8,), epochs=1, batch_size=50)
 
@@ -39,19 +40,16 @@ def _launch_together(n: int, args: list[str], cwd: Path) -> list[subprocess.Comp
     go = cwd / "go"
     procs = [subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(go), *args], cwd=cwd, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(n)]
-    try:
+
+    def start_together() -> None:
         deadline = time.monotonic() + 300
         while len(list(cwd.glob("go.ready.*"))) < n:
             assert time.monotonic() < deadline, "the launchers never got ready"
             assert all(p.poll() is None for p in procs), [p.communicate() for p in procs if p.poll() is not None]
             time.sleep(0.05)
         go.touch()
-        outputs = [p.communicate(timeout=600) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.communicate()
+
+    outputs = communicate_all(procs, before=start_together)
     return [subprocess.CompletedProcess(p.args, p.returncode, out, err)
             for p, (out, err) in zip(procs, outputs, strict=True)]
 
