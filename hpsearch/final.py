@@ -26,6 +26,7 @@ import logging
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -161,16 +162,12 @@ def final_pick(
     if not candidates:
         raise ValueError(f"study {names[0]} has no finished, non-diverged trial to pick; run it longer")
     by_name = dict(zip(names, specs, strict=True))
-    limits = threadpool_limits(limits=blas_threads) if blas_threads else None
-    try:
+    with threadpool_limits(limits=blas_threads) if blas_threads else nullcontext():
         chosen = _validate(candidates, by_name, objective, seeds, sign, phase) if top > 1 else candidates[0]
         runs = list(seeds) if seeds is not None else [chosen["seed"]]
         spec = by_name[chosen["study"]]
         phase(f"final pick: scoring the chosen configuration on the test split ({len(runs)} seed(s))")
         scored = _test(chosen, spec, objective, runs, retrain)
-    finally:
-        if limits is not None:
-            limits.restore_original_limits()
     final = {
         "studies": names, "direction": objective.direction, "candidates": candidates, "chosen": chosen,
         "study": chosen["study"], "trial": chosen["trial"], "params": chosen["params"],

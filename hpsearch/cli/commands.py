@@ -39,14 +39,14 @@ from hpsearch.cli.compare import cmd_compare
 from hpsearch.cli.parser import build_parser as _parser
 from hpsearch.cli.targets import resolve_args
 from hpsearch.errors import StorageError, UsageError, first_line
-from hpsearch.execution.preflight import check_data, check_places, worker_count
+from hpsearch.execution.preflight import check_data, check_launch
 from hpsearch.execution.progress import snapshot
-from hpsearch.execution.stopping import Deadline, check_time_budget
+from hpsearch.execution.stopping import Deadline
 from hpsearch.spec import StudySpec
 from hpsearch.storages.failures import ENVIRONMENT_ERRORS, describe
 from hpsearch.storages.opener import open_storage
 from hpsearch.storages.urls import redact
-from hpsearch.study import check_resume, load_spec, state_counts
+from hpsearch.study import load_spec, state_counts
 from safefiles import check_folder, own_dir
 
 __all__ = ["main"]
@@ -95,10 +95,10 @@ def _out_folder(args: argparse.Namespace) -> Path | None:
     return _checked(check_folder, args.out, "--out") if args.out else None
 
 
-def _checked(fn, *args):
+def _checked(fn, *args, **kwargs):
     """Call ``fn``; its ValueError (a bad spec, an unknown study) becomes a usage error."""
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
@@ -113,14 +113,13 @@ def _is_file(path: str) -> bool:
 def _cmd_run(args: argparse.Namespace) -> int:
     from hpsearch.execution.launch import run
 
-    n_jobs = _checked(worker_count, args.n_jobs)
     _check_blas(args)
-    _checked(check_time_budget, args.time_budget, "--time-budget")
     spec = _checked(_spec_from_args, args)
-    _checked(check_places, spec)
-    _checked(check_resume, spec)  # the storage first: a refused one leaves even the data cache untouched
-    _checked(check_data, spec)
-    study = run(spec, n_jobs=n_jobs, progress=not args.no_progress, blas_threads=args.blas_threads or None,
+    blas_threads = args.blas_threads or None
+    # run() checks the same again; here its one-line ValueErrors are usage errors (exit 2)
+    n_jobs = _checked(check_launch, spec, n_jobs=args.n_jobs, blas_threads=blas_threads,
+                      time_budget=args.time_budget, budget_name="--time-budget")
+    study = run(spec, n_jobs=n_jobs, progress=not args.no_progress, blas_threads=blas_threads,
                 time_budget=args.time_budget)
     _print_status(study, spec.n_trials, spec.storage_url)
     if study.run_record and study.run_record.get("out_of_time"):

@@ -33,14 +33,14 @@ import optuna
 from joblib.externals.loky import get_reusable_executor
 
 from hpsearch.environment import blas, machine, versions
-from hpsearch.execution.preflight import check_blas_threads, check_data, check_places, worker_count
+from hpsearch.execution.preflight import check_launch
 from hpsearch.execution.progress import ProgressBar
 from hpsearch.execution.stopping import Deadline, StopToken, check_time_budget, stop_on_sigint
 from hpsearch.execution.worker import finished_count, run_worker
 from hpsearch.spec import StudySpec
 from hpsearch.storages.locks import study_lock
 from hpsearch.storages.opener import is_database, warn_if_sqlite
-from hpsearch.study import check_resume, create_study
+from hpsearch.study import create_study
 
 __all__ = ["run"]
 
@@ -143,12 +143,8 @@ def run(
     arguments, missing or corrupt data and an unusable storage raise a one-line ValueError before anything
     is written; Ctrl-C raises KeyboardInterrupt once every worker has stopped (see the module docstring).
     """
-    n_jobs = worker_count(n_jobs)
-    check_blas_threads(blas_threads)
+    n_jobs = check_launch(spec, n_jobs=n_jobs, blas_threads=blas_threads, time_budget=time_budget)
     deadline = Deadline.after(time_budget)
-    check_places(spec)
-    check_resume(spec)  # the storage before the data: a refused storage leaves even the data cache untouched
-    check_data(spec)
     study = create_study(spec)
     study.run_record = None
     if n_jobs == 0:

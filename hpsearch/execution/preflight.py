@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 
+from hpsearch.execution.stopping import check_time_budget
 from hpsearch.objectives.data import load_data
 from hpsearch.objectives.settings import TrainingSettings
 from hpsearch.spec import StudySpec
 from hpsearch.storages.opener import is_database
+from hpsearch.study import check_resume
 from safefiles import check_file_place
 
-__all__ = ["check_blas_threads", "check_data", "check_places", "worker_count"]
+__all__ = ["check_blas_threads", "check_data", "check_launch", "check_places", "worker_count"]
 
 
 def worker_count(n_jobs: object) -> int:
@@ -68,3 +70,17 @@ def check_data(spec: StudySpec) -> None:
 
         load_dataset(dataset)
         _DATA_OK.add(dataset)
+
+
+def check_launch(spec: StudySpec, *, n_jobs: object, blas_threads: object, time_budget: object,
+                 budget_name: str = "time_budget") -> int:
+    """Every check of a launch, in the one order that writes nothing when one fails: the arguments, the
+    journal's place, the storage (an existing study must have the same spec; a refused database fails here,
+    before the data cache is touched), then the data. Returns the number of workers."""
+    workers = worker_count(n_jobs)
+    check_blas_threads(blas_threads)
+    check_time_budget(time_budget, budget_name)
+    check_places(spec)
+    check_resume(spec)
+    check_data(spec)
+    return workers
