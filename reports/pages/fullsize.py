@@ -40,6 +40,8 @@ def _headline(final: Mapping | None, direction: str) -> str:
 
 
 def _anchors(final: Mapping | None, anchors: Mapping[str, float]) -> str:
+    if not anchors:  # published numbers of another data set would compare nothing
+        return "<p>No published results on this data set are set beside this search.</p>"
     rows = []
     ours = final["test_acc"] if final else None
     for name, acc in sorted(anchors.items(), key=lambda kv: kv[1]):

@@ -30,3 +30,11 @@ def test_headline_puts_the_test_score_beside_the_anchors_with_the_cost(tmp_path,
 def test_without_a_final_pick_the_page_says_so(tmp_path, budget_trials):
     html = render_fullsize(_export(budget_trials, None), anchors=ANCHORS, out_dir=tmp_path, n_train=100).read_text()
     assert "No final pick yet" in html and "Test accuracy" not in html
+
+
+def test_without_anchors_no_comparison_table_is_drawn(tmp_path, budget_trials):
+    final = {"trial": 2, "value": 0.85, "retrain": "train", "n_train": 100, "n_search_train": 100,
+             "train_seconds": 3.0, "test_acc": 0.9012, "n_test": 1000, "params": {"lr": 0.3}}
+    html = render_fullsize(_export(budget_trials, final), anchors={}, out_dir=tmp_path).read_text()
+    assert "Test accuracy 0.9012" in html and "No published results on this data set" in html
+    assert "this search minus it" not in html
