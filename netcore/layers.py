@@ -22,8 +22,14 @@ from netcore.layer_base import EMPTY, Layer, Stateless, init_grads
 
 __all__ = [
     "Affine", "BatchNorm", "BatchNorm2D", "Dropout", "Flatten", "Layer", "Relu", "Sigmoid", "SoftmaxCrossEntropy",
-    "Tanh", "init_grads",
+    "Tanh", "check_label_smoothing", "init_grads",
 ]
+
+
+def check_label_smoothing(eps: float) -> None:
+    """Raise a one-line ValueError unless ``eps`` is a label-smoothing amount in [0, 1)."""
+    if isinstance(eps, bool) or not (0.0 <= eps < 1.0):
+        raise ValueError(f"label_smoothing={eps!r} must be in [0, 1) (0 = the book's one-hot targets; e.g. 0.1)")
 
 
 class Affine:
@@ -145,12 +151,20 @@ class SoftmaxCrossEntropy:
     ``t`` holds class indices (N,) or one-hot rows (N, C). A 1-D ``scores`` is a batch of one. The work is
     done on the transposed (C, N) probabilities (``softmax_transposed``); ``y`` and the gradient are (N, C)
     views of them (Fortran order, which matrix products take as they are).
+
+    ``label_smoothing = eps`` (a modern option, not the book's; Szegedy et al. 2016, "Rethinking the Inception
+    Architecture for Computer Vision") trains towards ``q = (1 - eps) * onehot(t) + eps / C``: the loss is
+    ``-mean_n sum_k q[n, k] log(y[n, k] + 1e-7)`` and the gradient ``(softmax - q) / N``. ``eps = 0`` (the
+    default) runs the book's code, float for float. The attribute may be set after construction (the trainer
+    sets it for the length of a run, from ``TrainConfig.label_smoothing``).
     """
 
     params: Mapping[str, np.ndarray] = EMPTY
     grads: Mapping[str, np.ndarray] = EMPTY
 
-    def __init__(self) -> None:
+    def __init__(self, *, label_smoothing: float = 0.0) -> None:
+        check_label_smoothing(label_smoothing)
+        self.label_smoothing = float(label_smoothing)
         self._yt: np.ndarray | None = None  # (C, N) probabilities
         self._label_pos: np.ndarray | None = None  # flat index t_n*N + n of each label in the (C, N) array
         self._cols = np.zeros(0, dtype=np.intp)  # 0..N-1, cached
@@ -175,11 +189,20 @@ class SoftmaxCrossEntropy:
         picked = yt.reshape(-1)[self._label_pos]  # y[n, t_n]
         picked += LOG_DELTA
         np.log(picked, out=picked)
+        eps = self.label_smoothing
+        if eps:
+            all_logs = np.log(yt + LOG_DELTA)  # (C, N): the eps / C share of every class
+            return float(-((1.0 - eps) * picked.sum() + (eps / c) * all_logs.sum()) / n)
         return float(-picked.sum() / n)
 
     def backward(self, dout: float = 1.0) -> np.ndarray:
         dxt = self._yt.copy()
-        dxt.reshape(-1)[self._label_pos] -= 1.0  # y - onehot(t)
+        eps = self.label_smoothing
+        if eps:
+            dxt.reshape(-1)[self._label_pos] -= 1.0 - eps  # y - (1 - eps) onehot(t) - eps / C
+            dxt -= eps / dxt.shape[0]
+        else:
+            dxt.reshape(-1)[self._label_pos] -= 1.0  # y - onehot(t)
         dxt /= dxt.shape[1]
         if dout != 1.0:
             dxt *= dout

@@ -13,8 +13,25 @@ Shuffle mode (``mode="shuffle"``): each epoch walks one permutation in batches (
 evaluates at the end of the epoch. This is a protocol change from the book, recorded as such in the config.
 ``evals_per_epoch=k`` (shuffle mode) evaluates k times per epoch, after every ``ceil(steps/k)`` updates and at
 the epoch's end, so a pruner can stop a run within its first fraction of an epoch on large data.
-``lr_schedule`` (``netcore.schedule``: constant as the book, step or cosine) sets ``optimizer.lr`` to the base
-rate times the schedule's factor before each update; the base rate is restored when training ends.
+``lr_schedule`` (``netcore.schedule``: constant as the book, step, cosine or warmup-cosine, whose warm-up
+fraction is ``warmup``) sets ``optimizer.lr`` to the base rate times the schedule's factor before each update;
+the base rate is restored when training ends.
+
+A modern training recipe, each part off by default (the defaults run the book's code and draw the same random
+numbers, so its runs stay bit-identical), and recorded in the config:
+  * ``augment_shift=s`` / ``augment_flip`` (``netcore.augment``; random crops of zero-padded images and
+    horizontal flips, the CIFAR protocol of He et al. 2016): each training batch, never an evaluation, is
+    shifted by up to s pixels and/or mirrored, its labels kept. The augmentation draws from its own
+    Generator, ``np.random.default_rng(rng.integers(2**63))``, made at the start of ``train`` only when an
+    augmentation is on (then that one draw shifts the batch draws that follow it).
+  * ``label_smoothing=eps`` (Szegedy et al. 2016): ``net.loss_layer.label_smoothing`` is set to eps for the
+    run and restored at its end, so the step losses are the smoothed loss; ``val_loss`` stays the plain
+    cross-entropy of ``Network.evaluate``.
+  * ``ema_decay=d`` (``netcore.ema``; Polyak & Juditsky 1992): an exponential moving average of the weights
+    and batch-norm statistics, warm-started at the initial weights, updated after each update. Evaluations
+    (train/val accuracy and val loss) use the averaged weights, swapped in and back out; step losses,
+    callbacks and the divergence check see the live ones; when ``train`` returns the net holds the average.
+  * ``lr_schedule="warmup-cosine"`` (Goyal et al. 2017; Loshchilov & Hutter 2017), above.
 
 Divergence — a non-finite loss or parameter — stops training, is evaluated once more (a NaN network predicts
 class 0, so the accuracy stays finite) and is reported in the history, never raised.
@@ -32,7 +49,10 @@ from typing import Literal
 
 import numpy as np
 
-from netcore.schedule import SCHEDULES, lr_factor
+from netcore.augment import augment_batch
+from netcore.ema import WeightAverage, check_decay
+from netcore.layers import check_label_smoothing
+from netcore.schedule import SCHEDULES, WARMUP, check_warmup, lr_factor
 
 Callback = Callable[[int, "History"], bool | None]
 
@@ -48,6 +68,11 @@ class TrainConfig:
     eval_batch_size: int = 2000
     evals_per_epoch: int = 1  # shuffle mode: evaluations per epoch (the last at the epoch's end)
     lr_schedule: str = "constant"  # netcore.schedule.SCHEDULES
+    warmup: float | None = None  # warmup-cosine's warm-up fraction of the updates (None: schedule.WARMUP)
+    augment_shift: int = 0  # pixels of random shift (zero padding + random crop); 0 = off
+    augment_flip: bool = False  # mirror each training image left-right with probability 1/2
+    label_smoothing: float = 0.0  # in [0, 1); 0 = the book's one-hot targets
+    ema_decay: float = 0.0  # in [0, 1); 0 = no weight averaging
 
     def __post_init__(self) -> None:
         if int(self.epochs) != self.epochs or self.epochs < 1:
@@ -64,6 +89,17 @@ class TrainConfig:
             raise ValueError("evals_per_epoch > 1 needs mode='shuffle' (the book evaluates once per epoch)")
         if self.lr_schedule not in SCHEDULES:
             raise ValueError(f"lr_schedule={self.lr_schedule!r} is unknown: use one of {', '.join(SCHEDULES)}")
+        if self.warmup is not None:
+            if self.lr_schedule != "warmup-cosine":
+                raise ValueError(f"warmup={self.warmup!r} needs lr_schedule='warmup-cosine' (or leave warmup None)")
+            check_warmup(self.warmup)
+        shift = self.augment_shift
+        if isinstance(shift, bool) or int(shift) != shift or shift < 0:
+            raise ValueError(f"augment_shift={self.augment_shift!r} must be an integer >= 0 (pixels; 0 = off)")
+        if not isinstance(self.augment_flip, bool | np.bool_):
+            raise ValueError(f"augment_flip={self.augment_flip!r} must be True or False")
+        check_label_smoothing(self.label_smoothing)
+        check_decay(self.ema_decay)
         for name in ("eval_train_n", "eval_val_n"):
             v = getattr(self, name)
             if v is not None and (int(v) != v or v < 1):
@@ -129,7 +165,15 @@ def take_rows(x: np.ndarray, idx: np.ndarray, buf: np.ndarray | None = None) -> 
 class _Run:
     """The state of one training run: evaluation, divergence and callbacks in one place."""
 
-    def __init__(self, net, opt, data: TrainData, config: TrainConfig, callbacks: Sequence[Callback]) -> None:
+    def __init__(
+        self,
+        net,
+        opt,
+        data: TrainData,
+        config: TrainConfig,
+        callbacks: Sequence[Callback],
+        aug_rng: np.random.Generator | None = None,
+    ) -> None:
         self.net = net
         self.opt = opt
         self.config = config
@@ -142,14 +186,21 @@ class _Run:
         self.t_val = np.asarray(data.t_val)
         self._loss_mark = 0
         self._xbuf: np.ndarray | None = None
+        self.aug_rng = aug_rng  # None: no augmentation (train() makes one only when the config asks for it)
+        self.ema = WeightAverage(net, config.ema_decay) if config.ema_decay > 0 else None
 
     def step(self, idx: np.ndarray, i: int) -> bool:
         """One update on the batch ``idx``; returns False when training diverged."""
+        cfg = self.config
         xb = self._xbuf = take_rows(self.x_train, idx, self._xbuf)  # idx come from train(): in range
+        if self.aug_rng is not None:
+            xb = augment_batch(xb, self.aug_rng, shift=cfg.augment_shift, flip=cfg.augment_flip)
         tb = self.t_train[idx]
         loss = self.net.gradient(xb, tb)
         self.opt.update(self.net.params, self.net.grads, overwrite_grads=True)  # gradient() rewrites them
-        if self.config.loss_record == "post":
+        if self.ema is not None:
+            self.ema.update()
+        if cfg.loss_record == "post":
             loss = self.net.loss(xb, tb, train=False)
         h = self.hist
         h.step_loss.append(loss)
@@ -173,8 +224,12 @@ class _Run:
             return True
         ntr = cfg.eval_train_n or len(self.x_train)
         nva = cfg.eval_val_n or len(self.x_val)
+        if self.ema is not None:
+            self.ema.swap()  # evaluate the averaged weights
         tr_acc, _ = net.evaluate(self.x_train[:ntr], self.t_train[:ntr], batch_size=cfg.eval_batch_size)
         va_acc, va_loss = net.evaluate(self.x_val[:nva], self.t_val[:nva], batch_size=cfg.eval_batch_size)
+        if self.ema is not None:
+            self.ema.swap()  # back to the live weights
         recent = h.step_loss[self._loss_mark :]
         self._loss_mark = len(h.step_loss)
         h.epoch.append(len(h.epoch))
@@ -198,9 +253,10 @@ def _schedule(optimizer, config: TrainConfig, total: int) -> Callable[[int], Non
     if config.lr_schedule == "constant":
         return lambda i: None
     base = optimizer.lr
+    warmup = WARMUP if config.warmup is None else config.warmup
 
     def set_lr(i: int) -> None:
-        optimizer.lr = base * lr_factor(config.lr_schedule, i, total)
+        optimizer.lr = base * lr_factor(config.lr_schedule, i, total, warmup=warmup)
 
     return set_lr
 
@@ -209,6 +265,34 @@ def _eval_points(steps: int, k: int) -> set[int]:
     """The in-epoch update indices (0-based) after which to evaluate: every ceil(steps/k), and the last."""
     every = -(-steps // k)
     return {j for j in range(every - 1, steps, every)} | {steps - 1}
+
+
+def _loop(run: _Run, optimizer, config: TrainConfig, rng: np.random.Generator) -> None:
+    """The updates and evaluations of book or shuffle mode (see the module docstring)."""
+    n = len(run.x_train)
+    b = config.batch_size
+    if config.mode == "book":
+        ipe = max(n // b, 1)
+        set_lr = _schedule(optimizer, config, config.epochs * ipe)
+        for i in range(config.epochs * ipe):
+            set_lr(i)
+            idx = rng.integers(0, n, size=b)
+            if not run.step(idx, i):
+                return
+            if i % ipe == 0 and run.evaluate(i):
+                return
+        return
+    steps = -(-n // b)
+    set_lr = _schedule(optimizer, config, config.epochs * steps)
+    points = _eval_points(steps, config.evals_per_epoch)
+    i = -1
+    for _ in range(config.epochs):
+        perm = rng.permutation(n)
+        for j, start in enumerate(range(0, n, b)):
+            i += 1
+            set_lr(i)
+            if not run.step(perm[start : start + b], i) or (j in points and run.evaluate(i)):
+                return
 
 
 def train(
@@ -221,39 +305,27 @@ def train(
     callbacks: Sequence[Callback] = (),
 ) -> History:
     """Train ``net`` with ``optimizer`` on ``data`` following ``config``; see the module docstring."""
-    run = _Run(net, optimizer, data, config, callbacks)
-    n = len(run.x_train)
-    b = config.batch_size
+    loss_layer = net.loss_layer
+    smoothing = getattr(loss_layer, "label_smoothing", None)
+    if config.label_smoothing and smoothing is None:
+        raise ValueError(f"label_smoothing={config.label_smoothing!r} needs a loss layer with label_smoothing "
+                         f"(netcore's SoftmaxCrossEntropy), not {type(loss_layer).__name__}; or set it to 0")
+    augmenting = config.augment_shift > 0 or config.augment_flip
+    aug_rng = np.random.default_rng(rng.integers(2**63)) if augmenting else None  # a draw only when on
+    run = _Run(net, optimizer, data, config, callbacks, aug_rng)
     base_lr = getattr(optimizer, "lr", None)
     t0 = time.perf_counter()
-    with np.errstate(all="ignore"):  # overflow on the way to divergence is a result, not a warning
-        if config.mode == "book":
-            ipe = max(n // b, 1)
-            set_lr = _schedule(optimizer, config, config.epochs * ipe)
-            for i in range(config.epochs * ipe):
-                set_lr(i)
-                idx = rng.integers(0, n, size=b)
-                if not run.step(idx, i):
-                    break
-                if i % ipe == 0 and run.evaluate(i):
-                    break
-        else:
-            steps = -(-n // b)
-            set_lr = _schedule(optimizer, config, config.epochs * steps)
-            points = _eval_points(steps, config.evals_per_epoch)
-            i = -1
-            done = False
-            for _ in range(config.epochs):
-                perm = rng.permutation(n)
-                for j, start in enumerate(range(0, n, b)):
-                    i += 1
-                    set_lr(i)
-                    if not run.step(perm[start : start + b], i) or (j in points and run.evaluate(i)):
-                        done = True
-                        break
-                if done:
-                    break
-    if base_lr is not None:
-        optimizer.lr = base_lr
+    if config.label_smoothing:
+        loss_layer.label_smoothing = config.label_smoothing
+    try:
+        with np.errstate(all="ignore"):  # overflow on the way to divergence is a result, not a warning
+            _loop(run, optimizer, config, rng)
+    finally:
+        if base_lr is not None:
+            optimizer.lr = base_lr
+        if config.label_smoothing:
+            loss_layer.label_smoothing = smoothing
+    if run.ema is not None:
+        run.ema.swap()  # the net returned holds the averaged weights
     run.hist.seconds = time.perf_counter() - t0
     return run.hist

@@ -10,6 +10,12 @@ The full-size protocol sets ``n_samples=None`` (the whole training set), ``n_val
 e.g. 10,000 of Fashion-MNIST's 60,000), ``mode="shuffle"``, several ``evals_per_epoch`` on a fixed
 validation subsample (``eval_val_n``), and optionally an ``lr_schedule``. Whatever the subsample, a trial's
 score is its accuracy on the whole validation split, measured once at its end.
+
+The modern training recipe of :class:`netcore.trainer.TrainConfig` (not the book's; each off by default, so
+the book's trials are unchanged, and settings stored before these fields existed load with them off):
+``augment_shift`` / ``augment_flip`` (random shifts and flips of the training images), ``label_smoothing``,
+``ema_decay`` (the net is evaluated and scored with its averaged weights) and ``warmup`` (the warm-up fraction
+of ``lr_schedule="warmup-cosine"``; None: netcore's default 0.05).
 """
 
 from __future__ import annotations
@@ -49,6 +55,11 @@ class TrainingSettings:
     eval_val_n: int | None = None
     evals_per_epoch: int = 1
     lr_schedule: str = "constant"
+    warmup: float | None = None
+    augment_shift: int = 0
+    augment_flip: bool = False
+    label_smoothing: float = 0.0
+    ema_decay: float = 0.0
 
     def __post_init__(self) -> None:
         check_types(self, "settings")  # every field against its annotation (hpsearch.checks)
@@ -70,7 +81,7 @@ class TrainingSettings:
                 f"{self.n_samples}; use a fraction in (0, 1) such as 0.2"
             )
         try:
-            self.train_config()  # validates epochs, batch_size, mode, eval sizes, schedule
+            self.train_config()  # validates epochs, batch_size, mode, eval sizes, schedule and the recipe
         except ValueError as exc:
             raise ValueError(f"settings: {exc}") from None
 
@@ -88,6 +99,11 @@ class TrainingSettings:
             eval_val_n=self.eval_val_n,
             evals_per_epoch=self.evals_per_epoch,
             lr_schedule=self.lr_schedule,
+            warmup=self.warmup,
+            augment_shift=self.augment_shift,
+            augment_flip=self.augment_flip,
+            label_smoothing=self.label_smoothing,
+            ema_decay=self.ema_decay,
         )
 
     def data_key(self) -> dict[str, Any]:
