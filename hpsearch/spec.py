@@ -16,6 +16,7 @@ from hpsearch.checks import check_limits, check_types, short
 from hpsearch.objectives.mlp import ObjectiveSettings
 from hpsearch.objectives.registry import get_objective
 from hpsearch.samplers.planned import grid_size
+from hpsearch.samplers.priors import check_priors
 from hpsearch.samplers.registry import check_sampler, pruner_name
 from hpsearch.space import SearchSpace, book_space
 from hpsearch.storages.opener import MAX_NAME, check_name, resolve, study_dir
@@ -51,6 +52,7 @@ class StudySpec:
     heartbeat_interval: int = 10
     grace_period: int = 60
     parent: str | None = None
+    priors: dict | None = None  # a warm start: hpsearch.samplers.priors
 
     def __post_init__(self) -> None:
         check_types(self, "spec")
@@ -105,6 +107,13 @@ class StudySpec:
             resolve(self.storage, self.name, self.out_dir)
         except ValueError as exc:
             raise ValueError(f"spec: {exc}") from None
+        try:
+            object.__setattr__(self, "priors", check_priors(self.priors, self.space))
+        except ValueError as exc:
+            raise ValueError(f"spec: {exc}") from None
+        if self.priors and self.n_trials < len(self.priors["configs"]):
+            raise ValueError(f"spec: n_trials={self.n_trials} is below the {len(self.priors['configs'])} prior "
+                             "configurations; raise n_trials or give fewer configurations")
         if self.sampler == "grid":
             size = grid_size(self.space, self.grid_points)
             if self.n_trials > size:

@@ -27,6 +27,7 @@ from optuna.trial import FrozenTrial, TrialState
 from hpsearch.errors import MissingStorage
 from hpsearch.objectives.registry import get_objective
 from hpsearch.samplers.planned import plan
+from hpsearch.samplers.priors import prior_slots
 from hpsearch.samplers.registry import is_planned, make_pruner, make_sampler
 from hpsearch.samplers.seeds import train_seed
 from hpsearch.spec import StudySpec
@@ -147,8 +148,15 @@ def create_study(spec: StudySpec) -> optuna.Study:
     return study
 
 
+def _startup(spec: StudySpec) -> int | None:
+    """With a warm start, the adaptive sampler models as soon as the prior slots are done."""
+    if not spec.priors:
+        return None
+    return len(spec.priors["configs"]) + spec.priors["startup_trials"]
+
+
 def _load_or_create(spec: StudySpec, storage: BaseStorage) -> optuna.Study:
-    sampler = make_sampler(spec.sampler, seed=spec.seed)
+    sampler = make_sampler(spec.sampler, seed=spec.seed, startup=_startup(spec))
     pruner = _pruner(spec)
     try:  # load first: on a journal, create_study of an existing name appends a record before it fails
         return optuna.load_study(study_name=spec.name, storage=storage, sampler=sampler, pruner=pruner)
@@ -168,6 +176,8 @@ def _store_spec(spec: StudySpec, study: optuna.Study) -> None:
     if stored is None:
         study.set_user_attr("spec", {**spec.to_dict(), "storage": spec.storage and redact(spec.storage)})
         study.set_user_attr("created", _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
+        if spec.priors:  # the warm start, where pages and exports find it
+            study.set_user_attr("priors", spec.priors)
     else:
         _check_same(spec, stored)
         if stored.get("n_trials") != spec.n_trials:  # (an older study's URL loses its password here too)
@@ -184,11 +194,12 @@ def _enqueue_missing(spec: StudySpec, study: optuna.Study) -> None:
         if is_planned(spec.sampler)
         else None
     )
+    warm = prior_slots(spec.priors, spec.space, seed=spec.seed)
     for k, failed in sorted(missing.items()):
         if failed is not None:
             _enqueue_retry(study, failed)
             continue
-        params = planned[k] if planned is not None else {}
+        params = warm[k] if k < len(warm) else (planned[k] if planned is not None else {})
         study.enqueue_trial(params, user_attrs={"slot": k, "seed": train_seed(spec.seed, k)})
     log.info("study %s: %d slot(s) enqueued", spec.name, len(missing))
 
@@ -211,7 +222,7 @@ def open_study(spec: StudySpec, *, sampler_seed: int) -> optuna.Study:
     return optuna.load_study(
         study_name=spec.name,
         storage=_storage(spec, create=False),
-        sampler=make_sampler(spec.sampler, seed=sampler_seed),
+        sampler=make_sampler(spec.sampler, seed=sampler_seed, startup=_startup(spec)),
         pruner=_pruner(spec),
     )
 

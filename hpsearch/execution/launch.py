@@ -35,6 +35,7 @@ from joblib.externals.loky import get_reusable_executor
 from hpsearch.environment import blas, machine, versions
 from hpsearch.execution.preflight import check_launch
 from hpsearch.execution.progress import ProgressBar
+from hpsearch.execution.scheduling import ensure_schedule
 from hpsearch.execution.stopping import Deadline, StopToken, check_time_budget, stop_on_sigint
 from hpsearch.execution.worker import finished_count, run_worker
 from hpsearch.spec import StudySpec
@@ -149,6 +150,7 @@ def run(
     study.run_record = None
     if n_jobs == 0:
         return study
+    schedule = ensure_schedule(study, spec, time_budget, n_jobs)
     warn_if_sqlite(spec.storage_url, n_jobs)
     started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
@@ -169,7 +171,8 @@ def run(
                  spec.n_trials)
         raise KeyboardInterrupt(f"study {spec.name} interrupted: {done}/{spec.n_trials} trials finished")
     done = finished_count(study, spec.n_trials)
-    expired = done < spec.n_trials and deadline.passed()
+    # with the asha end-game, workers stop shortly before the deadline: nothing left could reach a rung in time
+    expired = done < spec.n_trials and deadline.at is not None and (deadline.passed() or schedule is not None)
     if lost and not expired:
         if done < spec.n_trials:
             raise RuntimeError(

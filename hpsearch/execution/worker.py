@@ -29,10 +29,12 @@ from optuna.trial import TrialState
 from threadpoolctl import threadpool_limits
 
 from hpsearch.execution.preflight import check_data
+from hpsearch.execution.scheduling import TrialScheduler, can_start, stored_schedule
 from hpsearch.execution.stale import Heartbeat, fail_stale, worker_id
 from hpsearch.execution.stopping import Deadline, Interrupted, StopToken, stop_on_sigint
 from hpsearch.objectives.registry import get_objective
 from hpsearch.objectives.training import TrialResult
+from hpsearch.samplers.asha import CostSchedule
 from hpsearch.samplers.seeds import sampler_seed, train_seed
 from hpsearch.space import suggest
 from hpsearch.spec import StudySpec
@@ -53,9 +55,11 @@ def _json_list(values: list[float]) -> list[float | None]:
     return [float(v) if math.isfinite(v) else None for v in values]
 
 
-def _record(trial: optuna.Trial, res: TrialResult) -> None:
+def _record(trial: optuna.Trial, res: TrialResult, costs: list[float] | None = None) -> None:
     curves: dict[str, Any] = {name: _json_list(values) for name, values in res.curves.items()}
     curves["step"] = list(res.step)
+    if costs:  # the seconds spent at each evaluation (the cost-aware pruner's resource)
+        curves["seconds"] = [round(c, 3) for c in costs]
     trial.set_user_attr("curves", curves)
     trial.set_user_attr(
         "result",
@@ -94,9 +98,14 @@ def run_trial(
     objective: TrialFunction | None = None,
     stop: StopToken | None = None,
     deadline: Deadline | None = None,
+    schedule: CostSchedule | None = None,
 ) -> bool:
     """Run one claimed trial to its end; False when another worker failed it as stale meanwhile, or when
-    ``stop`` was set or the ``deadline`` passed during it (it is then failed and re-queued)."""
+    ``stop`` was set or the ``deadline`` passed during it (it is then failed and re-queued).
+
+    With a ``schedule`` (the ``asha`` pruner) the stop decisions are
+    :class:`hpsearch.execution.scheduling.TrialScheduler`'s, on the seconds the trial has spent: wall-clock
+    seconds since it started, or the ``cost`` the objective passes to ``on_epoch`` (a simulated objective's)."""
     if objective is None:
         objective = get_objective(spec.objective).evaluate
     deadline = deadline if deadline is not None else Deadline()
@@ -104,8 +113,14 @@ def run_trial(
     attrs = trial.user_attrs
     seed = attrs.get("seed", train_seed(spec.seed, attrs.get("slot", trial.number)))
     prune = spec.pruner != "none"
+    started = time.perf_counter()
+    scheduler = None
+    if schedule is not None:
+        n_evals = getattr(spec.settings, "n_evals", spec.settings.epochs)
+        scheduler = TrialScheduler(study, trial, schedule, maximize=spec.direction == "maximize",
+                                   n_evals=n_evals, deadline=deadline, clock=time.perf_counter)
 
-    def on_epoch(epoch: int, val_acc: float) -> bool:
+    def on_epoch(epoch: int, val_acc: float, cost: float | None = None) -> bool:
         if stop is not None and stop.is_set():
             raise Interrupted(f"trial {trial.number} stopped at evaluation {epoch}")
         if deadline.passed():
@@ -113,6 +128,12 @@ def run_trial(
         # every evaluation's score is an intermediate value, pruner or not: optuna-dashboard and
         # optuna.visualization draw them as learning curves (one storage write each, ~0.4 ms on a journal)
         trial.report(val_acc, epoch)
+        if scheduler is not None:
+            spent = time.perf_counter() - started if cost is None else float(cost)
+            reason = scheduler.check(epoch, val_acc, spent)
+            if reason is not None:
+                trial.set_user_attr("stopped_by", reason)
+            return reason is not None
         return prune and trial.should_prune()
 
     try:
@@ -121,7 +142,7 @@ def run_trial(
             trial.set_user_attr("worker", worker_id())
             params = suggest(trial, spec.space)
             res = objective(params, spec.settings, seed=seed, on_epoch=on_epoch)
-        _record(trial, res)
+        _record(trial, res, scheduler.costs if scheduler is not None else None)
         pruned = res.stopped and not res.diverged
         if pruned:
             study.tell(trial, state=TrialState.PRUNED)
@@ -137,6 +158,10 @@ def run_trial(
         study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
         raise
     return True
+
+
+def _ended_by_endgame(study: optuna.Study, trial: optuna.Trial) -> bool:
+    return study._storage.get_trial(trial._trial_id).user_attrs.get("stopped_by") == "endgame"
 
 
 def run_worker(
@@ -175,11 +200,15 @@ def run_worker(
     ran = 0
     with limits, stop_on_sigint(stop):
         study = open_study(spec, sampler_seed=seed)
-        while not stop.is_set() and not deadline.passed():
+        schedule = stored_schedule(study, spec)
+        while not stop.is_set() and can_start(schedule, deadline):
             fail_stale(study, grace_period=spec.grace_period)
             trial = claim(study, spec.n_trials)
             if trial is not None:
-                ran += run_trial(study, trial, spec, objective=objective, stop=stop, deadline=deadline)
+                ran += run_trial(study, trial, spec, objective=objective, stop=stop, deadline=deadline,
+                                 schedule=schedule)
+                if _ended_by_endgame(study, trial):
+                    break  # nothing started now could finish before the deadline either
                 continue
             if finished_count(study, spec.n_trials) >= spec.n_trials:
                 break
@@ -198,4 +227,4 @@ def run_worker(
             time.sleep(poll)
     log.info("worker %s (index %d) ran %d trial(s)", worker_id(), index, ran)
     return {"worker": worker_id(), "index": index, "trials": ran, "interrupted": stop.is_set(),
-            "out_of_time": deadline.passed()}
+            "out_of_time": deadline.passed() or not can_start(schedule, deadline)}

@@ -5,7 +5,10 @@ computed up front by :mod:`hpsearch.samplers.planned` and enqueued, so the Optun
 consulted (a seeded RandomSampler stands in). ``tpe`` and ``cmaes`` are adaptive: each worker builds its own
 instance with a distinct seed.
 
-Pruners watch the per-epoch validation accuracy (``trial.report(val_acc, epoch)``).
+Pruners watch the per-epoch validation accuracy (``trial.report(val_acc, epoch)``). ``asha`` is hpsearch's
+cost-aware asynchronous successive halving (:mod:`hpsearch.samplers.asha`): its decisions are taken by the
+worker on the seconds each trial spent (:mod:`hpsearch.execution.scheduling`), so the Optuna pruner behind it
+never prunes.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ from hpsearch.samplers.planned import PLANNED
 __all__ = ["SAMPLERS", "PRUNERS", "make_sampler", "make_pruner"]
 
 
-def _tpe(seed: int) -> optuna.samplers.BaseSampler:
-    return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+def _tpe(seed: int, startup: int | None = None) -> optuna.samplers.BaseSampler:
+    if startup is None:
+        return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+    return optuna.samplers.TPESampler(seed=seed, constant_liar=True, n_startup_trials=startup)
 
 
-def _cmaes(seed: int) -> optuna.samplers.BaseSampler:
+def _cmaes(seed: int, startup: int | None = None) -> optuna.samplers.BaseSampler:
     # categorical and conditional parameters fall back to random sampling: that is expected, keep it quiet
     return optuna.samplers.CmaEsSampler(
         seed=seed,
@@ -32,11 +37,11 @@ def _cmaes(seed: int) -> optuna.samplers.BaseSampler:
     )
 
 
-def _planned(seed: int) -> optuna.samplers.BaseSampler:
+def _planned(seed: int, startup: int | None = None) -> optuna.samplers.BaseSampler:
     return optuna.samplers.RandomSampler(seed=seed)
 
 
-SAMPLERS: dict[str, Callable[[int], optuna.samplers.BaseSampler]] = {
+SAMPLERS: dict[str, Callable[..., optuna.samplers.BaseSampler]] = {
     "random": _planned,
     "tpe": _tpe,
     "cmaes": _cmaes,
@@ -62,8 +67,9 @@ PRUNERS: dict[str, Callable[[int], optuna.pruners.BasePruner]] = {
     "median": _median,
     "sha": _sha,
     "hyperband": _hyperband,
+    "asha": lambda epochs: optuna.pruners.NopPruner(),
 }
-_PRUNER_ALIASES = {"successive_halving": "sha", "successive-halving": "sha", "nop": "none"}
+_PRUNER_ALIASES = {"successive_halving": "sha", "successive-halving": "sha", "nop": "none", "asha-cost": "asha"}
 
 
 def pruner_name(name: str) -> str:
@@ -84,9 +90,10 @@ def is_planned(name: str) -> bool:
     return check_sampler(name) in PLANNED
 
 
-def make_sampler(name: str, *, seed: int) -> optuna.samplers.BaseSampler:
-    """A fresh sampler ``name`` seeded with ``seed`` (each worker passes its own)."""
-    return SAMPLERS[check_sampler(name)](seed)
+def make_sampler(name: str, *, seed: int, startup: int | None = None) -> optuna.samplers.BaseSampler:
+    """A fresh sampler ``name`` seeded with ``seed`` (each worker passes its own); ``startup``: the trials an
+    adaptive sampler treats as its start-up (None: the sampler's default; a warm start sets it)."""
+    return SAMPLERS[check_sampler(name)](seed, startup)
 
 
 def make_pruner(name: str, *, epochs: int) -> optuna.pruners.BasePruner:
