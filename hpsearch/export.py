@@ -4,6 +4,11 @@
 results as user attrs, the spec and the runs' environment as study attrs) and returns ``Tables``; unless
 ``out_dir`` is False it also writes ``trials.csv/.parquet``, ``curves.csv/.parquet`` and ``meta.json``, each
 through :func:`safefiles.write_file` (a symbolic link in a file's place is replaced, never followed).
+
+The tables hold the trials that ran (:func:`ran`: a start time or a final state). A study enqueues all its
+slots up front as WAITING trials, and a stale trial's slot is re-queued as a fresh WAITING trial: these are
+work not yet done, not results, so they are left out; meta.json says how many (``unused_slots`` of
+``n_trials``, ``waiting_left_out``) so a page can say "20 of 300 slots ran".
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from hpsearch.storages.opener import open_storage
 from hpsearch.storages.urls import redact
 from safefiles import own_dir, write_file
 
-__all__ = ["Tables", "export", "TRIAL_COLUMNS", "CURVE_COLUMNS", "META_KEYS", "trials_table", "curves_table"]
+__all__ = ["Tables", "export", "TRIAL_COLUMNS", "CURVE_COLUMNS", "META_KEYS", "ran", "trials_table", "curves_table"]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,7 +46,7 @@ CURVE_COLUMNS = ("study", "number", "epoch", "metric", "value")
 META_KEYS = (
     "study", "spec", "space", "seed", "seeds", "sampler", "pruner", "direction", "storage", "versions",
     "machine", "blas", "wall_seconds", "n_workers", "runs", "importance", "parent", "narrowing", "created", "exported",
-    "n_trials", "counts", "final",
+    "n_trials", "counts", "slots_ran", "unused_slots", "waiting_left_out", "final", "priors", "schedule",
 )
 
 
@@ -58,6 +63,21 @@ def _iso(d: _dt.datetime | None) -> str | None:
 
 def _float(v: Any) -> float:
     return float("nan") if v is None else float(v)
+
+
+def ran(trial: FrozenTrial) -> bool:
+    """True for a trial that ran: it has a start time (RUNNING, or any trial a worker claimed) or a final state
+    (COMPLETE, PRUNED, FAIL). A WAITING trial never started: an unused slot, or a slot re-queued after an
+    interruption and not yet run again."""
+    return trial.datetime_start is not None or trial.state.is_finished()
+
+
+def _slot_counts(trials: list[FrozenTrial]) -> dict[str, int]:
+    """Slots that ran, slots that never ran (their WAITING trials left out), and the WAITING rows left out."""
+    slots_ran = {t.user_attrs["slot"] for t in trials if ran(t) and "slot" in t.user_attrs}
+    waiting = [t for t in trials if not ran(t)]
+    unused = {t.user_attrs.get("slot", f"trial {t.number}") for t in waiting} - slots_ran
+    return {"slots_ran": len(slots_ran), "unused_slots": len(unused), "waiting_left_out": len(waiting)}
 
 
 def trials_table(study_name: str, trials: list[FrozenTrial], param_names: list[str]) -> pd.DataFrame:
@@ -140,7 +160,8 @@ def _importance(study: optuna.Study) -> dict[str, float]:
         return {}
 
 
-def _meta(study: optuna.Study, spec: StudySpec, storage: str, counts: dict[str, int]) -> dict[str, Any]:
+def _meta(study: optuna.Study, spec: StudySpec, storage: str, counts: dict[str, int], slots: dict[str, int]
+          ) -> dict[str, Any]:
     runs = study.user_attrs.get("runs", [])
     last = runs[-1] if runs else {}
     spec_dict = spec.to_dict()
@@ -175,7 +196,10 @@ def _meta(study: optuna.Study, spec: StudySpec, storage: str, counts: dict[str, 
         "exported": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "n_trials": spec.n_trials,
         "counts": counts,
+        **slots,
         "final": study.user_attrs.get("final"),
+        "priors": study.user_attrs.get("priors"),
+        "schedule": study.user_attrs.get("schedule"),
     }
 
 
@@ -196,8 +220,9 @@ def export(
     storage: str | None = None,
     out_dir: str | Path | bool | None = None,
 ) -> Tables:
-    """Tables of a study (a ``Study`` or a name in ``storage``); written to ``out_dir`` (default
-    ``<spec.out_dir>/<name>/export``; ``False`` writes nothing)."""
+    """Tables of a study (a ``Study`` or a name in ``storage``): the trials that ran (:func:`ran`), their
+    curves, and meta; written to ``out_dir`` (default ``<spec.out_dir>/<name>/export``; ``False`` writes
+    nothing)."""
     if isinstance(study_or_name, optuna.Study):
         study = study_or_name
     else:
@@ -208,12 +233,13 @@ def export(
     if stored is None:
         raise ValueError(f"export: study {study.study_name!r} has no hpsearch spec; was it made by hpsearch run?")
     spec = StudySpec.from_dict({**stored, "storage": stored.get("storage")})
-    trials = study.get_trials(deepcopy=False)
-    counts = {s.name: sum(t.state == s for t in trials) for s in TrialState}
+    every = study.get_trials(deepcopy=False)
+    counts = {s.name: sum(t.state == s for t in every) for s in TrialState}  # every trial, WAITING included
+    trials = [t for t in every if ran(t)]
     tables = Tables(
         trials=trials_table(spec.name, trials, list(spec.space.names)),
         curves=curves_table(spec.name, trials),
-        meta=_meta(study, spec, storage or spec.storage_url, counts),
+        meta=_meta(study, spec, storage or spec.storage_url, counts, _slot_counts(every)),
     )
     if out_dir is not False:  # the default export/ folder is hpsearch's own: never a link out of the study
         _write(tables, Path(out_dir) if out_dir else own_dir(spec.run_dir / "export"))

@@ -207,7 +207,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     _checked(load_spec, target.storage, target.name)
     out = _out_folder(args) or own_dir(target.folder / "export")  # never a link out of the study
     tables = export(target.name, target.storage, out)
-    print(f"exported {len(tables.trials)} trials, {len(tables.curves)} curve points to {out}")
+    unused = tables.meta["unused_slots"]
+    left = f" ({unused} of {tables.meta['n_trials']} slots never ran: left out)" if unused else ""
+    print(f"exported {len(tables.trials)} trials{left}, {len(tables.curves)} curve points to {out}")
     return 0
 
 

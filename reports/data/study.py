@@ -43,6 +43,26 @@ def state_counts(trials: pd.DataFrame) -> pd.Series:
     return out
 
 
+def slots_ran(trials: pd.DataFrame, meta: Mapping | None = None) -> dict[str, int | None]:
+    """How many of the study's slots ran: `ran`, `slots` (the spec's n_trials, None when unknown) and `unused`
+    (slots that never started). From meta (`slots_ran`, `unused_slots`, `n_trials`) when the export says;
+    an older export, which still holds its never-started WAITING rows, counts its rows that are not WAITING."""
+    meta = meta or {}
+    slots = meta.get("n_trials")
+    if meta.get("slots_ran") is not None:
+        return {"ran": int(meta["slots_ran"]), "slots": slots, "unused": int(meta.get("unused_slots") or 0)}
+    ran = int((trials["state"] != "WAITING").sum())
+    return {"ran": ran, "slots": slots if slots is not None else len(trials), "unused": len(trials) - ran}
+
+
+def slots_text(summary: Mapping[str, int | None]) -> str:
+    """'20 of 300 slots ran (280 never started)' from :func:`slots_ran`."""
+    if summary["slots"] is None:
+        return f"{summary['ran']} slots ran"
+    text = f"{summary['ran']} of {summary['slots']} slots ran"
+    return text + (f" ({summary['unused']} never started)" if summary["unused"] else "")
+
+
 def best_index(values: pd.Series, direction: str = "maximize") -> object:
     """The index label of the best value in `direction` (the first on ties)."""
     return values.idxmax() if maximizing(direction) else values.idxmin()

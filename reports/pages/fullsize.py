@@ -1,10 +1,13 @@
 """`render_fullsize(export, anchors=...)`: the page of a full-size search: the final pick's test accuracy
-beside published anchors, the search's cost, and best-so-far against wall time and epochs spent
-(`reports.data.budget`, `reports.figures.budget`).
+beside published anchors, the search's cost, the warm start and scheduling it ran with (when the study
+carries them), and best-so-far against wall time and epochs spent (`reports.data.budget`,
+`reports.figures.budget`).
 
-Reads an export (``meta["final"]`` holds the pick scored on test by :func:`hpsearch.final.final_pick`). The
-test score is one training run of one configuration with one seed: the page shows no interval for it and
-says so; the anchors are other people's single numbers, compared as such.
+Reads an export (``meta["final"]`` holds the pick scored on test by :func:`hpsearch.final.final_pick`; its
+scores, ``meta["priors"]`` and ``meta["schedule"]`` are read by `reports.data.final`). The pick is retrained
+once per seed and each net scored on test once: the page shows every seed's score, their mean and spread,
+and an interval of the mean only from MIN_CI seeds on (one seed is one number: no interval is claimed). The
+anchors are other people's single numbers, compared with the mean as such.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import pandas as pd
 
 from reports.data import study as S
 from reports.data.budget import budget_history
+from reports.data.final import LEVEL, FinalScores, final_scores, prior_box, prior_configs, schedule_rows
+from reports.data.stats import MIN_CI
 from reports.figures.budget import plot_best_vs_epochs, plot_best_vs_time
 from reports.figures.study import plot_history
 from reports.load import StudyExport
@@ -25,17 +30,41 @@ from reports.pages.common import FigurePlan, as_export, default_out_dir, draw_fi
 __all__ = ["render_fullsize"]
 
 
+def _spread(scores: FinalScores) -> str:
+    if scores.n == 1:
+        return ("One retraining seed: this is one number, and no interval is claimed for it (another seed "
+                "would give another number).")
+    text = (f"Spread over the {scores.n} seeds: standard deviation {scores.std:.4f}, min-max "
+            f"{scores.low:.4f}-{scores.high:.4f}.")
+    if scores.ci is None:
+        return text + f" No interval from fewer than {MIN_CI} seeds."
+    return text + (f" {LEVEL:.0%} interval of the mean, t-based over the seeds ({scores.n - 1} degrees of "
+                   f"freedom): [{scores.ci[0]:.4f}, {scores.ci[1]:.4f}]. It covers the seed-to-seed variation of "
+                   "retraining this one configuration, not the choice of the configuration.")
+
+
 def _headline(final: Mapping | None, direction: str) -> str:
     if not final:
         return "<p>No final pick yet: the search has not been scored on the test split.</p>"
+    scores = final_scores(final)
     retrain = ("retrained on training + validation" if final.get("retrain") == "train+val"
                else "retrained on the training split (the net the trial trained)")
+    if scores.n == 1:
+        big = f"Test accuracy {scores.mean:.4f}"
+        scored = "scored on 1 retraining seed (the test split read once, only by the final pick)"
+    else:
+        big = f"Test accuracy {scores.mean:.4f} (mean of {scores.n} seeds)"
+        scored = (f"scored on {scores.n} retraining seeds (the test split read once per seed, only by the "
+                  "final pick)")
+    table = scores.per_seed.rename(columns={"test_acc": "test accuracy", "train_seconds": "training seconds"})
     return (
-        f'<p style="font-size:20px;margin:6px 0"><b>Test accuracy {final["test_acc"]:.4f}</b></p>'
+        f'<p style="font-size:20px;margin:6px 0"><b>{H.esc(big)}</b></p>'
         f"<p>Final pick: trial {H.esc(final['trial'])} (best validation score {final['value']:.4f}, "
-        f"{H.esc(direction)}), {H.esc(retrain)} on {final['n_train']:,} images for "
-        f"{final.get('train_seconds', float('nan')):.0f} s, then scored once on {final['n_test']:,} test images. "
-        "One configuration, one seed: no interval is shown for this single number.</p>"
+        f"{H.esc(direction)}), {H.esc(retrain)} on {final['n_train']:,} images "
+        f"({final.get('train_seconds', float('nan')):.0f} s in all), {H.esc(scored)}, "
+        f"on {final['n_test']:,} test images.</p>"
+        f"<p>{H.esc(_spread(scores))}</p>"
+        + H.data_table(table, table_id="seeds", sortable=False)
     )
 
 
@@ -43,14 +72,33 @@ def _anchors(final: Mapping | None, anchors: Mapping[str, float]) -> str:
     if not anchors:  # published numbers of another data set would compare nothing
         return "<p>No published results on this data set are set beside this search.</p>"
     rows = []
-    ours = final["test_acc"] if final else None
+    scores = final_scores(final) if final else None
+    ours = scores.mean if scores else None
     for name, acc in sorted(anchors.items(), key=lambda kv: kv[1]):
         diff = "" if ours is None else f"{ours - acc:+.4f}"
         rows.append({"result": name, "test accuracy": acc, "this search minus it": diff})
-    if ours is not None:
-        rows.append({"result": "this search (final pick)", "test accuracy": ours, "this search minus it": ""})
+    if scores is not None:
+        label = "this search (final pick)" if scores.n == 1 else f"this search (final pick, mean of {scores.n} seeds)"
+        rows.append({"result": label, "test accuracy": ours, "this search minus it": ""})
     frame = pd.DataFrame(rows).sort_values("test accuracy", kind="stable")
-    return H.data_table(frame, table_id="anchors", sortable=False)
+    what = "" if scores is None or scores.n == 1 else " (this search: the mean over its seeds)"
+    return (f"<p>Beside published results on this data set, each a single number{what}:</p>"
+            + H.data_table(frame, table_id="anchors", sortable=False))
+
+
+def _warm_start(priors: Mapping) -> str:
+    configs, box = prior_configs(priors), prior_box(priors)
+    parts = ["<p>Configurations the search was started from (enqueued before the sampler's own):</p>",
+             H.data_table(configs, table_id="priors", sortable=False) if len(configs) else "<p>None.</p>"]
+    source = priors.get("box_source")
+    if len(box):
+        parts += [f"<p>The box searched{' (from ' + H.esc(source) + ')' if source else ''}:</p>",
+                  H.data_table(box, table_id="box", sortable=False)]
+    else:
+        parts.append("<p>No box: the search space as the spec gives it.</p>")
+    parts.append(f"<p>Start-up trials (before the sampler models the results): "
+                 f"{H.esc(priors.get('startup_trials'))}.</p>")
+    return "".join(parts)
 
 
 def _cost(exp: StudyExport, history: pd.DataFrame) -> str:
@@ -68,9 +116,16 @@ def _cost(exp: StudyExport, history: pd.DataFrame) -> str:
         ("trials complete / pruned / failed or stopped",
          f"{counts.get('COMPLETE', 0)} ({int(trials['diverged'].sum())} diverged) / {counts.get('PRUNED', 0)} / "
          f"{counts.get('FAIL', 0)}"),
-        ("final retraining", f"{final['train_seconds']:.0f} s" if final else "not run"),
+        ("final retraining", _retraining(final)),
     ]
     return H.kv_table(rows)
+
+
+def _retraining(final: Mapping) -> str:
+    if not final:
+        return "not run"
+    n = final_scores(final).n
+    return f"{final['train_seconds']:.0f} s" + (f" ({n} seeds)" if n > 1 else "")
 
 
 def render_fullsize(
@@ -82,6 +137,7 @@ def render_fullsize(
     exp = as_export(export)
     out = Path(out_dir) if out_dir is not None else default_out_dir(exp)
     final = exp.meta.get("final")
+    priors, schedule = exp.meta.get("priors"), exp.meta.get("schedule")
     n = n_train or (final or {}).get("n_search_train") or 0
     history = budget_history(exp.trials, n_train=int(n), direction=exp.direction)
     plans = [
@@ -99,12 +155,13 @@ def render_fullsize(
     sections = [
         ("headline", "Result", _headline(final, exp.direction) + _anchors(final, anchors)),
         ("cost", "What the search cost", _cost(exp, history)),
+        *([("warm-start", "Warm start", _warm_start(priors))] if priors else []),
+        *([("scheduling", "Scheduling", H.kv_table(schedule_rows(schedule)))] if schedule else []),
         ("figures", "Figures", H.figures_html(blocks)),
         ("top", f"Top {len(top)} trials (validation)", H.data_table(top, table_id="topk", highlight="diverged")
          if len(top) else "<p>No COMPLETE trial with a score.</p>"),
     ]
     text = H.page(f"Full-size search {exp.study}", sections,
-                  subtitle=f"{int((exp.trials['state'] != 'WAITING').sum())} trials run of {len(exp.trials)} slots, "
-                           f"direction {exp.direction}",
+                  subtitle=f"{S.slots_text(S.slots_ran(exp.trials, exp.meta))}, direction {exp.direction}",
                   footer=f"Rendered by reports from the export of study {exp.study}.")
     return H.write_page(out, text)

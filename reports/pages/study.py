@@ -138,7 +138,8 @@ def _summary(export: StudyExport) -> str:
     search = [(k, meta.get(k)) for k in ("direction", "sampler", "pruner", "parent", "created")]
     parts = [
         H.kv_table(best_rows, title="Best trial"),
-        H.kv_table([(k.lower(), v) for k, v in counts.items()], title="Trials by state"),
+        H.kv_table([("slots", S.slots_text(S.slots_ran(trials, meta))), *((k.lower(), v) for k, v in counts.items())],
+                   title="Trials by state"),
         H.kv_table([(k.replace("_", " "), v) for k, v in times.items()], title="Time and workers"),
         H.kv_table(seeds, title="Seeds"),
         H.kv_table(_rows(machine, "machine"), title="Machine"),
@@ -192,7 +193,8 @@ def render(export: StudyExport | str | Path, *, out_dir: str | Path | None = Non
         ("figures", "Figures", H.figures_html(blocks)),
     ]
     n = len(exp.trials)
-    subtitle = f"{n} trials, direction {exp.direction}, parent {exp.meta.get('parent') or '—'}"
+    ran = f" ({S.slots_text(S.slots_ran(exp.trials, exp.meta))})" if exp.meta.get("n_trials") is not None else ""
+    subtitle = f"{n} trials{ran}, direction {exp.direction}, parent {exp.meta.get('parent') or '—'}"
     text = H.page(f"Study {exp.study}", sections, subtitle=subtitle,
                   footer=f"Rendered by reports from the export of study {exp.study}.")
     return H.write_page(out, text)

@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
+from optuna.trial import TrialState
 
-from hpsearch import ParamSpec, SearchSpace, export, run, wide_space
+from hpsearch import ParamSpec, SearchSpace, export, run, run_worker, wide_space
 from hpsearch.export import CURVE_COLUMNS, META_KEYS, TRIAL_COLUMNS
+from hpsearch.objectives.training import TrialResult
+from hpsearch.storages.opener import open_storage
+from hpsearch.study import claim, create_study, requeue
 from netcore import blas as netcore_blas
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "hpsearch.md"
@@ -90,6 +97,73 @@ def test_diverged_trials_export_finite_values_and_nan_losses(make_spec, tmp_path
     assert tables.trials["diverged"].all() and tables.trials["value"].map(math.isfinite).all()
     assert tables.trials["param_weight_decay"].eq(1e3).all()
     assert not (tmp_path / "runs" / "exp-div" / "export").exists()
+
+
+def test_a_partly_run_study_exports_the_trials_that_ran_and_counts_the_unused_slots(make_spec, tmp_path):
+    spec = make_spec("exp-part", n_trials=3)
+    run(spec, n_jobs=1, progress=False)  # slots 0-2 run
+    study = run(spec.replace(n_trials=8), n_jobs=0, progress=False)  # slots 3-7 enqueued, none run
+    running = claim(study, 8)  # slot 3 is running at export time
+    failed = claim(study, 8)  # slot 4 starts, fails (as an interrupted trial does) and is re-queued
+    study.tell(failed, state=TrialState.FAIL)
+    assert requeue(study, study.get_trials(deepcopy=False)[failed.number])
+    tables = export(study, out_dir=tmp_path / "out")
+
+    storage = open_storage(spec.storage_url, create=False)  # Optuna's own view, through a fresh connection
+    every = optuna.load_study(study_name=spec.name, storage=storage).get_trials(deepcopy=False)
+    waiting = [t for t in every if t.state == TrialState.WAITING]
+    assert len(waiting) == 4  # slots 5-7, and slot 4's retry
+    ran = sorted(t.number for t in every if t.state != TrialState.WAITING)
+    for frame in (tables.trials, pd.read_csv(tmp_path / "out" / "trials.csv"),
+                  pd.read_parquet(tmp_path / "out" / "trials.parquet")):
+        assert sorted(frame["number"]) == ran and "WAITING" not in set(frame["state"])
+    by_number = tables.trials.set_index("number")
+    assert by_number.loc[failed.number, "state"] == "FAIL" and by_number.loc[running.number, "state"] == "RUNNING"
+    assert set(tables.curves["number"]) <= set(ran)
+    meta = json.loads((tmp_path / "out" / "meta.json").read_text())
+    assert meta["n_trials"] == 8 and meta["slots_ran"] == 5 and meta["unused_slots"] == 3
+    assert meta["waiting_left_out"] == len(waiting) and meta["counts"]["WAITING"] == len(waiting)
+    assert sum(meta["counts"].values()) == len(every) == len(tables.trials) + len(waiting)
+
+
+def _first_quick_then_slow(params, settings, *, seed, on_epoch=None):
+    """The first trial ends at once; later ones evaluate every 0.1 s for 2 s: a 0.5 s budget stops the second."""
+    calls = _first_quick_then_slow.calls = getattr(_first_quick_then_slow, "calls", 0) + 1
+    for epoch in range(1 if calls == 1 else 20):
+        if calls > 1:
+            time.sleep(0.1)
+        if on_epoch is not None and on_epoch(epoch, 0.5):
+            break
+    curves = {"train_acc": [0.5], "val_acc": [0.5], "train_loss": [1.0], "val_loss": [1.0]}
+    return TrialResult(0.5, 0.5, False, False, 20, 100, 0.1, curves, [0])
+
+
+def test_a_study_stopped_by_its_time_budget_exports_only_the_trials_that_ran(make_spec, tmp_path):
+    spec = make_spec("exp-budget", n_trials=4)
+    study = create_study(spec)
+    _first_quick_then_slow.calls = 0
+    summary = run_worker(spec, objective=_first_quick_then_slow, deadline=time.time() + 0.5, blas_threads=None)
+    assert summary["out_of_time"]
+    every = study.get_trials(deepcopy=False)
+    states = Counter(t.state for t in every)
+    assert states[TrialState.COMPLETE] == 1 and states[TrialState.FAIL] == 1 and states[TrialState.WAITING] == 3
+    tables = export(study, out_dir=False)
+    assert sorted(tables.trials["state"]) == ["COMPLETE", "FAIL"]
+    assert sorted(tables.trials["number"]) == sorted(t.number for t in every if t.state != TrialState.WAITING)
+    assert sorted(tables.trials["slot"]) == [0, 1]
+    meta = tables.meta  # slot 1's retry waits to run again: left out, but slot 1 ran
+    assert (meta["slots_ran"], meta["unused_slots"], meta["waiting_left_out"], meta["n_trials"]) == (2, 2, 3, 4)
+
+
+def test_the_study_page_says_how_many_slots_ran(make_spec, tmp_path):
+    from reports import render
+
+    spec = make_spec("exp-page", n_trials=2)
+    run(spec, n_jobs=1, progress=False)
+    study = run(spec.replace(n_trials=7), n_jobs=0, progress=False)
+    export(study, out_dir=tmp_path / "out")
+    page = render(tmp_path / "out", out_dir=tmp_path / "page").read_text(encoding="utf-8")
+    assert "2 of 7 slots ran (5 never started)" in page and "<th>waiting</th><td>0</td>" in page
 
 
 def test_export_by_name_needs_a_storage():

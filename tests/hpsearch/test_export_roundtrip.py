@@ -2,9 +2,10 @@
 
 A random study (0-9 trials in any state, conditional parameters, diverged trials with null losses, missing
 results, arbitrary unicode worker names) is built in an in-memory Optuna storage and exported by
-``hpsearch.export``. What ``reports.load_export`` reads back from the files must equal the exported tables
-(parquet: exactly; csv: every number and state), and the rendered page must agree with the data: counts
-by state, and the top-k table's rows and order.
+``hpsearch.export``. The tables hold the trials that ran (the WAITING ones are left out and counted in meta).
+What ``reports.load_export`` reads back from the files must equal the exported tables (parquet: exactly;
+csv: every number and state), and the rendered page must agree with the data: counts by state, and the
+top-k table's rows and order.
 """
 
 from __future__ import annotations
@@ -95,8 +96,13 @@ def test_what_reports_reads_back_is_what_hpsearch_exported(rows):
         folder = Path(tmp) / "export"
         tables = export(study, out_dir=folder)
         trials = study.get_trials(deepcopy=False)
-        assert len(tables.trials) == len(trials)
+        waiting = [t for t in trials if t.state == TrialState.WAITING]  # never started: left out
+        assert sorted(tables.trials["number"]) == sorted(t.number for t in trials if t not in waiting)
         assert tables.meta["counts"] == {s.name: sum(t.state == s for t in trials) for s in TrialState}
+        assert tables.meta["waiting_left_out"] == len(waiting)
+        ran_slots = {t.user_attrs["slot"] for t in trials if t not in waiting}
+        assert tables.meta["slots_ran"] == len(ran_slots)
+        assert tables.meta["unused_slots"] == len({t.user_attrs["slot"] for t in waiting} - ran_slots)
         assert all(np.isfinite(v) or s not in ("COMPLETE",) for v, s in zip(tables.trials["value"],
                                                                               tables.trials["state"], strict=True))
         loaded = load_export(folder)

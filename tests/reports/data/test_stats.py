@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from reports.data.book import curve_frame
 from reports.data.stats import bootstrap_ci, mean_bands
@@ -41,3 +42,21 @@ def test_bands_of_diverged_runs_are_nan_where_no_replicate_reached(make_book_exp
                            {0: {"loss": [1.0, float("nan")]}, 1: {"loss": [2.0, float("nan")]}})
     bands = mean_bands(curve_frame(exp, "loss"), "optimizer", rng=np.random.default_rng(0), n_boot=50)
     assert bands["mean"].iloc[0] == 1.5 and np.isnan(bands["mean"].iloc[1]) and bands["n"].tolist() == [2, 0]
+
+
+def test_t_quantile_matches_scipy_and_t_interval_is_mean_plus_minus_t_se():
+    from scipy import stats as reference
+
+    from reports.data.stats import t_interval, t_quantile
+
+    for df in (1, 2, 3, 4, 7, 12, 30, 200):
+        assert t_quantile(0.95, df) == pytest.approx(reference.t.ppf(0.975, df), rel=1e-9)
+        assert t_quantile(0.8, df) == pytest.approx(reference.t.ppf(0.9, df), rel=1e-9)
+    x = np.array([0.901, 0.897, 0.905, 0.899])
+    low, high = t_interval(x)
+    want = reference.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=reference.sem(x))
+    assert (low, high) == pytest.approx(want, rel=1e-9)
+    for few in ([0.9], [0.9, 0.91], [0.9, 0.91, np.nan]):  # fewer than 3 finite values: no interval
+        assert all(np.isnan(t_interval(few)))
+    with pytest.raises(ValueError, match="level=1.5"):
+        t_quantile(1.5, 3)

@@ -102,3 +102,16 @@ def test_a_seed_parameter_keeps_its_prefix_beside_the_trial_seed(trials):
     assert top["seed"].tolist() == [105, 101, 103]  # the trial's training seed
     assert top["param_seed"].tolist() == [2, 1, 0]  # the grid parameter, under its full column name
     assert "lr" in top.columns and "param_lr" not in top.columns  # other parameters lose the prefix
+
+
+def test_slots_ran_from_meta_and_from_an_older_export_that_kept_its_waiting_rows(trials):
+    new = {"n_trials": 300, "slots_ran": 20, "unused_slots": 280, "waiting_left_out": 281}
+    summary = S.slots_ran(trials, new)
+    assert summary == {"ran": 20, "slots": 300, "unused": 280}
+    assert S.slots_text(summary) == "20 of 300 slots ran (280 never started)"
+    old = trials.copy()
+    old.loc[old.index[:3], "state"] = "WAITING"  # an export made before WAITING slots were left out
+    summary = S.slots_ran(old, {"n_trials": len(old)})
+    assert summary == {"ran": len(old) - 3, "slots": len(old), "unused": 3}
+    assert S.slots_text(S.slots_ran(trials, {"n_trials": len(trials)})) == f"{len(trials)} of {len(trials)} slots ran"
+    assert S.slots_text({"ran": 4, "slots": None, "unused": 0}) == "4 slots ran"

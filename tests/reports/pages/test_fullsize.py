@@ -38,3 +38,88 @@ def test_without_anchors_no_comparison_table_is_drawn(tmp_path, budget_trials):
     html = render_fullsize(_export(budget_trials, final), anchors={}, out_dir=tmp_path).read_text()
     assert "Test accuracy 0.9012" in html and "No published results on this data set" in html
     assert "this search minus it" not in html
+
+
+PRIORS = {"configs": [{"params": {"lr": 0.001, "optimizer": "adam"}, "source": "book defaults"},
+                      {"params": {"lr": 0.02}, "source": "study fm-1 trial <17>"}],
+          "box": {"lr": [0.0001, 0.1]}, "startup_trials": 8, "box_source": "study fm-1"}
+SCHEDULE = {"pruner": "asha-cost", "resource": "seconds", "min_resource": 30.0, "reduction_factor": 3,
+            "rungs": [30.0, 90.0, 270.0], "max_trial_seconds": 900.0, "endgame_seconds": 120.0}
+
+
+def _three_seeds(per_seed):
+    mean = sum(per_seed) / len(per_seed)
+    return {"trial": 2, "value": 0.85, "retrain": "train+val", "n_train": 60000, "n_search_train": 100,
+            "train_seconds": 330.0, "seconds_per_seed": [100.0, 110.0, 120.0], "seeds": [101, 102, 103],
+            "test_per_seed": per_seed, "test_mean": mean, "test_std": None, "test_acc": mean, "n_test": 10000,
+            "params": {"lr": 0.3}}
+
+
+def test_three_seeds_show_each_score_the_mean_the_spread_and_a_t_interval(tmp_path, budget_trials, read_page):
+    import numpy as np
+    from scipy import stats
+
+    per_seed = [0.9012, 0.8987, 0.9041]
+    html, page = read_page(render_fullsize(_export(budget_trials, _three_seeds(per_seed)), anchors=ANCHORS,
+                                           out_dir=tmp_path))
+    text = " ".join(page.all_text.split())
+    mean, std = np.mean(per_seed), np.std(per_seed, ddof=1)
+    assert f"Test accuracy {mean:.4f} (mean of 3 seeds)" in text
+    assert "scored on 3 retraining seeds (the test split read once per seed, only by the final pick)" in text
+    seeds = html.split('id="T_seeds"', 1)[1].split("</table>", 1)[0]
+    for seed, score in zip((101, 102, 103), per_seed, strict=True):
+        assert f">{seed}<" in seeds and f"{score:.4f}" in seeds
+    assert f"standard deviation {std:.4f}, min-max 0.8987-0.9041" in text
+    low, high = stats.t.interval(0.95, 2, loc=mean, scale=std / np.sqrt(3))
+    assert f"95% interval of the mean, t-based over the seeds (2 degrees of freedom): [{low:.4f}, {high:.4f}]" in text
+    assert f"{mean - 0.8833:+.4f}" in html and "mean of 3 seeds" in html.split('id="T_anchors"', 1)[1]
+    assert "330 s (3 seeds)" in text and "scored once" not in text
+
+
+def test_one_seed_is_said_plainly_and_no_interval_is_claimed(tmp_path, budget_trials, read_page):
+    final = {**_three_seeds([0.9012]), "seeds": [101], "seconds_per_seed": [100.0], "train_seconds": 100.0}
+    _, page = read_page(render_fullsize(_export(budget_trials, final), anchors=ANCHORS, out_dir=tmp_path))
+    text = " ".join(page.all_text.split())
+    assert "Test accuracy 0.9012" in text and "mean of" not in text
+    assert "scored on 1 retraining seed" in text and "One retraining seed: this is one number" in text
+    assert "interval of the mean" not in text and "standard deviation" not in text
+
+
+def test_two_seeds_show_the_spread_but_no_interval(tmp_path, budget_trials, read_page):
+    final = {**_three_seeds([0.90, 0.91]), "seeds": [1, 2], "seconds_per_seed": [1.0, 2.0]}
+    _, page = read_page(render_fullsize(_export(budget_trials, final), anchors={}, out_dir=tmp_path))
+    text = " ".join(page.all_text.split())
+    assert "min-max 0.9000-0.9100" in text and "No interval from fewer than 3 seeds." in text
+
+
+def test_warm_start_and_scheduling_are_shown_when_the_study_has_them(tmp_path, budget_trials, read_page):
+    exp = _export(budget_trials, _three_seeds([0.90, 0.91, 0.92]))
+    exp = StudyExport.from_frames(exp.trials, None, {**exp.meta, "priors": PRIORS, "schedule": SCHEDULE})
+    html, page = read_page(render_fullsize(exp, anchors=ANCHORS, out_dir=tmp_path))
+    assert "Warm start" in page.headings and "Scheduling" in page.headings
+    priors = html.split('id="T_priors"', 1)[1].split("</table>", 1)[0]
+    assert "book defaults" in priors and "lr=0.001, optimizer=adam" in priors
+    assert "study fm-1 trial &lt;17&gt;" in priors and "<17>" not in html
+    box = html.split('id="T_box"', 1)[1].split("</table>", 1)[0]
+    assert ">lr<" in box and "0.0001" in box and "0.1" in box
+    text = " ".join(page.all_text.split())
+    assert "(from study fm-1)" in text and "Start-up trials (before the sampler models the results): 8." in text
+    assert "30 s, 90 s, 270 s" in text and "asha-cost" in text and "900 s" in text
+
+
+def test_an_old_export_renders_without_warm_start_or_scheduling(tmp_path, budget_trials, read_page):
+    final = {"trial": 2, "value": 0.85, "retrain": "train", "n_train": 100, "n_search_train": 100,
+             "train_seconds": 3.0, "test_acc": 0.9012, "n_test": 1000, "params": {"lr": 0.3}}
+    _, page = read_page(render_fullsize(_export(budget_trials, final), anchors=ANCHORS, out_dir=tmp_path))
+    assert "Warm start" not in page.headings and "Scheduling" not in page.headings
+    text = " ".join(page.all_text.split())
+    assert "Test accuracy 0.9012" in text and "One retraining seed" in text
+    assert "5 of 5 slots ran" in text  # an export without slot counts: its rows are the slots
+
+
+def test_the_subtitle_counts_slots_from_meta(tmp_path, budget_trials, read_page):
+    exp = _export(budget_trials, None)
+    exp = StudyExport.from_frames(exp.trials, None, {**exp.meta, "n_trials": 300, "slots_ran": 5,
+                                                     "unused_slots": 295, "waiting_left_out": 295})
+    _, page = read_page(render_fullsize(exp, anchors={}, out_dir=tmp_path, n_train=100))
+    assert "5 of 300 slots ran (295 never started)" in page.all_text
