@@ -5,10 +5,11 @@ Averaging", in its exponential form (e.g. the "Exponential Moving Average" of Te
 ModelEma). After each update the trainer calls :meth:`WeightAverage.update`:
 ``shadow = decay * shadow + (1 - decay) * params`` on the network's flat parameter vector, in its dtype.
 
-Warm start, no bias correction: the shadow starts at the weights it is given (the initial weights), so it is
-never a biased average of zeros (which is what Adam-style bias correction repairs) but the initial weights
-keep a weight ``decay ** k`` after k updates. Pick ``decay`` so that ``1 / (1 - decay)`` is well below the
-number of updates (0.99 for a few thousand updates, 0.999 for tens of thousands).
+Warm start and a warm-up of the decay: the shadow starts at the weights it is given (the initial weights),
+and update ``n`` (0-based) blends with ``min(decay, (1 + n) / (10 + n))``, as TensorFlow's
+ExponentialMovingAverage does with ``num_updates``: the first updates average over a short horizon, so the
+initial weights fade within tens of updates instead of keeping a weight ``decay ** n`` (0.6 after 500
+updates at 0.999), and an average read early in a run (a pruner's first rung) is already of trained weights.
 
 Batch-norm statistics are averaged too: every layer with ``running_mean``/``running_var`` arrays gets shadows
 with the same recursion, started at the layer's statistics after the first update (before it they do not
@@ -44,10 +45,18 @@ class WeightAverage:
         self._scratch = np.empty_like(self.shadow)
         self._layers = [layer for layer in net.layers if all(hasattr(layer, name) for name in _STATS)]
         self._stat_shadow: dict[tuple[int, str], np.ndarray] = {}
+        self.updates = 0
+
+    def current_decay(self) -> float:
+        """The decay the next update blends with: ``min(decay, (1 + n) / (10 + n))`` after n updates."""
+        return min(self.decay, (1.0 + self.updates) / (10.0 + self.updates))
 
     def update(self) -> None:
-        """``shadow = decay * shadow + (1 - decay) * live`` for the weights and every batch-norm statistic."""
-        self._blend(self.shadow, self._params)
+        """``shadow = d * shadow + (1 - d) * live`` (``d``: :meth:`current_decay`) for the weights and every
+        batch-norm statistic."""
+        d = self.current_decay()
+        self.updates += 1
+        self._blend(self.shadow, self._params, d)
         for k, layer in enumerate(self._layers):
             for name in _STATS:
                 live = getattr(layer, name)
@@ -57,10 +66,9 @@ class WeightAverage:
                 if shadow is None:
                     self._stat_shadow[k, name] = live.copy()  # warm start at the first statistics
                 else:
-                    self._blend(shadow, live)
+                    self._blend(shadow, live, d)
 
-    def _blend(self, shadow: np.ndarray, live: np.ndarray) -> None:
-        d = self.decay
+    def _blend(self, shadow: np.ndarray, live: np.ndarray, d: float) -> None:
         scratch = self._scratch[: live.size].reshape(live.shape) if live.dtype == self._scratch.dtype else None
         part = np.multiply(live, 1.0 - d, out=scratch)  # (1 - d) * live
         shadow *= d

@@ -281,13 +281,17 @@ def test_ema_after_k_updates_is_the_float64_recursion_and_training_is_unchanged(
     opt = _RecordingSGD(net)
     cfg = TrainConfig(epochs=3, batch_size=10, ema_decay=d)
     h = train(net, opt, data, cfg, rng=np.random.default_rng(0))
+    def dn(n):  # the decay's warm-up: min(d, (1 + n) / (10 + n)) at update n (0-based)
+        return min(d, (1 + n) / (10 + n))
+
+    assert [dn(n) for n in (0, 1, 30, 35, 36)] == [0.1, 2 / 11, 31 / 40, 0.8, 0.8]
     shadow = p0.copy()
-    for p in opt.params:
-        shadow = d * shadow + (1 - d) * p
+    for n, p in enumerate(opt.params):
+        shadow = dn(n) * shadow + (1 - dn(n)) * p
     np.testing.assert_allclose(net.params, shadow, rtol=1e-13, atol=1e-15)  # the net returned holds the EMA
     stats = [s.copy() for s in opt.stats[0]]  # BN shadows start at the statistics after the first update
-    for step in opt.stats[1:]:
-        stats = [d * a + (1 - d) * b for a, b in zip(stats, step, strict=True)]
+    for n, step in enumerate(opt.stats[1:], start=1):
+        stats = [dn(n) * a + (1 - dn(n)) * b for a, b in zip(stats, step, strict=True)]
     bns = [layer for layer in net.layers if hasattr(layer, "running_mean")]
     got = [s for b in bns for s in (b.running_mean, b.running_var)]
     for a, b in zip(got, stats, strict=True):
