@@ -95,8 +95,19 @@ def schedule_rows(schedule: Mapping | None) -> list[tuple[str, str]]:
         ("reduction factor", str(schedule.get("reduction_factor"))),
         ("rungs", ", ".join(f"{_short(r)}{unit}" for r in rungs) or "none"),
         ("longest trial", "no cap" if cap is None else f"{_short(cap)} s"),
-        ("endgame (no new trial starts in the last)", f"{_short(schedule.get('endgame_seconds'))} s"),
+        ("end game", _endgame(schedule)),
     ]
+
+
+def _endgame(schedule: Mapping) -> str:
+    """The budget's end game: seconds at the end in which no trial starts (``endgame_seconds``), or whether the
+    rule that no trial starts that cannot reach its first rung before the deadline is on (``endgame``)."""
+    if schedule.get("endgame_seconds") is not None:
+        return f"no new trial starts in the last {_short(schedule['endgame_seconds'])} s"
+    if schedule.get("endgame") is None:
+        return "not recorded"
+    return ("on: no trial starts that cannot reach its first rung before the deadline" if schedule["endgame"]
+            else "off")
 
 
 def _short(value: object) -> str:

@@ -166,6 +166,16 @@ def test_the_study_page_says_how_many_slots_ran(make_spec, tmp_path):
     assert "2 of 7 slots ran (5 never started)" in page and "<th>waiting</th><td>0</td>" in page
 
 
+def test_the_warm_start_and_the_schedule_are_exported_as_the_study_holds_them(make_spec):
+    priors = {"configs": [{"params": {"lr": 0.01}, "source": "book defaults"}], "startup_trials": 1}
+    study = run(make_spec("exp-warm", n_trials=2, priors=priors, pruner="asha"), n_jobs=1, progress=False)
+    meta = export(study, out_dir=False).meta
+    assert meta["priors"] == study.user_attrs["priors"] and meta["priors"]["configs"][0]["source"] == "book defaults"
+    assert meta["schedule"] == study.user_attrs["schedule"] and meta["schedule"]["rungs"]
+    plain = export(run(make_spec("exp-plain", n_trials=1), n_jobs=1, progress=False), out_dir=False).meta
+    assert plain["priors"] is None and plain["schedule"] is None
+
+
 def test_export_by_name_needs_a_storage():
     with pytest.raises(ValueError, match="needs its storage"):
         export("some-study")

@@ -48,3 +48,11 @@ def test_priors_and_schedule_as_tables():
                                "endgame_seconds": 120.0}))
     assert rows["rungs"] == "30 s, 90 s, 270 s" and rows["longest trial"] == "no cap"
     assert rows["reduction factor"] == "3" and schedule_rows(None) == []
+    assert rows["end game"] == "no new trial starts in the last 120 s"
+    # as hpsearch stores it (hpsearch.samplers.asha.CostSchedule.to_dict)
+    stored = {"min_resource": 36.0, "reduction_factor": 3, "max_trial_seconds": 1800.0, "endgame": True,
+              "pruner": "asha-cost", "resource": "seconds", "rungs": [36.0, 108.0, 324.0, 972.0]}
+    rows = dict(schedule_rows(stored))
+    assert rows["end game"].startswith("on: no trial starts") and rows["longest trial"] == "1800 s"
+    assert rows["first rung (min resource)"] == "36 s" and rows["rungs"] == "36 s, 108 s, 324 s, 972 s"
+    assert dict(schedule_rows({**stored, "endgame": False}))["end game"] == "off"

@@ -43,8 +43,8 @@ def test_without_anchors_no_comparison_table_is_drawn(tmp_path, budget_trials):
 PRIORS = {"configs": [{"params": {"lr": 0.001, "optimizer": "adam"}, "source": "book defaults"},
                       {"params": {"lr": 0.02}, "source": "study fm-1 trial <17>"}],
           "box": {"lr": [0.0001, 0.1]}, "startup_trials": 8, "box_source": "study fm-1"}
-SCHEDULE = {"pruner": "asha-cost", "resource": "seconds", "min_resource": 30.0, "reduction_factor": 3,
-            "rungs": [30.0, 90.0, 270.0], "max_trial_seconds": 900.0, "endgame_seconds": 120.0}
+SCHEDULE = {"min_resource": 30.0, "reduction_factor": 3, "max_trial_seconds": 900.0, "endgame": True,
+            "pruner": "asha-cost", "resource": "seconds", "rungs": [30.0, 90.0, 270.0, 810.0]}  # as hpsearch stores it
 
 
 def _three_seeds(per_seed):
@@ -104,7 +104,8 @@ def test_warm_start_and_scheduling_are_shown_when_the_study_has_them(tmp_path, b
     assert ">lr<" in box and "0.0001" in box and "0.1" in box
     text = " ".join(page.all_text.split())
     assert "(from study fm-1)" in text and "Start-up trials (before the sampler models the results): 8." in text
-    assert "30 s, 90 s, 270 s" in text and "asha-cost" in text and "900 s" in text
+    assert "30 s, 90 s, 270 s, 810 s" in text and "asha-cost" in text and "900 s" in text
+    assert "no trial starts that cannot reach its first rung before the deadline" in text
 
 
 def test_an_old_export_renders_without_warm_start_or_scheduling(tmp_path, budget_trials, read_page):
