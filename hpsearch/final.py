@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
+from joblib.externals.loky import get_reusable_executor
 from threadpoolctl import threadpool_limits
 
 from hpsearch.objectives.data import load_data
@@ -96,22 +97,51 @@ def _validate(candidates: list[dict[str, Any]], specs: dict[str, StudySpec], obj
     return max(candidates, key=lambda c: (sign * c["val_mean"], sign * c["search_value"]))
 
 
-def _test(chosen: dict[str, Any], spec: StudySpec, objective: Objective, seeds: Sequence[int], retrain: str
-          ) -> dict[str, Any]:
-    """Train the pick once per seed on ``retrain`` and score each net once on the test split."""
-    data = _train_data(spec, retrain)
-    x_test, t_test = objective.test_split(spec.settings)
-    tests, seconds, diverged = [], [], False
-    for s in seeds:
-        t0 = time.perf_counter()
-        net, res = objective.fit(chosen["params"], spec.settings, seed=s, data=data)
-        seconds.append(time.perf_counter() - t0)
-        tests.append(float(net.accuracy(x_test, t_test)))
-        diverged |= bool(res.diverged)
+def _score_seeds(spec: StudySpec | dict[str, Any], params: dict[str, Any], seeds: Sequence[int], retrain: str,
+                 blas_threads: int | None) -> list[tuple[float, float, bool, int, int]]:
+    """Train the pick once per seed on ``retrain`` and score each net on the test split, read once here (a
+    worker process runs this for its share of the seeds): [(test score, seconds, diverged, n_train, n_test)]."""
+    spec = spec if isinstance(spec, StudySpec) else StudySpec.from_dict(spec)
+    objective = get_objective(spec.objective)
+    out = []
+    with threadpool_limits(limits=blas_threads) if blas_threads else nullcontext():
+        data = _train_data(spec, retrain)
+        x_test, t_test = objective.test_split(spec.settings)
+        for seed in seeds:
+            t0 = time.perf_counter()
+            net, res = objective.fit(params, spec.settings, seed=seed, data=data)
+            seconds = time.perf_counter() - t0
+            out.append((float(net.accuracy(x_test, t_test)), seconds, bool(res.diverged), len(data.x_train),
+                        int(len(t_test))))
+    return out
+
+
+def _test(chosen: dict[str, Any], spec: StudySpec, seeds: Sequence[int], retrain: str, n_jobs: int,
+          blas_threads: int | None) -> dict[str, Any]:
+    """Train the pick once per seed on ``retrain`` and score each net once on the test split; with
+    ``n_jobs`` > 1 the seeds are shared out among that many worker processes (one BLAS thread each), which
+    give the same nets and scores."""
+    jobs = max(1, min(n_jobs, len(seeds)))
+    if jobs > 1:
+        # loky's reusable executor, as the launch's workers (joblib.Parallel would clash with it in a process
+        # that launched a study: both share loky's one executor)
+        executor = get_reusable_executor(max_workers=jobs)
+        data = spec.to_dict()
+        shares = [list(seeds[k::jobs]) for k in range(jobs)]
+        futures = [executor.submit(_score_seeds, data, chosen["params"], share, retrain, blas_threads)
+                   for share in shares]
+        by_seed = {s: r for share, f in zip(shares, futures, strict=True) for s, r in zip(share, f.result(),
+                                                                                          strict=True)}
+        runs = [by_seed[s] for s in seeds]
+    else:
+        runs = _score_seeds(spec, chosen["params"], seeds, retrain, blas_threads)
+    tests = [r[0] for r in runs]
+    seconds = [r[1] for r in runs]
+    diverged = any(r[2] for r in runs)
     return {"test_per_seed": tests, "test_mean": statistics.fmean(tests),
             "test_std": statistics.stdev(tests) if len(tests) > 1 else None, "train_seconds": sum(seconds),
-            "seconds_per_seed": seconds, "n_train": len(data.x_train), "n_test": int(len(t_test)),
-            "diverged": diverged}
+            "seconds_per_seed": seconds, "n_train": runs[0][3], "n_test": runs[0][4], "diverged": diverged,
+            "parallel_seeds": jobs}
 
 
 def _as_lists(studies: optuna.Study | Sequence[optuna.Study], specs: StudySpec | Sequence[StudySpec]
@@ -136,12 +166,14 @@ def final_pick(
     seeds: Sequence[int] | None = None,
     blas_threads: int | None = 1,
     on_phase: Callable[[str], None] | None = None,
+    n_jobs: int = 1,
 ) -> dict[str, Any]:
     """Pick among the finished trials of ``studies`` (each with its spec), retrain, score on test once; see
     the module docstring. Returns (and stores) the record: candidates, chosen, trial, study, params, value
     (the search score), seeds, test_per_seed, test_mean, test_std, test_acc (= test_mean), retrain, n_train,
     n_search_train, n_test, train_seconds, diverged, direction, studies, dataset. ``blas_threads`` pins BLAS
-    while training (None: leave it)."""
+    while training (None: leave it); ``n_jobs`` > 1 trains the seeds of the test scoring side by side in that
+    many worker processes (the same nets and scores as one after the other)."""
     studies, specs = _as_lists(studies, specs)
     names = [s.name for s in specs]
     stored = studies[0].user_attrs.get("final")
@@ -167,7 +199,7 @@ def final_pick(
         runs = list(seeds) if seeds is not None else [chosen["seed"]]
         spec = by_name[chosen["study"]]
         phase(f"final pick: scoring the chosen configuration on the test split ({len(runs)} seed(s))")
-        scored = _test(chosen, spec, objective, runs, retrain)
+        scored = _test(chosen, spec, runs, retrain, n_jobs, blas_threads)
     final = {
         "studies": names, "direction": objective.direction, "candidates": candidates, "chosen": chosen,
         "study": chosen["study"], "trial": chosen["trial"], "params": chosen["params"],

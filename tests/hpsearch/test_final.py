@@ -150,3 +150,19 @@ def test_studies_of_different_objectives_are_refused(tmp_path, cnn_error, counte
     with pytest.raises(ValueError, match="different objectives"):
         final_pick([study, other_study], [spec, other])
     assert cnn_error["test"] == counted["test"] == 0
+
+
+def test_seeds_scored_side_by_side_give_the_scores_of_one_after_the_other(tmp_path):
+    # two identical studies (same spec but the name): the same trials, so the same pick; its seeds trained in
+    # two worker processes must give exactly the nets and scores trained one after the other
+    scores = []
+    for name, n_jobs in (("one-by-one", 1), ("side-by-side", 2)):
+        spec = StudySpec(name=name, space=wide_space(conditionals=False), settings=SETTINGS, n_trials=3, seed=4,
+                         out_dir=str(tmp_path))
+        study = run(spec, n_jobs=1, progress=False)
+        final = final_pick(study, spec, seeds=[5, 6, 7], n_jobs=n_jobs)
+        assert final["seeds"] == [5, 6, 7] and len(final["seconds_per_seed"]) == 3
+        assert final["parallel_seeds"] == n_jobs
+        scores.append((final["trial"], final["test_per_seed"]))
+    assert scores[0] == scores[1]
+    assert len(set(scores[0][1])) > 1  # the seeds differ: three nets, not one scored thrice

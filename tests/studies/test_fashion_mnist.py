@@ -46,6 +46,19 @@ def test_quick_search_scores_its_pick_on_test_once_and_reports_it(model, tmp_pat
     final = study.user_attrs["final"]
     assert final["test_acc"] == pytest.approx(test_acc, abs=5e-5) and final["n_test"] == 1000
     assert final["retrain"] == "train+val" and final["n_train"] == 2000
+    # scored on 3 retraining seeds derived from the study seed; the headline is their mean
+    assert len(final["test_per_seed"]) == 3 and len(set(final["seeds"])) == 3
+    assert final["test_acc"] == pytest.approx(sum(final["test_per_seed"]) / 3)
+    # the warm start and the cost-aware schedule are recorded in the study; the modern recipe in its settings
+    priors = study.user_attrs["priors"]
+    assert priors["configs"][0]["source"].startswith("the book's advice") and priors["startup_trials"] >= 3
+    first = study.trials[0]
+    assert {**first.system_attrs["fixed_params"]} == {**priors["configs"][0]["params"]}
+    assert study.user_attrs["schedule"]["pruner"] == "asha-cost"
+    settings = study.user_attrs["spec"]["settings"]
+    assert settings["augment_shift"] == 2 and settings["label_smoothing"] == 0.1 and settings["ema_decay"] > 0
+    assert settings["augment_flip"] is False  # a mirrored digit is not the same digit
+    assert settings["lr_schedule"] == "warmup-cosine"
     assert study.user_attrs["runs"][-1]["time_budget"] == 900.0
     assert report_every_study(tmp_path) == [f"fashion-{model}-quick"]
     # --report-only searches no further and does not score again: the stored test score is reported
@@ -95,3 +108,28 @@ def test_quick_search_on_fashion_mnist_uses_its_test_split(tmp_path, capsys):
     out = _run(tmp_path, capsys, "--model", "mlp", "--time-budget", "900")
     assert "on fashion-mnist" in out
     assert 0.5 < float(re.search(r"TEST (\d\.\d+)", out).group(1)) <= 1.0
+
+
+def test_an_earlier_study_warm_starts_the_next_and_a_bad_box_is_one_line(tmp_path, capsys):
+    first = _run(tmp_path, capsys, "--model", "mlp", "--dataset", "mnist-5k", "--name", "earlier", "--trials", "2")
+    assert "TEST" in first
+    code = _module().main(["--quick", "--n-jobs", "1", "--out", str(tmp_path), "--epochs", "1", "--model", "mlp",
+                           "--dataset", "mnist-5k", "--name", "later", "--trials", "1", "--no-priors",
+                           "--warm-start", str(tmp_path / "earlier"), "--report-only"])
+    assert code == 2 and "run the search first" in capsys.readouterr().err  # the warm start alone runs nothing
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(
+        str(tmp_path / "earlier" / "journal.log")))
+    earlier = optuna.load_study(study_name="earlier", storage=storage)
+    best = max((t for t in earlier.trials if t.value is not None), key=lambda t: t.value)
+    _run(tmp_path, capsys, "--model", "mlp", "--dataset", "mnist-5k", "--name", "later", "--trials", "3",
+         "--no-priors", "--warm-start", str(tmp_path / "earlier"))
+    later = optuna.load_study(study_name="later", storage=optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(tmp_path / "later" / "journal.log"))))
+    configs = later.user_attrs["priors"]["configs"]
+    assert configs[0]["params"] == best.params and configs[0]["source"].startswith(f"study earlier trial {best.number}")
+    assert later.trials[0].params == best.params  # tried first
+    for bad in (["--box", "lr=0.1"], ["--box", "lr=1:0.1"], ["--warm-start", str(tmp_path / "nowhere")]):
+        code = _module().main(["--quick", "--out", str(tmp_path / "bad"), "--dataset", "mnist-5k", *bad])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and err.startswith("error:") and "\n" not in err, err
+    assert not (tmp_path / "bad").exists()
