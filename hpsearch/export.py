@@ -5,10 +5,12 @@ results as user attrs, the spec and the runs' environment as study attrs) and re
 ``out_dir`` is False it also writes ``trials.csv/.parquet``, ``curves.csv/.parquet`` and ``meta.json``, each
 through :func:`safefiles.write_file` (a symbolic link in a file's place is replaced, never followed).
 
-The tables hold the trials that ran (:func:`ran`: a start time or a final state). A study enqueues all its
-slots up front as WAITING trials, and a stale trial's slot is re-queued as a fresh WAITING trial: these are
-work not yet done, not results, so they are left out; meta.json says how many (``unused_slots`` of
-``n_trials``, ``waiting_left_out``) so a page can say "20 of 300 slots ran".
+The tables hold the trials that ran (:func:`ran`: a start time or a final state). A slot's trial is created
+when a worker claims it, but a stale or budget-stopped trial's slot is re-queued as a fresh WAITING trial
+(and a study made before slots were lazy holds every slot up front as a WAITING trial): these are work not
+yet done, not results, so they are left out; meta.json says how many slots never ran (``unused_slots`` of
+``n_trials``) and how many WAITING rows were left out (``waiting_left_out``), so a page can say "20 of 300
+slots ran".
 """
 
 from __future__ import annotations
@@ -72,11 +74,13 @@ def ran(trial: FrozenTrial) -> bool:
     return trial.datetime_start is not None or trial.state.is_finished()
 
 
-def _slot_counts(trials: list[FrozenTrial]) -> dict[str, int]:
-    """Slots that ran, slots that never ran (their WAITING trials left out), and the WAITING rows left out."""
+def _slot_counts(trials: list[FrozenTrial], n_trials: int) -> dict[str, int]:
+    """Slots that ran, slots of 0..n_trials-1 that never ran (no trial yet, or only a WAITING one), and the
+    WAITING rows left out."""
     slots_ran = {t.user_attrs["slot"] for t in trials if ran(t) and "slot" in t.user_attrs}
     waiting = [t for t in trials if not ran(t)]
-    unused = {t.user_attrs.get("slot", f"trial {t.number}") for t in waiting} - slots_ran
+    unused = set(range(n_trials)) - slots_ran
+    unused |= {f"trial {t.number}" for t in waiting if "slot" not in t.user_attrs}  # not one of hpsearch's slots
     return {"slots_ran": len(slots_ran), "unused_slots": len(unused), "waiting_left_out": len(waiting)}
 
 
@@ -239,7 +243,7 @@ def export(
     tables = Tables(
         trials=trials_table(spec.name, trials, list(spec.space.names)),
         curves=curves_table(spec.name, trials),
-        meta=_meta(study, spec, storage or spec.storage_url, counts, _slot_counts(every)),
+        meta=_meta(study, spec, storage or spec.storage_url, counts, _slot_counts(every, spec.n_trials)),
     )
     if out_dir is not False:  # the default export/ folder is hpsearch's own: never a link out of the study
         _write(tables, Path(out_dir) if out_dir else own_dir(spec.run_dir / "export"))

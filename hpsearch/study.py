@@ -1,19 +1,23 @@
 """A study and its slots: creation (idempotent), loading by workers, claiming and re-queuing trials.
 
-Every study of ``n_trials`` holds exactly ``n_trials`` *slots*. At creation each slot is enqueued as a
-WAITING trial with user attrs ``slot`` and ``seed`` (its training seed) and, for the planned samplers
-(random, qmc, grid), the slot's parameters as fixed params. Workers never create trials: they only claim
-WAITING ones (atomically, through the storage), so the number of finished trials can never exceed
-``n_trials``, whatever the number of workers or machines. A trial that fails (a crashed worker detected as
-stale) is re-queued once, by the one process whose FAIL transition succeeded, with the same slot, seed and
-parameters: slot k always reproduces the same trial. Enqueuing (creation, re-queuing) happens under the study
-lock of :mod:`hpsearch.storages.locks` and only for slots without a live trial, so launchers started together and
-workers re-queuing a failed trial never enqueue a slot twice.
+Every study of ``n_trials`` has exactly ``n_trials`` *slots*; slot k has user attrs ``slot`` and ``seed`` (its
+training seed) and, for the planned samplers (random, qmc, grid) and a warm start's prior configurations,
+fixed parameters that depend on k alone. A slot's trial is created when a worker claims it
+(:func:`claim`): under the study lock of :mod:`hpsearch.storages.locks`, the lowest slot that has no trial
+yet, or a WAITING trial of a lower slot (a re-queued one, or a slot of a study created before slots were
+made lazily), becomes a RUNNING trial. The storage thus holds only trials that started (and re-queued
+ones), so Optuna's own tools (``load_study(...).trials``, optuna-dashboard's timeline) show what ran; the
+number of finished trials can never exceed ``n_trials``, whatever the number of workers, machines or
+launchers, and slot k always gets the same parameters and seed. A trial that fails (a crashed worker
+detected as stale) is re-queued once, by the one process whose FAIL transition succeeded, with the same
+slot, seed and parameters. Storages without a study lock (MySQL) keep the earlier way: every slot is
+enqueued as a WAITING trial when the study is created, and workers only claim.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import logging
 import warnings
 from pathlib import Path
@@ -32,7 +36,7 @@ from hpsearch.samplers.registry import is_planned, make_pruner, make_sampler
 from hpsearch.samplers.seeds import train_seed
 from hpsearch.spec import StudySpec
 from hpsearch.storages.journal import discard_unwritten, new_paths
-from hpsearch.storages.locks import study_lock
+from hpsearch.storages.locks import serialises, study_lock
 from hpsearch.storages.opener import is_database, open_storage
 from hpsearch.storages.urls import redact
 
@@ -186,22 +190,40 @@ def _store_spec(spec: StudySpec, study: optuna.Study) -> None:
 
 
 def _enqueue_missing(spec: StudySpec, study: optuna.Study) -> None:
+    """Re-queue the failed slots that have no live trial; without a study lock, enqueue every missing slot."""
     missing = _missing_slots(study, spec.n_trials)
+    lazy = serialises(study._storage)
+    if lazy:
+        missing = {k: failed for k, failed in missing.items() if failed is not None}
     if not missing:
         return
-    planned = (
-        plan(spec.space, spec.sampler, seed=spec.seed, n=spec.n_trials, grid_points=spec.grid_points)
-        if is_planned(spec.sampler)
-        else None
-    )
-    warm = prior_slots(spec.priors, spec.space, seed=spec.seed)
     for k, failed in sorted(missing.items()):
         if failed is not None:
             _enqueue_retry(study, failed)
             continue
-        params = warm[k] if k < len(warm) else (planned[k] if planned is not None else {})
-        study.enqueue_trial(params, user_attrs={"slot": k, "seed": train_seed(spec.seed, k)})
+        study.enqueue_trial(_slot_params(spec, k), user_attrs=_slot_attrs(spec, k))
     log.info("study %s: %d slot(s) enqueued", spec.name, len(missing))
+
+
+_PLANS: dict[str, list[dict[str, Any]] | None] = {}  # planned parameters per stored spec, in this process
+
+
+def _slot_params(spec: StudySpec, k: int) -> dict[str, Any]:
+    """Slot k's fixed parameters: a prior configuration, the planned sampler's point, or none (adaptive)."""
+    warm = prior_slots(spec.priors, spec.space, seed=spec.seed)
+    if k < len(warm):
+        return warm[k]
+    if not is_planned(spec.sampler):
+        return {}
+    key = json.dumps(spec.to_dict(), sort_keys=True, default=str)
+    if key not in _PLANS:
+        _PLANS.clear()  # one study's plan at a time is all a worker needs
+        _PLANS[key] = plan(spec.space, spec.sampler, seed=spec.seed, n=spec.n_trials, grid_points=spec.grid_points)
+    return _PLANS[key][k]
+
+
+def _slot_attrs(spec: StudySpec, k: int) -> dict[str, Any]:
+    return {"slot": k, "seed": train_seed(spec.seed, k)}
 
 
 def load_spec(storage: str, name: str) -> StudySpec:
@@ -228,11 +250,37 @@ def open_study(spec: StudySpec, *, sampler_seed: int) -> optuna.Study:
 
 
 def claim(study: optuna.Study, n_trials: int) -> optuna.Trial | None:
-    """Atomically move the WAITING trial of the lowest slot < n_trials to RUNNING; None if there is none."""
+    """The next slot < n_trials as a RUNNING trial, or None when every slot has a trial and none is WAITING.
+
+    Under the study lock: the lowest slot with no trial yet is created RUNNING (its parameters and seed from
+    the stored spec), unless a WAITING trial of a lower slot is there to claim (a re-queued slot, or a slot
+    of a study created with every slot up front). Without a study lock, only WAITING trials are claimed
+    (atomically, through the storage)."""
     storage = study._storage
-    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
-    waiting = [t for t in waiting if t.user_attrs.get("slot", n_trials) < n_trials]
-    for t in sorted(waiting, key=lambda t: (t.user_attrs["slot"], t.number)):
+    if not serialises(storage):
+        return _claim_waiting(study, _waiting(study, n_trials))
+    with study_lock(storage, study.study_name):
+        trials = study.get_trials(deepcopy=False)
+        taken = {t.user_attrs["slot"] for t in trials if "slot" in t.user_attrs}
+        fresh = next((k for k in range(n_trials) if k not in taken), None)
+        waiting = [t for t in _waiting(study, n_trials, trials) if fresh is None or t.user_attrs["slot"] < fresh]
+        trial = _claim_waiting(study, waiting)
+        if trial is not None or fresh is None:
+            return trial
+        return _create_slot(study, fresh)
+
+
+def _waiting(study: optuna.Study, n_trials: int, trials: list[FrozenTrial] | None = None) -> list[FrozenTrial]:
+    """The WAITING trials of slots < n_trials, lowest slot (then oldest) first."""
+    trials = study.get_trials(deepcopy=False) if trials is None else trials
+    waiting = [t for t in trials if t.state == TrialState.WAITING and t.user_attrs.get("slot", n_trials) < n_trials]
+    return sorted(waiting, key=lambda t: (t.user_attrs["slot"], t.number))
+
+
+def _claim_waiting(study: optuna.Study, waiting: list[FrozenTrial]) -> optuna.Trial | None:
+    """Move the first of ``waiting`` that no other worker took meanwhile to RUNNING."""
+    storage = study._storage
+    for t in waiting:
         trial_id = storage.get_trial_id_from_study_id_trial_number(study._study_id, t.number)
         try:
             if storage.set_trial_state_values(trial_id, state=TrialState.RUNNING):
@@ -240,6 +288,18 @@ def claim(study: optuna.Study, n_trials: int) -> optuna.Trial | None:
         except UpdateFinishedTrialError:
             continue
     return None
+
+
+def _create_slot(study: optuna.Study, k: int) -> optuna.Trial | None:
+    """Slot k's trial, created RUNNING (called under the study lock); None for a study hpsearch did not make."""
+    stored = study.user_attrs.get("spec")
+    if stored is None:
+        return None
+    spec = StudySpec.from_dict(stored)
+    template = optuna.trial.create_trial(state=TrialState.RUNNING, user_attrs=_slot_attrs(spec, k),
+                                         system_attrs={"fixed_params": _slot_params(spec, k)})
+    trial_id = study._storage.create_new_trial(study._study_id, template_trial=template)
+    return optuna.Trial(study, trial_id)
 
 
 def state_counts(study: optuna.Study) -> dict[str, int]:

@@ -35,7 +35,7 @@ from optuna.storages.journal._file import BaseJournalFileLock
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-__all__ = ["FileLock", "advisory_lock", "file_lock", "study_lock"]
+__all__ = ["FileLock", "advisory_lock", "file_lock", "serialises", "study_lock"]
 
 LOCK_SUFFIX = ".flock"
 _REGISTRY: dict[str, FileLock] = {}
@@ -139,6 +139,12 @@ def _database(storage: BaseStorage) -> RDBStorage | None:
     """The RDBStorage under ``storage`` (Optuna wraps it in a cache when a study is loaded)."""
     inner = getattr(storage, "_backend", storage)
     return inner if isinstance(inner, RDBStorage) else None
+
+
+def serialises(storage: BaseStorage) -> bool:
+    """Whether :func:`study_lock` is a real lock on ``storage`` (a journal file, PostgreSQL, an SQLite file):
+    then slots are created as they are claimed; elsewhere (MySQL) every slot is enqueued up front."""
+    return not isinstance(study_lock(storage, "-"), nullcontext)
 
 
 def study_lock(storage: BaseStorage, name: str):
