@@ -4,6 +4,10 @@ Every journal is opened by its absolute path, with :func:`hpsearch.storages.lock
 kernel releases it when a writer dies, so a killed writer never blocks the others). Each time a process takes
 the lock it first looks at the journal's last byte: when it is not an end of line, the last writer died in the
 middle of its append, and the cut record is dropped (with a warning) before anything is appended after it.
+While it holds that lock it also holds Optuna's symlink lock (``journal.log.lock``, the lock of older
+hpsearch versions and of Optuna's default journal backend), so such a writer waits for it; a journal whose
+symlink lock such a writer holds is refused in one line. A journal that is a symlink to a file outside its
+folder is refused too (hpsearch never writes through such a link).
 
 Damage is a one-line :class:`StorageError`, and the file is left untouched: a path that is a folder or a
 symlink loop, a file that is not a journal, a record in its middle that is not one, a record of a type this
@@ -34,8 +38,21 @@ _JOURNAL_HEAD = b'{"op_code":'  # how every record of an Optuna journal file sta
 _CREATE_TRIAL = b'{"op_code":4,'
 
 
+def _check_link(path: Path) -> None:
+    """A journal that is a symbolic link must point into its own folder: hpsearch never appends through a link
+    to a file elsewhere (the same rule as a report's files: see safefiles)."""
+    if not path.is_symlink():
+        return
+    target = Path(os.path.realpath(path))
+    if target.parent != Path(os.path.realpath(path.parent)):
+        raise StorageError(f"journal {path} is a symlink to {target}, outside its folder; hpsearch neither "
+                           f"reads nor appends through such links: give --storage {target}, or move the file "
+                           f"into {path.parent}")
+
+
 def _check_kind(path: Path) -> bool:
     """Whether ``path`` exists as a regular file (following symlinks); StorageError for anything else."""
+    _check_link(path)
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -62,7 +79,7 @@ def open_journal(path: str | Path, *, create: bool = True) -> JournalStorage:
     else:
         repair_journal(path)
         _check_records(path)
-    lock = file_lock(path, on_acquire=lambda: _repair_under_lock(path))
+    lock = _journal_lock(path)
     try:
         return JournalStorage(JournalFileBackend(str(path), lock_obj=lock))
     except (ValueError, KeyError, TypeError, AssertionError) as exc:  # json: ValueError; foreign record: KeyError
@@ -151,8 +168,51 @@ def _cut_tail(path: Path) -> int:
     return len(tail)
 
 
+SYMLINK_LOCK = ".lock"  # Optuna's JournalFileSymlinkLock: <journal>.lock, a symlink to the journal, while held
+_MARK = "hpsearch-holds-the-flock"  # the target of the <journal>.lock symlink hpsearch makes while it writes
+
+
+def _mark(path: Path) -> None:
+    """Hold Optuna's symlink lock too while holding hpsearch's own lock (an older hpsearch, or Optuna with its
+    default lock, then waits for us), and refuse a journal that such a writer holds now. A mark left by an
+    hpsearch process killed mid-append is ours to clear: we hold the flock, so no other hpsearch is writing."""
+    link = str(path) + SYMLINK_LOCK
+    for _ in range(2):
+        try:
+            os.symlink(_MARK, link)
+            return
+        except FileExistsError:
+            try:
+                held_by = os.readlink(link)
+            except OSError:
+                held_by = None
+            if held_by != _MARK:
+                raise StorageError(
+                    f"journal {path} is being written with another lock ({link} exists: an older hpsearch, or "
+                    "Optuna's default journal lock); stop that process first, or remove that file if none runs"
+                ) from None
+            os.unlink(link)  # a killed hpsearch's mark
+
+
+def _journal_lock(path: Path):
+    """The journal's write lock: hpsearch's flock, with the other lock kind excluded and a cut tail repaired
+    each time this process takes it."""
+    return file_lock(path, on_acquire=lambda: _repair_under_lock(path), on_release=lambda: _unmark(path))
+
+
+def _unmark(path: Path) -> None:
+    link = str(path) + SYMLINK_LOCK
+    try:
+        if os.readlink(link) == _MARK:
+            os.unlink(link)
+    except OSError:
+        pass
+
+
 def _repair_under_lock(path: Path) -> int:
-    """Run by every process taking the journal's lock: cut a tail left by a writer that died mid-append."""
+    """Run by every process taking the journal's lock: exclude writers of the other lock kind (:func:`_mark`),
+    then cut a tail left by a writer that died mid-append."""
+    _mark(path)
     try:
         with open(path, "rb") as fh:
             size = fh.seek(0, os.SEEK_END)
@@ -199,7 +259,7 @@ def repair_journal(path: str | Path) -> int:
             )
         return 0
     try:
-        with file_lock(path, on_acquire=lambda: _repair_under_lock(path)) as lock:
+        with _journal_lock(path) as lock:
             return int(lock.hook_result or 0) or _cut_tail(path)  # the hook cut it, unless this thread held it
     except OSError as exc:  # e.g. a read-only copy: Optuna still reads it, skipping the cut record
         log.warning("journal %s: its last record was cut mid-write and cannot be repaired here (%s); reading "

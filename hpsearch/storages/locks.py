@@ -46,9 +46,11 @@ class FileLock(BaseJournalFileLock):
     """An exclusive ``flock`` on ``path``, re-entrant within this process; ``on_acquire`` runs each time the
     process takes it (not when a thread re-enters it). Get one through :func:`file_lock` (one per path)."""
 
-    def __init__(self, path: str, on_acquire: Callable[[], object] | None = None) -> None:
+    def __init__(self, path: str, on_acquire: Callable[[], object] | None = None,
+                 on_release: Callable[[], object] | None = None) -> None:
         self.path = path
         self.on_acquire = on_acquire
+        self.on_release = on_release
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._fd: int | None = None
@@ -95,6 +97,11 @@ class FileLock(BaseJournalFileLock):
         if self._depth == 0 and self._fd is not None:
             fd, self._fd = self._fd, None
             try:
+                if self.on_release is not None:
+                    self.on_release()
+            except OSError:
+                pass
+            try:
                 os.unlink(self.path)  # no lock file left behind; a waiter on it sees that and retries
             except OSError:
                 pass
@@ -109,15 +116,17 @@ class FileLock(BaseJournalFileLock):
         self.release()
 
 
-def file_lock(guarded: str | Path, on_acquire: Callable[[], object] | None = None) -> FileLock:
+def file_lock(guarded: str | Path, on_acquire: Callable[[], object] | None = None,
+              on_release: Callable[[], object] | None = None) -> FileLock:
     """The process's one lock for the file ``guarded`` (lock file ``<guarded>.flock``, absolute path)."""
     path = os.path.abspath(str(guarded)) + LOCK_SUFFIX
     with _REGISTRY_LOCK:
         lock = _REGISTRY.get(path)
         if lock is None:
-            lock = _REGISTRY[path] = FileLock(path, on_acquire)
-        elif on_acquire is not None:
-            lock.on_acquire = on_acquire
+            lock = _REGISTRY[path] = FileLock(path, on_acquire, on_release)
+        else:
+            lock.on_acquire = on_acquire if on_acquire is not None else lock.on_acquire
+            lock.on_release = on_release if on_release is not None else lock.on_release
         return lock
 
 

@@ -94,3 +94,20 @@ def test_a_study_made_with_every_slot_up_front_still_resumes(kind, make_spec, mo
     assert sorted(t.user_attrs["slot"] for t in trials) == list(range(6))
     assert {t.number: t.params for t in trials} == {
         t.number: {**t.system_attrs["fixed_params"]} for t in before}  # each slot ran its own planned point
+
+
+def test_the_journal_study_lock_is_the_journals_own_write_lock(make_spec):
+    """Lazy slots rest on study_lock being a real lock; on a journal it is the FileLock hpsearch gave Optuna's
+    JournalFileBackend (read back from its private ``_lock``): this fails if Optuna renames or drops it."""
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    from hpsearch.storages.locks import FileLock, serialises, study_lock
+
+    spec = make_spec("lazy-lock")
+    storage = open_storage(spec.storage_url)
+    assert isinstance(storage, JournalStorage) and isinstance(storage._backend, JournalFileBackend)
+    lock = storage._backend._lock
+    assert isinstance(lock, FileLock)
+    assert study_lock(storage, spec.name) is lock and serialises(storage)
+    with study_lock(storage, spec.name):  # re-entrant: the holder still appends through it
+        create_study(spec)

@@ -88,3 +88,28 @@ def test_a_link_in_the_study_folder_is_replaced_never_written_through(command, w
     for path in study.rglob("*"):
         assert not path.is_symlink(), path
         assert not path.name.endswith(".tmp"), path  # no temporary file left behind
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["status"], ["report"], ["export"], ["run", "--n-trials", "6"]])
+def test_a_journal_linked_out_of_its_folder_is_refused_in_one_line(command, setup, capsys):
+    """The journal follows the report's rule: hpsearch never appends through (nor reads) a journal.log that
+    is a link to a file outside the study folder; it says so in one line, and the file stays as it was."""
+    study, outside = setup
+    elsewhere = outside / "journal.log"
+    shutil.copyfile(study / "journal.log", elsewhere)
+    (study / "journal.log").unlink()
+    (study / "journal.log").symlink_to(elsewhere)
+    before = elsewhere.read_bytes()
+    target = ["--name", "linked", "--out", str(study.parent)] if command[0] == "run" else [str(study)]
+    assert main([*command, *target]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "outside its folder" in err and f"--storage {elsewhere}" in err, err
+    assert elsewhere.read_bytes() == before and (study / "journal.log").is_symlink()
+
+
+def test_a_journal_linked_within_its_folder_is_used(setup, capsys):
+    study, _ = setup
+    (study / "journal.log").rename(study / "journal.real")
+    (study / "journal.log").symlink_to("journal.real")
+    assert main(["status", str(study)]) == 0, capsys.readouterr().err
