@@ -117,7 +117,7 @@ def resolve_item(item: str, *, storage: str | None, runs: str) -> Target:
         return resolve(study=item, storage=storage, runs=runs)
     if (Path(item) / "journal.log").is_file():
         return resolve(run_dir=item)
-    if os.sep in item or (Path(item).is_dir() and not journal_path(runs, Path(item).name).is_file()):
+    if os.path.lexists(item) and (os.sep in item or not journal_path(runs, Path(item).name).is_file()):
         raise UsageError(not_a_study(Path(item)))
     name = _name(item)
     if not journal_path(runs, name).is_file():

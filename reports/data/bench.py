@@ -97,7 +97,8 @@ def task_summary(ttt: pd.DataFrame, reference: str = "random") -> pd.DataFrame:
                      "speed-up [95% CI]": ci_cell(best["speedup"], best["speedup_low"], best["speedup_high"], ".2f",
                                                   best["runs"]),
                      "verdict": speedup_verdict(best["speedup_low"], best["speedup_high"], best["runs"])})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["task", "target", "fastest", f"ERT {reference} (epochs)",
+                                       "ERT fastest (epochs)", "speed-up [95% CI]", "verdict"])
 
 
 def final_table(final: pd.DataFrame) -> pd.DataFrame:
