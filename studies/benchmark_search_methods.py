@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 
-from hpsearch.usage import OneLineParser
+from hpsearch.errors import OneLineParser
 from hpsearch.benchmark import (
     DEFAULT_METHODS,
     DEFAULT_TASKS,

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import optuna
 
-from hpsearch.usage import OneLineParser
+from hpsearch.errors import OneLineParser
 from hpsearch import ObjectiveSettings, StudySpec, book_space, export
 from hpsearch.execution.preflight import script_workers
 from hpsearch.narrowing.rounds import run_narrowing

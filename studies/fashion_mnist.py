@@ -37,7 +37,7 @@ from pathlib import Path
 
 import optuna
 
-from hpsearch.usage import OneLineParser
+from hpsearch.errors import OneLineParser
 from hpsearch import ParamSpec, SearchSpace, StudySpec, export, open_storage, run
 from hpsearch.errors import MissingStorage
 from hpsearch.execution.preflight import script_workers

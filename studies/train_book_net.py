@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from hpsearch.usage import OneLineParser
+from hpsearch.errors import OneLineParser
 from hpsearch.execution.preflight import worker_count
 from netcore.builders import build_mlp
 from netcore.data import DATASETS, DataError, book_split, load_dataset

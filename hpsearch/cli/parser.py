@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from importlib import metadata
 
-from hpsearch.usage import OneLineParser, explain
+from hpsearch.errors import OneLineParser, explain
 from hpsearch.errors import UsageError
 from hpsearch.samplers.registry import PRUNERS, SAMPLERS
 

@@ -15,7 +15,7 @@ import os
 
 import optuna
 
-from hpsearch.usage import OneLineParser
+from hpsearch.errors import OneLineParser
 from hpsearch.execution.launch import run
 from hpsearch.execution.preflight import script_workers
 from hpsearch.export import Tables, export
