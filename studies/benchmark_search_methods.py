@@ -37,7 +37,6 @@ from pathlib import Path
 import numpy as np
 import optuna
 
-from hpsearch.errors import OneLineParser
 from hpsearch.benchmark import (
     DEFAULT_METHODS,
     DEFAULT_TASKS,
@@ -51,6 +50,7 @@ from hpsearch.benchmark import (
     write_export,
 )
 from hpsearch.benchmark.tasks import decades
+from hpsearch.errors import OneLineParser
 from hpsearch.execution.preflight import script_workers
 from netcore.data import DATASETS
 from reports import render_benchmark

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import optuna
 
-from hpsearch.errors import OneLineParser
 from hpsearch import ObjectiveSettings, StudySpec, book_space, export
+from hpsearch.errors import OneLineParser
 from hpsearch.execution.preflight import script_workers
 from hpsearch.narrowing.rounds import run_narrowing
 from hpsearch.narrowing.rule import NarrowRule

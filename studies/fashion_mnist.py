@@ -37,9 +37,8 @@ from pathlib import Path
 
 import optuna
 
-from hpsearch.errors import OneLineParser
 from hpsearch import ParamSpec, SearchSpace, StudySpec, export, open_storage, run
-from hpsearch.errors import MissingStorage
+from hpsearch.errors import MissingStorage, OneLineParser
 from hpsearch.execution.preflight import script_workers
 from hpsearch.execution.stopping import check_time_budget
 from hpsearch.execution.worker import finished_count

@@ -8,8 +8,7 @@ from __future__ import annotations
 import argparse
 from importlib import metadata
 
-from hpsearch.errors import OneLineParser, explain
-from hpsearch.errors import UsageError
+from hpsearch.errors import OneLineParser, UsageError, explain
 from hpsearch.samplers.registry import PRUNERS, SAMPLERS
 
 __all__ = ["build_parser"]

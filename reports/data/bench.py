@@ -17,7 +17,8 @@ from reports.data.stats import MIN_CI
 
 NEVER = "never reached the target"  # a method no seed of which reached it has no speed-up, not one of 0
 
-__all__ = ["NEVER", "ci_cell", "degenerate_note", "final_table", "rank_table", "speedup_verdict", "task_summary", "time_table"]
+__all__ = ["NEVER", "ci_cell", "degenerate_note", "final_table", "rank_table", "speedup_verdict", "task_summary",
+           "time_table"]
 
 
 def ci_cell(mid: Any, low: Any, high: Any, spec: str = ".3f", n: Any = None) -> str:

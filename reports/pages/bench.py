@@ -16,8 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reports.data.bench import (ci_cell, degenerate_note, final_table, rank_table, speedup_verdict, task_summary,
-                                time_table)
+from reports.data.bench import (
+    ci_cell,
+    degenerate_note,
+    final_table,
+    rank_table,
+    speedup_verdict,
+    task_summary,
+    time_table,
+)
 from reports.data.stats import MIN_CI
 from reports.figures import bench as FB
 from reports.load import BenchmarkExport, load_benchmark
