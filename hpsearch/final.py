@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 import optuna
-from optuna.trial import FrozenTrial, TrialState
 from joblib.externals.loky import get_reusable_executor
+from optuna.trial import FrozenTrial, TrialState
 from threadpoolctl import threadpool_limits
 
 from hpsearch.objectives.data import load_data

@@ -40,11 +40,12 @@ from hpsearch.storages.locks import serialises, study_lock
 from hpsearch.storages.opener import is_database, open_storage
 from hpsearch.storages.urls import redact
 
-__all__ = ["check_resume", "create_study", "load_spec", "open_study", "claim", "requeue", "state_counts", "FINISHED"]
+__all__ = ["check_resume", "create_study", "load_spec", "open_study", "claim", "requeue", "state_counts", "FINISHED", "PART_OF"]
 
 log = logging.getLogger(__name__)
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+PART_OF = "part_of"  # user attribute: the experiment a helper study serves (its page is that experiment's)
 _LIVE = (TrialState.WAITING, TrialState.RUNNING, *FINISHED)
 _SAME = ("space", "objective", "settings", "sampler", "pruner", "seed", "grid_points")
 

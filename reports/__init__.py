@@ -19,6 +19,7 @@ from reports.pages.book import (
 )
 from reports.pages.compare import render_comparison
 from reports.pages.fair import render_fair
+from reports.pages.html import is_study_page
 from reports.pages.narrowing import render_narrowing
 from reports.pages.study import render
 from reports.pages.versus import render_study_comparison
@@ -30,6 +31,7 @@ __all__ = [
     "ExportError",
     "StudyExport",
     "comparison_data",
+    "is_study_page",
     "load_benchmark",
     "load_export",
     "render",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 
 from hpsearch.experiments.batch_norm import NORMS, SCALES, BatchNormSettings
+from hpsearch.experiments.common import book_eval_every
 from hpsearch.experiments.grid import grid_space, grid_spec
 from hpsearch.experiments.script import base_parser, run_grid, seeds, study_name
 from reports import render_batch_norm
@@ -35,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    index = render_batch_norm(spec.run_dir / "export", out_dir=spec.run_dir, semantics=settings.semantics())
+    index = render_batch_norm(spec.run_dir / "export", out_dir=spec.run_dir, semantics=settings.semantics(),
+                              every=book_eval_every(settings.n_train, settings.batch_size))
     print(f"report: {index}")
     return 0
 

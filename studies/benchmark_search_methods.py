@@ -50,7 +50,8 @@ from hpsearch.benchmark import (
     write_export,
 )
 from hpsearch.benchmark.tasks import decades
-from hpsearch.execution.preflight import worker_count
+from hpsearch.errors import OneLineParser
+from hpsearch.execution.preflight import script_workers
 from netcore.data import DATASETS
 from reports import render_benchmark
 
@@ -87,7 +88,7 @@ def _on_dataset(tasks: tuple[str, ...], dataset: str | None) -> tuple[str, ...]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = OneLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", choices=("replay", "live"), default="replay")
     ap.add_argument("--seeds", type=int, default=None, help="seeds per method and task (default 10; 3 with --quick)")
     ap.add_argument("--tasks", default=None, help="comma-separated task names (default: all in replay, "
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = args.seeds if args.seeds is not None else (3 if args.quick else 10)
     budget = args.budget if args.budget is not None else (20 if args.quick else 100)
     try:
-        n_jobs = worker_count(args.n_jobs)
+        n_jobs = script_workers(args.n_jobs)
         if args.quick:
             default = ("fashion",) if args.dataset == "fashion-mnist" else ("book",)
             tasks = _quick(_on_dataset(_names(args.tasks, default), args.dataset))

@@ -27,7 +27,8 @@ from pathlib import Path
 import optuna
 
 from hpsearch import ObjectiveSettings, StudySpec, book_space, export
-from hpsearch.execution.preflight import worker_count
+from hpsearch.errors import OneLineParser
+from hpsearch.execution.preflight import script_workers
 from hpsearch.narrowing.rounds import run_narrowing
 from hpsearch.narrowing.rule import NarrowRule
 from netcore.data import DATASETS
@@ -39,7 +40,7 @@ HARD_LIMITS = {"lr": (1e-8, 1.0), "weight_decay": (1e-10, 0.1)}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = OneLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--name", default="book-narrowing", help="study name (default book-narrowing)")
     ap.add_argument("--trials", type=int, default=None, help="trials per round (book: 100; 20 with --quick)")
     ap.add_argument("--rounds", type=int, default=2,
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.widen < 0:
             raise ValueError(f"--widen {args.widen} is invalid; give a fraction >= 0 (0: no step beyond the book)")
-        n_jobs = worker_count(args.n_jobs)
+        n_jobs = script_workers(args.n_jobs)
         spec = StudySpec(
             name=args.name,
             space=book_space(),

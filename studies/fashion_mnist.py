@@ -38,8 +38,8 @@ from pathlib import Path
 import optuna
 
 from hpsearch import ParamSpec, SearchSpace, StudySpec, export, open_storage, run
-from hpsearch.errors import MissingStorage
-from hpsearch.execution.preflight import worker_count
+from hpsearch.errors import MissingStorage, OneLineParser
+from hpsearch.execution.preflight import script_workers
 from hpsearch.execution.stopping import check_time_budget
 from hpsearch.execution.worker import finished_count
 from hpsearch.final import RETRAIN, final_pick
@@ -109,7 +109,7 @@ def cnn_search_space() -> SearchSpace:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = OneLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", choices=("mlp", "cnn"), default="cnn", help="model family (default cnn)")
     ap.add_argument("--time-budget", type=float, default=3600.0, help="search wall clock in seconds (default 3600)")
     ap.add_argument("--trials", type=int, default=None, help="at most this many trials (default 300; quick 8)")
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick and "--time-budget" not in " ".join(argv if argv is not None else sys.argv):
         args.time_budget = 120.0
     try:
-        n_jobs = worker_count(args.n_jobs)
+        n_jobs = script_workers(args.n_jobs)
         check_time_budget(args.time_budget, "--time-budget")
         if args.final_seeds < 1:
             raise ValueError(f"--final-seeds {args.final_seeds} is invalid; give 1 or more (3 for a spread)")

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from hpsearch.errors import OneLineParser
 from hpsearch.execution.preflight import worker_count
 from netcore.builders import build_mlp
 from netcore.data import DATASETS, DataError, book_split, load_dataset
@@ -29,7 +30,7 @@ from netcore.trainer import TrainConfig, TrainData, train
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = OneLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="mnist-5k", choices=DATASETS)
     ap.add_argument("--epochs", type=int, default=None, help="epochs (default 50; 5 with --quick)")
     ap.add_argument("--lr", type=float, default=0.01)

@@ -37,7 +37,7 @@ import optuna
 
 from hpsearch.cli.compare import cmd_compare
 from hpsearch.cli.parser import build_parser as _parser
-from hpsearch.cli.targets import resolve_args
+from hpsearch.cli.targets import narrowing_rounds, resolve_args
 from hpsearch.errors import StorageError, UsageError, first_line
 from hpsearch.execution.preflight import check_data, check_launch
 from hpsearch.execution.progress import snapshot
@@ -196,7 +196,7 @@ def _cmd_ls(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no studies in {redact(stores[0]) if args.storage else runs}")
         return 0
-    print("\n".join(table(rows)))
+    print("\n".join(table(rows, helpers=args.all)))
     return 0
 
 
@@ -213,11 +213,34 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_narrowing(args: argparse.Namespace) -> int:
+    """`hpsearch report` on a range-narrowing folder: its own page (and its rounds' pages) rendered again."""
+    folder = Path(args.run_dir)
+    if args.out:
+        raise UsageError(f"{folder} is a range narrowing: its page is re-rendered in its own folder; drop --out")
+    try:
+        render = importlib.import_module("reports").render_narrowing
+    except (ImportError, AttributeError):
+        raise UsageError("reports.render_narrowing is not available in this installation") from None
+    try:
+        result = render(folder)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{folder}: the narrowing page cannot be rendered ({first_line(exc)}); run "
+                         "studies/book_range_narrowing.py again with the same options to rebuild it") from None
+    print(f"report written: {result} (the range narrowing and its {len(narrowing_rounds(folder) or [])} round "
+          "studies' pages)")
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
+    run_dir = getattr(args, "run_dir", None)
+    if run_dir and not os.path.lexists(Path(run_dir) / "journal.log") and narrowing_rounds(Path(run_dir)) is not None:
+        return _report_narrowing(args)
     target = resolve_args(args)
     _checked(load_spec, target.storage, target.name)
     try:
-        render = importlib.import_module("reports").render  # lazily: hpsearch never needs matplotlib itself
+        reports = importlib.import_module("reports")  # lazily: hpsearch never needs matplotlib itself
+        render, is_study_page = reports.render, reports.is_study_page
     except (ImportError, AttributeError):
         raise UsageError("reports.render is not available in this installation") from None
     from hpsearch.export import export
@@ -225,6 +248,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     base = _out_folder(args) or target.folder  # with --out, nothing is written into the study
     tables = own_dir(base / "export")  # hpsearch's own folder: never a link out of the study
     export(target.name, target.storage, tables)
+    kept = base / "index.html"
+    if kept.is_file() and not kept.is_symlink() and not is_study_page(kept):
+        # a script's own page (overfitting, full-size, ...) says more than the generic one: keep it
+        result = render(tables, out_dir=own_dir(base / "study-page"))
+        print(f"report written: {result} (the generic study page; the script's own page {kept} is kept)")
+        return 0
     result = render(tables, out_dir=base)
     print(f"report written: {result}")
     return 0

@@ -13,7 +13,7 @@ import optuna
 
 from hpsearch.storages.opener import open_storage
 from hpsearch.storages.urls import redact
-from hpsearch.study import state_counts
+from hpsearch.study import PART_OF, state_counts
 
 __all__ = ["StudySummary", "journals", "summaries", "table"]
 
@@ -28,6 +28,7 @@ class StudySummary:
     direction: str
     best: float | None  # Optuna's best value, in the study's direction
     best_trial: int | None
+    part_of: str | None = None  # a helper study of this experiment (user attribute PART_OF)
 
 
 def journals(runs_dir: str | Path) -> list[Path]:
@@ -44,6 +45,7 @@ def _summary(study: optuna.Study, storage: str) -> StudySummary:
         finished=counts.get("COMPLETE", 0) + counts.get("PRUNED", 0),
         slots=spec.get("n_trials"), counts=counts, direction=study.direction.name.lower(),
         best=study.best_value if complete else None, best_trial=study.best_trial.number if complete else None,
+        part_of=study.user_attrs.get(PART_OF) if isinstance(study.user_attrs.get(PART_OF), str) else None,
     )
 
 
@@ -54,14 +56,23 @@ def summaries(storage: str) -> list[StudySummary]:
     return [_summary(optuna.load_study(study_name=n, storage=opened), storage) for n in names]
 
 
-def table(rows: list[StudySummary]) -> list[str]:
-    """Aligned text lines, one per study: name, finished/slots, direction, best value, states, storage."""
-    width = max((len(s.name) for s in rows), default=0)
+def table(rows: list[StudySummary], *, helpers: bool = True) -> list[str]:
+    """Aligned text lines, one per study: name, finished/slots, direction, best value, states, storage. A
+    helper study (part of an experiment) is marked as such; ``helpers=False`` leaves helpers out and ends with
+    one line counting them."""
+    shown = [s for s in rows if helpers or s.part_of is None]
+    width = max((len(s.name) for s in shown), default=0)
     lines = []
-    for s in rows:
+    for s in shown:
         done = f"{s.finished}/{s.slots}" if s.slots is not None else str(s.finished)
         best = "-" if s.best is None else f"{s.best:.4f} (trial {s.best_trial})"
         counts = ", ".join(f"{k.lower()} {v}" for k, v in s.counts.items())
-        lines.append(f"{s.name:<{width}}  {done:>9} finished  {s.direction:<8}  best {best}  [{counts}]  "
+        what = f"helper of {s.part_of}" if s.part_of else f"best {best}"
+        lines.append(f"{s.name:<{width}}  {done:>9} finished  {s.direction:<8}  {what}  [{counts}]  "
                      f"{redact(s.storage)}")
+    hidden = sorted({s.part_of for s in rows if s not in shown})
+    if hidden:
+        n = len(rows) - len(shown)
+        lines.append(f"(and {n} helper stud{'y' if n == 1 else 'ies'} of {', '.join(hidden)}: hpsearch ls --all "
+                     "lists them)")
     return lines

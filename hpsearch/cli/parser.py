@@ -8,15 +8,15 @@ from __future__ import annotations
 import argparse
 from importlib import metadata
 
-from hpsearch.errors import UsageError
+from hpsearch.errors import OneLineParser, UsageError, explain
 from hpsearch.samplers.registry import PRUNERS, SAMPLERS
 
 __all__ = ["build_parser"]
 
 
-class _Parser(argparse.ArgumentParser):
+class _Parser(OneLineParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
+        raise UsageError(explain(self, message))
 
 
 def _target_args(p: argparse.ArgumentParser) -> None:
@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("runs_dir", nargs="?", help="a folder of study folders <runs>/<study>/journal.log "
                                                 "(default: runs)")
     ls.add_argument("--storage", help="a journal file or database URL: list every study it holds")
+    ls.add_argument("--all", action="store_true",
+                    help="also list the helper studies of an experiment (e.g. its tuning studies)")
     for name, text in (("status", "trial counts and the best trial of a study"),
                        ("export", "write a study's tables (trials, curves, meta.json)"),
                        ("report", "export a study and render its HTML page")):

@@ -17,7 +17,7 @@ from hpsearch.storages.opener import is_database
 from hpsearch.study import check_resume
 from safefiles import check_file_place
 
-__all__ = ["check_blas_threads", "check_data", "check_launch", "check_places", "worker_count"]
+__all__ = ["check_blas_threads", "check_data", "check_launch", "check_places", "script_workers", "worker_count"]
 
 
 def worker_count(n_jobs: object) -> int:
@@ -36,6 +36,16 @@ def worker_count(n_jobs: object) -> int:
         raise ValueError(f"n_jobs={n_jobs} leaves no worker on this machine's {cores} cores; give a number of "
                          f"workers >= 0, or -1 (every core) to -{cores}")
     return cores + 1 + n_jobs
+
+
+def script_workers(n_jobs: object, option: str = "--n-jobs") -> int:
+    """:func:`worker_count` for a study script, whose result needs trials: 0 (create the study, train
+    nothing) is refused in one line instead of ending with an empty page."""
+    count = worker_count(n_jobs)
+    if count == 0:
+        raise ValueError(f"{option} 0 would only create the study and train nothing; give 1 or more workers "
+                         "(-1: every core)")
+    return count
 
 
 def check_blas_threads(blas_threads: object) -> None:

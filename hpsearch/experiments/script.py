@@ -15,22 +15,38 @@ import os
 
 import optuna
 
+from hpsearch.errors import OneLineParser
 from hpsearch.execution.launch import run
+from hpsearch.execution.preflight import script_workers
 from hpsearch.export import Tables, export
 from hpsearch.spec import StudySpec
+from hpsearch.study import PART_OF
 from netcore.data import DATASETS
 
 __all__ = ["base_parser", "run_grid", "seeds", "study_name"]
 
 
+def _workers(text: str) -> int:
+    """--n-jobs as a script reads it: a whole number that leaves at least one worker (0 trains nothing)."""
+    try:
+        n_jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of worker processes") from None
+    try:
+        script_workers(n_jobs)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--n-jobs ")) from None
+    return n_jobs
+
+
 def base_parser(doc: str | None, *, default_seeds: int = 5, quick_seeds: int = 2) -> argparse.ArgumentParser:
     """A parser with the common options (the script adds its own)."""
-    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = OneLineParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="mnist-5k", choices=DATASETS,
                     help="mnist-5k (embedded, default) or fashion-mnist (60,000 images; mnist once downloaded)")
     ap.add_argument("--seeds", type=int, default=None,
                     help=f"replicates 0..N-1 (default {default_seeds}; {quick_seeds} with --quick)")
-    ap.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1,
+    ap.add_argument("--n-jobs", type=_workers, default=os.cpu_count() or 1,
                     help="worker processes (default and -1: every core; -2: all but one)")
     ap.add_argument("--out", default="runs", help="folder of the studies and reports (default runs)")
     ap.add_argument("--name", default=None, help="study name prefix (default: experiment-dataset[-quick])")
@@ -52,9 +68,12 @@ def study_name(experiment: str, args: argparse.Namespace) -> str:
     return args.name or f"{experiment}-{args.dataset}{'-quick' if args.quick else ''}"
 
 
-def run_grid(spec: StudySpec, *, n_jobs: int) -> Tables:
+def run_grid(spec: StudySpec, *, n_jobs: int, part_of: str | None = None) -> Tables:
     """Run (or resume) ``spec`` with ``n_jobs`` workers (as :func:`hpsearch.execution.launch.run` reads them:
-    -1 is every core) and export it to ``<out>/<name>/export``."""
+    -1 is every core) and export it to ``<out>/<name>/export``. ``part_of`` marks a helper study (a tuning
+    study, histograms) as serving that experiment: ``hpsearch ls`` lists it under ``--all`` only."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "A new study created" lines between the progress
     study = run(spec, n_jobs=n_jobs, progress=True)
+    if part_of is not None and study.user_attrs.get(PART_OF) != part_of:
+        study.set_user_attr(PART_OF, part_of)
     return export(study)

@@ -15,7 +15,10 @@ import pandas as pd
 
 from reports.data.stats import MIN_CI
 
-__all__ = ["ci_cell", "final_table", "rank_table", "speedup_verdict", "task_summary", "time_table"]
+NEVER = "never reached the target"  # a method no seed of which reached it has no speed-up, not one of 0
+
+__all__ = ["NEVER", "ci_cell", "degenerate_note", "final_table", "rank_table", "speedup_verdict", "task_summary",
+           "time_table"]
 
 
 def ci_cell(mid: Any, low: Any, high: Any, spec: str = ".3f", n: Any = None) -> str:
@@ -26,7 +29,27 @@ def ci_cell(mid: Any, low: Any, high: Any, spec: str = ".3f", n: Any = None) -> 
         return "—" if math.isnan(v) else ("inf" if math.isinf(v) else format(v, spec))
     if n is not None and not pd.isna(n) and int(n) < MIN_CI:
         return f"{one(mid)} (no CI: {int(n)} seed{'s' if int(n) != 1 else ''} < {MIN_CI})"
+    if _degenerate(mid, low, high):
+        return f"{one(mid)} (no spread: every seed the same; see the note)"
     return f"{one(mid)} [{one(low)}, {one(high)}]"
+
+
+def _degenerate(mid: Any, low: Any, high: Any) -> bool:
+    """A zero-width interval around a finite value: every seed gave the same number, so the interval says
+    nothing about the uncertainty (e.g. a sampler that fell back to the same points on every seed)."""
+    values = [float("nan") if v is None else float(v) for v in (mid, low, high)]
+    return all(math.isfinite(v) for v in values) and values[1] == values[2]
+
+
+def degenerate_note(table: pd.DataFrame) -> str | None:
+    """The note for a table holding zero-width intervals (None without): what they mean and why they happen."""
+    cells = [c for col in table.columns for c in table[col] if isinstance(c, str) and "no spread" in c]
+    if not cells:
+        return None
+    return (f"{len(cells)} interval(s) have no width: every seed ended with the same number, so no uncertainty "
+            "can be estimated from them. It happens when the seeds do not change what is measured, e.g. a "
+            "sampler that falls back to the same points on every seed, or a target every seed reaches at the "
+            "same step; read such a value as one observation repeated, not as a certainty.")
 
 
 def time_table(ttt: pd.DataFrame, axis: str) -> pd.DataFrame:
@@ -40,10 +63,10 @@ def time_table(ttt: pd.DataFrame, axis: str) -> pd.DataFrame:
                                                                           strict=True)],
         f"ERT {axis} [95% CI]": [ci_cell(m, lo, hi, spec, n) for m, lo, hi, n in zip(
             data["ert"], data["ert_low"], data["ert_high"], data["runs"], strict=True)],
-        "speed-up [95% CI]": [ci_cell(m, lo, hi, ".2f", n) for m, lo, hi, n in zip(
-            data["speedup"], data["speedup_low"], data["speedup_high"], data["runs"], strict=True)],
-        "verdict": [speedup_verdict(lo, hi, n) for lo, hi, n in zip(data["speedup_low"], data["speedup_high"],
-                                                                    data["runs"], strict=True)],
+        "speed-up [95% CI]": [NEVER if s == 0 else ci_cell(m, lo, hi, ".2f", n) for m, lo, hi, n, s in zip(
+            data["speedup"], data["speedup_low"], data["speedup_high"], data["runs"], data["success"], strict=True)],
+        "verdict": [NEVER if s == 0 else speedup_verdict(lo, hi, n) for lo, hi, n, s in zip(
+            data["speedup_low"], data["speedup_high"], data["runs"], data["success"], strict=True)],
         "speedup": data["speedup"],
     })
 
@@ -64,7 +87,7 @@ def task_summary(ttt: pd.DataFrame, reference: str = "random") -> pd.DataFrame:
     """Per task: the fastest method to the target (largest ERT speed-up in epochs over the reference), its
     speed-up with CI and whether the CI excludes 1."""
     data = ttt.loc[(ttt["axis"] == "epochs") & (ttt["method"] != reference)]
-    data = data.loc[np.isfinite(data["speedup"].to_numpy(dtype=float))]
+    data = data.loc[np.isfinite(data["speedup"].to_numpy(dtype=float)) & (data["success"] > 0)]
     rows = []
     for task, g in data.groupby("task", sort=False):
         best = g.sort_values(["speedup", "ert"], ascending=[False, True], kind="stable").iloc[0]
@@ -75,7 +98,8 @@ def task_summary(ttt: pd.DataFrame, reference: str = "random") -> pd.DataFrame:
                      "speed-up [95% CI]": ci_cell(best["speedup"], best["speedup_low"], best["speedup_high"], ".2f",
                                                   best["runs"]),
                      "verdict": speedup_verdict(best["speedup_low"], best["speedup_high"], best["runs"])})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["task", "target", "fastest", f"ERT {reference} (epochs)",
+                                       "ERT fastest (epochs)", "speed-up [95% CI]", "verdict"])
 
 
 def final_table(final: pd.DataFrame) -> pd.DataFrame:

@@ -130,3 +130,22 @@ def best_so_far_grid(history: pd.DataFrame, *, points: int = 200) -> pd.DataFram
     n = len(history)
     idx = np.unique(np.linspace(1, n, num=min(points, n)).round().astype(np.int64))
     return pd.DataFrame({"index": idx, "best": history["best"].to_numpy()[idx - 1]})
+
+
+def hold_best(history: pd.DataFrame) -> pd.DataFrame:
+    """Each study's best so far held to the last index of its group: a study that finished fewer COMPLETE
+    trials keeps its best (it does not drop out), so the group's mean does not jump where the set of studies
+    behind it changes. `history`: group, study, index, best (as `ComparisonData.history`)."""
+    if history.empty:
+        return history
+    parts = []
+    for _, g in history.groupby("group", sort=False):
+        grid = np.sort(g["index"].unique())
+        for _, one in g.groupby("study", sort=False):
+            one = one.sort_values("index")
+            ahead = grid[grid > one["index"].iloc[-1]]
+            held = pd.DataFrame({"index": ahead, "best": one["best"].iloc[-1]}).assign(
+                group=one["group"].iloc[0], study=one["study"].iloc[0])
+            parts.append(pd.concat([one, held[one.columns.intersection(held.columns)]], ignore_index=True)
+                         if len(ahead) else one)
+    return pd.concat(parts, ignore_index=True)

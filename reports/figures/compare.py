@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from reports.data.compare import hold_best
 from reports.data.stats import mean_bands
 from reports.figures.style import (
     DIVERGED_STYLE,
@@ -58,11 +59,12 @@ def plot_best_so_far_bands(
 ) -> Axes:
     """Best score so far against the number of COMPLETE trials, one step line per group (the best only
     changes when a trial ends): the mean over the group's studies, with a bootstrap confidence band when the
-    group has at least 3 studies. `history`: group, study, index, best."""
+    group has at least 3 studies; a study with fewer COMPLETE trials holds its best to the group's end
+    (`reports.data.compare.hold_best`). `history`: group, study, index, best."""
     ax = new_axes(ax, figsize=(7.2, 4.2))
     if history.empty:
         return no_data(ax, "no COMPLETE trial in any study")
-    _mean_lines(history, x="index", y="best", rng=rng, n_boot=n_boot, level=level, ax=ax, steps=True)
+    _mean_lines(hold_best(history), x="index", y="best", rng=rng, n_boot=n_boot, level=level, ax=ax, steps=True)
     ax.set_xlabel("COMPLETE trials so far")
     ax.set_ylabel("best score")
     return ax

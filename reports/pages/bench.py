@@ -16,7 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reports.data.bench import ci_cell, final_table, rank_table, speedup_verdict, task_summary, time_table
+from reports.data.bench import (
+    ci_cell,
+    degenerate_note,
+    final_table,
+    rank_table,
+    speedup_verdict,
+    task_summary,
+    time_table,
+)
 from reports.data.stats import MIN_CI
 from reports.figures import bench as FB
 from reports.load import BenchmarkExport, load_benchmark
@@ -45,7 +53,7 @@ def _headline(exp: BenchmarkExport) -> str:
     per_task = ("<h3>Fastest method per task (epochs to the target)</h3>"
                 + H.data_table(task_summary(ttt, exp.reference), table_id="per_task") if len(ttt) else "")
     return (f"<p><strong>Verdict: {H.esc(verdict)}.</strong> {H.esc(text)}</p>"
-            + H.cards([H.kv_table(rows, title="Headline")])
+            + H.cards([H.kv_table(rows, title="Headline", wide=True)])
             + per_task)
 
 
@@ -117,6 +125,12 @@ def _setup(exp: BenchmarkExport) -> str:
             + H.data_table(pd.DataFrame(defs, columns=["term", "definition"]), table_id="definitions", sortable=False))
 
 
+def _with_note(table: pd.DataFrame, table_id: str, **kw) -> str:
+    """A table, with the note on zero-width intervals under it when it holds any."""
+    note = degenerate_note(table)
+    return H.data_table(table, table_id=table_id, **kw) + (f"<p><em>{H.esc(note)}</em></p>" if note else "")
+
+
 def render_benchmark(export: BenchmarkExport | str | Path, *, out_dir: str | Path | None = None) -> Path:
     """Write `<out_dir>/index.html` (+ `figures/`) for a benchmark export; `out_dir` defaults to the export
     folder's parent (`runs/<benchmark>/`). Returns the page's path."""
@@ -136,9 +150,9 @@ def render_benchmark(export: BenchmarkExport | str | Path, *, out_dir: str | Pat
             sections.append((f"ttt-{axis}", f"Time to target ({axis})",
                              "<p>Budget until the first COMPLETE trial reaches the task's target; ERT counts "
                              "runs that never reach it at their whole budget.</p>"
-                             + H.data_table(time_table(ttt, axis), table_id=f"ttt_{axis}", bar="speedup")))
+                             + _with_note(time_table(ttt, axis), f"ttt_{axis}", bar="speedup")))
     if len(exp["final"]):
-        sections.append(("final", "Final scores", H.data_table(final_table(exp["final"]), table_id="final")))
+        sections.append(("final", "Final scores", _with_note(final_table(exp["final"]), "final")))
     ranking = exp["ranking"]
     criteria = list(dict.fromkeys(ranking["criterion"])) if len(ranking) else []
     ranks = "".join(f"<h3>Ranks by {H.esc(c)} (1 = best)</h3>"

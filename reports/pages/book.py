@@ -172,10 +172,11 @@ def bn_table(acc: pd.DataFrame, *, rng: np.random.Generator, n_boot: int) -> pd.
 
 
 def render_batch_norm(export: StudyExport | str | Path, *, out_dir: str | Path, semantics: Semantics,
-                      rng: np.random.Generator | None = None, n_boot: int = 1000) -> Path:
+                      rng: np.random.Generator | None = None, n_boot: int = 1000, every: int | None = None) -> Path:
     """The book's section 6.3.2: the 4x4 grid of training-accuracy curves (BN solid, none dashed) with bands,
     diverged runs drawn flat after a red cross as the book draws a net that stopped learning, and the final
-    training accuracy per scale with CIs and the diverged seeds flagged."""
+    training accuracy per scale with CIs and the diverged seeds flagged. ``every``: the updates between two
+    evaluations in the run (the caption says it; without it, the caption points at "What ran")."""
     exp = as_export(export)
     rng = rng if rng is not None else np.random.default_rng(0)
     acc = D.curve_frame(exp, "train_acc")
@@ -185,8 +186,9 @@ def render_batch_norm(export: StudyExport | str | Path, *, out_dir: str | Path, 
     plans = [FigurePlan("bn_grid", "Training accuracy, with and without batch norm, per init scale",
                         "Solid: with BN; dashed: without; mean over seeds with a 95% bootstrap band (none from "
                         f"fewer than {MIN_CI} seeds); a diverged run is drawn flat after its red cross (its last "
-                        "accuracy), as the book draws a net that stopped learning; x: evaluations ('epochs' of 10 "
-                        "updates).", lambda: B.plot_bn_grid(bands, scales=D.BN_SCALES, diverged=crosses), wide=True)]
+                        "accuracy), as the book draws a net that stopped learning; x: evaluations ("
+                        + (f"one every {every} update{'s' if every != 1 else ''})." if every else "see What ran)."),
+                        lambda: B.plot_bn_grid(bands, scales=D.BN_SCALES, diverged=crosses), wide=True)]
     sections = [("setup", "What ran", setup_section([exp], semantics)),
                 ("final", "Final training accuracy",
                  H.data_table(bn_table(acc, rng=rng, n_boot=n_boot), table_id="final"))]

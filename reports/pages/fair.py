@@ -63,7 +63,8 @@ def render_fair(tuning: Sequence[StudyExport | str | Path], test: StudyExport | 
                    lambda: FF.plot_default_vs_tuned(summary, order=order)),
         FigurePlan("budget", "Best validation accuracy vs tuning budget",
                    "Best so far against COMPLETE trials (steps), mean over tuning seeds with a 95% bootstrap band "
-                   "(none from fewer than 3 seeds).",
+                   "(none from fewer than 3 seeds); a tuning seed that finished fewer COMPLETE trials keeps its "
+                   "best to the end.",
                    lambda: FX.plot_best_so_far_bands(history, rng=rng, n_boot=n_boot)),
         FigurePlan("sensitivity", "Validation accuracy vs learning rate",
                    "Every tuning trial; red crosses diverged, dashed red line: the smallest diverged lr, star: the "

@@ -177,16 +177,20 @@ def section(anchor: str, title: str, body: str) -> str:
     return f'<section id="{esc(anchor)}"><h2>{esc(title)}</h2>{body}</section>'
 
 
+KIND_META = "hpsearch-page"  # <meta name=...> naming which renderer wrote a page (see is_study_page)
+
+
 def page(
-    title: str, sections: Sequence[tuple[str, str, str]], *, subtitle: str = "", footer: str = ""
+    title: str, sections: Sequence[tuple[str, str, str]], *, subtitle: str = "", footer: str = "", kind: str = ""
 ) -> str:
     """The whole page. `sections` are (anchor, title, trusted body html); title/subtitle/footer are raw
-    text (escaped here)."""
+    text (escaped here); `kind` names the renderer (the generic study page is "study")."""
     nav = "".join(f'<a href="#{esc(a)}">{esc(t)}</a>' for a, t, _ in sections)
     body = "".join(section(a, t, b) for a, t, b in sections)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="{KIND_META}" content="{esc(kind)}">'
         f'<link rel="icon" href="data:,"><title>{esc(title)}</title><style>{CSS}</style></head>'
         f"<body><header><h1>{esc(title)}</h1><p>{esc(subtitle)}</p></header><nav>{nav}</nav>"
         f"<main>{body}</main><footer>{esc(footer)}</footer><script>{SORT_JS}</script></body></html>\n"
@@ -200,3 +204,14 @@ def write_page(out_dir: str | Path, text: str) -> Path:
     index = write_file(out / "index.html", text)  # a link named index.html is replaced, never written through
     log.info("wrote %s", index)
     return index
+
+
+def is_study_page(path: str | Path) -> bool:
+    """Whether the page at ``path`` is the generic study page (which ``hpsearch report`` may rewrite) rather
+    than a script's own, richer page. Pages from before the kind was recorded are told by their title."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return True  # nothing readable to keep
+    return f'<meta name="{KIND_META}" content="study">' in head or (KIND_META not in head and "<title>Study " in head)

@@ -196,5 +196,5 @@ def render(export: StudyExport | str | Path, *, out_dir: str | Path | None = Non
     ran = f" ({S.slots_text(S.slots_ran(exp.trials, exp.meta))})" if exp.meta.get("n_trials") is not None else ""
     subtitle = f"{n} trials{ran}, direction {exp.direction}, parent {exp.meta.get('parent') or '—'}"
     text = H.page(f"Study {exp.study}", sections, subtitle=subtitle,
-                  footer=f"Rendered by reports from the export of study {exp.study}.")
+                  footer=f"Rendered by reports from the export of study {exp.study}.", kind="study")
     return H.write_page(out, text)

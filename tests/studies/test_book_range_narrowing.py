@@ -59,6 +59,19 @@ def test_small_budget_study_writes_linked_rounds_and_the_report(tmp_path, capsys
     # round 1 is the book's protocol: its lr/wd lie in the book's ranges
     r1 = pd.read_csv(tmp_path / "book-narrowing-r1" / "export" / "trials.csv")
     assert r1["param_lr"].between(1e-6, 1e-2).all() and r1["param_weight_decay"].between(1e-8, 1e-4).all()
+    # the folder the main job prints is understood: `report` re-renders its page, `export` names its rounds
+    from hpsearch.cli.commands import main
+
+    folder = tmp_path / "book-narrowing"
+    index.unlink()
+    capsys.readouterr()
+    assert main(["report", str(folder)]) == 0
+    assert "report written: " in capsys.readouterr().out and "Final pick" in index.read_text()
+    assert main(["export", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    rounds = ", ".join(r["study"] for r in record["rounds"])
+    assert err.count("\n") == 0 and f"is a range narrowing of {len(record['rounds'])} round studies ({rounds})" in err
+    assert f"hpsearch report {tmp_path / 'book-narrowing-r1'}" in err
 
 
 def test_bad_option_is_one_line_and_exit_2(tmp_path, capsys):

@@ -85,6 +85,27 @@ def test_weight_init(run_script, tmp_path):
     assert sorted(set(sgd.trials["param_init"])) == ["he", "std=0.01", "xavier"]
     for name in ("sigmoid: activations per layer", "relu: activations per layer", "Loss by init"):
         assert name in html
+    shown, every = _ls(tmp_path)
+    assert "weight-init-mnist-5k-quick-sgd " in shown and "-hist" not in shown.split("(and")[0]
+    assert "(and 1 helper study of weight-init-mnist-5k-quick: hpsearch ls --all lists them)" in shown
+    hist_line = next(line for line in every.splitlines() if line.startswith("weight-init-mnist-5k-quick-hist "))
+    assert "helper of weight-init-mnist-5k-quick" in hist_line and " best " not in hist_line
+
+
+def _ls(tmp_path) -> tuple[str, str]:
+    """`hpsearch ls <runs>` and `hpsearch ls --all <runs>`, as printed."""
+    import contextlib
+    import io
+
+    from hpsearch.cli.commands import main
+
+    printed = []
+    for extra in ([], ["--all"]):
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            assert main(["ls", *extra, str(tmp_path / "runs")]) == 0
+        printed.append(buffer.getvalue())
+    return printed[0], printed[1]
 
 
 def test_batch_norm(run_script, tmp_path):
@@ -93,6 +114,8 @@ def test_batch_norm(run_script, tmp_path):
     assert len(exp.trials) == 16 * 2 and set(exp.trials["param_norm"]) == {"batch_norm", "none"}
     assert "with BN: final train acc [95% CI]" in html and "without BN: final train acc [95% CI]" in html
     assert all(f">{w}<" in html for w in ("1", "0.5412", "0.0001"))  # one row per init scale
+    # the caption from the run's own settings (200 images, batch 100: an evaluation every 2 updates)
+    assert "i % 2 == 0" in html and "x: evaluations (one every 2 updates)" in html and "of 10 updates" not in html
 
 
 def test_overfitting(run_script, tmp_path):
@@ -114,6 +137,11 @@ def test_fair_comparison(run_script, tmp_path):
     assert len(tune.trials) == 3 and tune.meta["seed"] == 1
     for text in ("Defaults vs tuned", "Learning-rate sensitivity", "Best validation accuracy vs tuning budget"):
         assert text in html
+    shown, every = _ls(tmp_path)
+    assert "-tune-" not in shown.split("(and")[0] and "fair-comparison-mnist-5k-quick-test " in shown
+    assert "(and 4 helper studies of fair-comparison-mnist-5k-quick: hpsearch ls --all lists them)" in shown
+    tune = [line for line in every.splitlines() if "-tune-" in line]
+    assert len(tune) == 4 and all("helper of fair-comparison-mnist-5k-quick" in line for line in tune)
 
 
 def test_a_changed_spec_is_refused_with_a_message(script, run_script, tmp_path, capsys):
@@ -157,3 +185,25 @@ END_TO_END = {
 def test_every_study_script_has_an_end_to_end_test():
     scripts = {p.stem for p in STUDIES.glob("*.py")}
     assert scripts == set(END_TO_END), "add the new script's --quick run (and `hpsearch report` on its studies)"
+
+
+def test_hpsearch_report_keeps_a_scripts_own_page(run_script, tmp_path, capsys):
+    """`hpsearch report` on a folder a script wrote writes the generic page beside the script's richer one,
+    says where each is, and still rewrites a generic page in place."""
+    from hpsearch.cli.commands import main
+
+    run_script("overfitting", report=False)
+    study = tmp_path / "runs" / "overfitting-mnist-5k-quick"
+    own = (study / "index.html").read_bytes()
+    assert b"gap" in own.lower()  # the train-test gap section the generic page does not have
+    for _ in range(2):  # and again: the generic page is rewritten, the script's page never
+        assert main(["report", str(study)]) == 0
+        printed = capsys.readouterr().out
+        assert (study / "index.html").read_bytes() == own
+        generic = study / "study-page" / "index.html"
+        assert f"report written: {generic}" in printed and f"page {study / 'index.html'} is kept" in printed
+        assert "Study overfitting-mnist-5k-quick" in generic.read_text(encoding="utf-8")
+    plain = tmp_path / "plain"
+    assert main(["report", str(study), "--out", str(plain)]) == 0  # a folder of its own: the generic page there
+    assert main(["report", str(study), "--out", str(plain)]) == 0  # rewritten in place, no study-page/ beside
+    assert (plain / "index.html").is_file() and not (plain / "study-page").exists()

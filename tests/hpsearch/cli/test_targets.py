@@ -49,3 +49,35 @@ def test_compare_items_are_folders_names_or_names_in_a_storage(runs, monkeypatch
     assert resolve_item("delta", storage=db, runs="runs") == Target(db, "delta", Path("runs/delta"))
     with pytest.raises(UsageError, match="unknown study 'delta': no delta/journal.log and no runs/delta"):
         resolve_item("delta", storage=None, runs="runs")
+
+
+def test_a_folder_that_holds_no_study_is_named_for_what_it_holds(runs, capsys):
+    """One message, from one resolver, for `report`, `export`, `status` and `compare` on a folder that holds
+    no study: what the folder holds and what to give instead."""
+    from hpsearch.cli.commands import main
+
+    tables = runs / "tables"
+    tables.mkdir()
+    (tables / "table-book.npz").write_bytes(b"")
+    exported = runs / "alpha" / "export"
+    exported.mkdir()
+    (exported / "meta.json").write_text("{}")
+    (exported / "trials.csv").write_text("")
+    other = runs.parent / "notes"
+    other.mkdir()
+    (other / "readme.txt").write_text("")
+    cases = {
+        str(tables): "holds grid tables of the search-methods benchmark (table-*.npz), not a study",
+        str(runs): "is a folder of 2 studies (alpha, beta), not one study; give one of them, e.g. ",
+        str(exported): f"is an exported study's tables, not a study; give its study folder {runs / 'alpha'}",
+        str(other): "is not a study folder: no journal.log in it (it holds readme.txt)",
+        str(runs / "gone"): "it does not exist",
+    }
+    for folder, message in cases.items():
+        commands = [["report", folder], ["export", folder], ["status", folder], ["compare", folder, str(runs)]]
+        for command in commands[:3] if folder.endswith("gone") else commands:  # compare: "unknown study"
+            assert main(command) == 2, command
+            err = capsys.readouterr().err.strip()
+            assert len(err.splitlines()) == 1 and message in err, (command, err)
+            assert "study name" not in err and "no journal at" not in err
+    assert sorted(p.name for p in tables.iterdir()) == ["table-book.npz"]  # nothing written

@@ -3,7 +3,7 @@ intervals as text, ranks, a verdict only from a CI that excludes 1, none from fe
 
 from __future__ import annotations
 
-from reports.data.bench import final_table, rank_table, task_summary, time_table
+from reports.data.bench import NEVER, degenerate_note, final_table, rank_table, task_summary, time_table
 
 
 def test_tables_format_intervals_and_ranks(bench_tables):
@@ -28,3 +28,28 @@ def test_no_interval_and_no_winner_from_fewer_than_three_seeds(bench_tables):
     final = final_table(t["final"].assign(val_n=2))
     assert final["validation IQM [95% CI]"].iloc[0] == "0.600 (no CI: 2 seeds < 3)"
     assert final["test IQM [95% CI]"].iloc[0] == "0.600 [0.500, 0.700]"
+
+
+def test_a_method_that_never_reached_the_target_has_no_speed_up(bench_tables):
+    ttt = bench_tables["time_to_target"]
+    never = ttt.assign(success=[s if m != "tpe" else 0.0 for s, m in zip(ttt["success"], ttt["method"])],
+                       speedup=[v if m != "tpe" else 0.0 for v, m in zip(ttt["speedup"], ttt["method"])],
+                       speedup_low=[v if m != "tpe" else 0.0 for v, m in zip(ttt["speedup_low"], ttt["method"])],
+                       speedup_high=[v if m != "tpe" else 0.0 for v, m in zip(ttt["speedup_high"], ttt["method"])])
+    table = time_table(never, "epochs")
+    tpe = table.loc[table["method"] == "tpe"]
+    assert (tpe["speed-up [95% CI]"] == NEVER).all() and (tpe["verdict"] == NEVER).all()
+    assert not table["speed-up [95% CI]"].str.contains("0.00").any()
+    assert "tpe" not in set(task_summary(never)["fastest"])  # never the "fastest" method
+
+
+def test_zero_width_intervals_are_flagged_with_a_note(bench_tables):
+    final = bench_tables["final"]
+    flat = final.assign(val_iqm=0.217, val_iqm_low=0.217, val_iqm_high=0.217, val_n=3)
+    table = final_table(flat)
+    cell = table["validation IQM [95% CI]"].iloc[0]
+    assert cell.startswith("0.217 (no spread") and "[0.217, 0.217]" not in cell
+    assert table["test IQM [95% CI]"].iloc[0] == "0.600 [0.500, 0.700]"  # a real interval stays as it is
+    note = degenerate_note(table)
+    assert note is not None and "every seed" in note and "same points" in note
+    assert degenerate_note(final_table(final)) is None
