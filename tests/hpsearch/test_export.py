@@ -102,7 +102,7 @@ def test_diverged_trials_export_finite_values_and_nan_losses(make_spec, tmp_path
 def test_a_partly_run_study_exports_the_trials_that_ran_and_counts_the_unused_slots(make_spec, tmp_path):
     spec = make_spec("exp-part", n_trials=3)
     run(spec, n_jobs=1, progress=False)  # slots 0-2 run
-    study = run(spec.replace(n_trials=8), n_jobs=0, progress=False)  # slots 3-7 enqueued, none run
+    study = run(spec.replace(n_trials=8), n_jobs=0, progress=False)  # slots 3-7 planned, none claimed
     running = claim(study, 8)  # slot 3 is running at export time
     failed = claim(study, 8)  # slot 4 starts, fails (as an interrupted trial does) and is re-queued
     study.tell(failed, state=TrialState.FAIL)
@@ -112,7 +112,8 @@ def test_a_partly_run_study_exports_the_trials_that_ran_and_counts_the_unused_sl
     storage = open_storage(spec.storage_url, create=False)  # Optuna's own view, through a fresh connection
     every = optuna.load_study(study_name=spec.name, storage=storage).get_trials(deepcopy=False)
     waiting = [t for t in every if t.state == TrialState.WAITING]
-    assert len(waiting) == 4  # slots 5-7, and slot 4's retry
+    assert len(waiting) == 1 and waiting[0].user_attrs["slot"] == 4  # slot 4's retry; 5-7 have no trial yet
+    assert sorted(t.user_attrs["slot"] for t in every) == [0, 1, 2, 3, 4, 4]
     ran = sorted(t.number for t in every if t.state != TrialState.WAITING)
     for frame in (tables.trials, pd.read_csv(tmp_path / "out" / "trials.csv"),
                   pd.read_parquet(tmp_path / "out" / "trials.parquet")):
@@ -146,13 +147,15 @@ def test_a_study_stopped_by_its_time_budget_exports_only_the_trials_that_ran(mak
     assert summary["out_of_time"]
     every = study.get_trials(deepcopy=False)
     states = Counter(t.state for t in every)
-    assert states[TrialState.COMPLETE] == 1 and states[TrialState.FAIL] == 1 and states[TrialState.WAITING] == 3
+    # slot 1's retry waits; slots 2 and 3 were never claimed, so they have no trial
+    assert states[TrialState.COMPLETE] == 1 and states[TrialState.FAIL] == 1 and states[TrialState.WAITING] == 1
+    assert len(every) == 3
     tables = export(study, out_dir=False)
     assert sorted(tables.trials["state"]) == ["COMPLETE", "FAIL"]
     assert sorted(tables.trials["number"]) == sorted(t.number for t in every if t.state != TrialState.WAITING)
     assert sorted(tables.trials["slot"]) == [0, 1]
     meta = tables.meta  # slot 1's retry waits to run again: left out, but slot 1 ran
-    assert (meta["slots_ran"], meta["unused_slots"], meta["waiting_left_out"], meta["n_trials"]) == (2, 2, 3, 4)
+    assert (meta["slots_ran"], meta["unused_slots"], meta["waiting_left_out"], meta["n_trials"]) == (2, 2, 1, 4)
 
 
 def test_the_study_page_says_how_many_slots_ran(make_spec, tmp_path):

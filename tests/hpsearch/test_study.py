@@ -133,4 +133,7 @@ def test_a_crashing_objective_fails_its_trial_and_is_requeued_on_rerun(make_spec
     failed = study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
     assert len(failed) == 1
     waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
-    assert sorted(t.user_attrs["slot"] for t in waiting) == [0, 1]
+    # slot 0's retry waits (same seed, retry_of the failed trial); slot 1 was never claimed: no trial
+    assert [t.user_attrs["slot"] for t in waiting] == [0] and waiting[0].user_attrs["retry_of"] == failed[0].number
+    assert waiting[0].user_attrs["seed"] == failed[0].user_attrs["seed"]
+    assert len(study.get_trials(deepcopy=False)) == 2

@@ -63,7 +63,8 @@ def test_the_run_record_is_returned_and_stored_once_per_launch(make_spec):
 def test_n_jobs_zero_only_creates_the_study(make_spec):
     study = run(make_spec("create-only", n_trials=3), n_jobs=0, progress=False)
     assert study.run_record is None and "runs" not in study.user_attrs
-    assert state_counts(study)["WAITING"] == 3
+    assert len(study.get_trials(deepcopy=False)) == 0  # slots become trials when claimed: none yet
+    assert study.user_attrs["spec"]["n_trials"] == 3  # ... and the plan is stored for the workers
 
 
 def test_a_bad_budget_or_blas_count_writes_nothing(make_spec):

@@ -4,7 +4,8 @@ PostgreSQL.
 Each launcher is a real process running ``hpsearch run spec.json``; all of them import everything first, then
 wait for one "go" file, so their study creations overlap (before the fix two launchers printed 33/20 finished,
 three create-only launchers left 337-498 trials of 200). Counted through Optuna's own API afterwards: exactly
-n_trials trials, slots 0..n-1 each once, and with workers every slot finished once.
+n_trials trials, slots 0..n-1 each once, and every slot finished once (after create-only launchers, by one
+worker started afterwards: they leave the study and its plan, no trial).
 """
 
 from __future__ import annotations
@@ -69,11 +70,16 @@ def test_launchers_started_together_create_each_slot_once(kind, launchers, n_job
         assert f"{n_trials}/{n_trials} finished" in done.stdout or n_jobs == 0, done.stdout
 
     study = optuna.load_study(study_name=name, storage=open_storage(spec.storage_url, create=False))
+    assert optuna.get_all_study_names(study._storage).count(name) == 1
+    if n_jobs == 0:  # create-only launchers: the study and its plan, no trial (slots are created when claimed)
+        assert study.get_trials(deepcopy=False) == [] and study.user_attrs["spec"]["n_trials"] == n_trials
+        worker = subprocess.run([sys.executable, "-m", "hpsearch", "worker", "--storage", spec.storage_url,
+                                 "--study", name], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert worker.returncode == 0, worker.stderr
     trials = study.get_trials(deepcopy=False)
     assert len(trials) == n_trials, f"{len(trials)} trials for {n_trials} slots"
     assert sorted(t.user_attrs["slot"] for t in trials) == list(range(n_trials))  # each slot once
     assert sorted(t.number for t in trials) == list(range(n_trials))
-    states = {TrialState.WAITING} if n_jobs == 0 else {TrialState.COMPLETE}
-    assert {t.state for t in trials} == states
+    assert {t.state for t in trials} == {TrialState.COMPLETE}
     if n_jobs:  # every launcher's run is recorded (appended under the study lock: none overwrites another)
         assert len(study.user_attrs["runs"]) == launchers

@@ -25,6 +25,10 @@ def test_prior_configurations_then_box_draws_are_the_first_slots_and_are_recorde
     priors = {"configs": CONFIGS, "box": BOX, "box_source": "a narrowing", "startup_trials": 4}
     spec = make_spec("warm", n_trials=8, sampler="tpe", priors=priors)
     study = create_study(spec)
+    assert study.trials == []  # a slot's trial is created when a worker claims it
+    claimed = [claim(study, spec.n_trials) for _ in range(spec.n_trials)]
+    assert [t.user_attrs["slot"] for t in claimed] == list(range(8))  # the first claim is the first prior
+    assert claim(study, spec.n_trials) is None
     by_slot = {t.user_attrs["slot"]: _fixed(t) for t in study.trials}
     assert by_slot[0] == CONFIGS[0]["params"] and by_slot[1] == CONFIGS[1]["params"]
     for k in range(2, 6):  # the start-up draws: inside the box, every other parameter from the space
@@ -36,9 +40,6 @@ def test_prior_configurations_then_box_draws_are_the_first_slots_and_are_recorde
     assert recorded["startup_trials"] == 4 and study.user_attrs["spec"]["priors"] == recorded
     # TPE models once the 6 prior slots are done
     assert open_study(spec, sampler_seed=1).sampler._n_startup_trials == 6
-    # the first claimed trial is the first prior configuration
-    trial = claim(study, spec.n_trials)
-    assert trial.user_attrs["slot"] == 0
 
 
 def test_the_draws_depend_on_the_study_seed_only():
