@@ -40,7 +40,8 @@ from hpsearch.storages.locks import serialises, study_lock
 from hpsearch.storages.opener import is_database, open_storage
 from hpsearch.storages.urls import redact
 
-__all__ = ["check_resume", "create_study", "load_spec", "open_study", "claim", "requeue", "state_counts", "FINISHED", "PART_OF"]
+__all__ = ["check_resume", "create_study", "load_spec", "open_study", "claim", "requeue", "state_counts", "FINISHED",
+           "PART_OF"]
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         space = grid_space({"w_index": list(range(len(SCALES))), "norm": list(NORMS), "seed": seeds(args)})
         spec = grid_spec(study_name("batch-norm", args), "batch-norm", settings, space, out_dir=args.out)
-        run_grid(spec, n_jobs=args.n_jobs)
+        run_grid(spec, n_jobs=args.n_jobs, announce=print, quick=args.quick)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ The report is written to runs/<name>/index.html (each round's own report beside 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
@@ -28,7 +29,8 @@ import optuna
 
 from hpsearch import ObjectiveSettings, StudySpec, book_space, export
 from hpsearch.errors import OneLineParser
-from hpsearch.execution.preflight import script_workers
+from hpsearch.execution.estimate import duration, estimate, scaled, time_trial
+from hpsearch.execution.preflight import script_workers, worker_count
 from hpsearch.narrowing.rounds import run_narrowing
 from hpsearch.narrowing.rule import NarrowRule
 from netcore.data import DATASETS
@@ -37,6 +39,7 @@ from reports import render_narrowing
 # the step beyond the book may search past the book's ranges where the best trials press against them, but
 # never past these
 HARD_LIMITS = {"lr": (1e-8, 1.0), "weight_decay": (1e-10, 0.1)}
+FINAL_TOP, FINAL_SEEDS = 3, 3  # the final pick: candidates re-trained on seeds, then the chosen one on test
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +75,22 @@ def _beyond_line(beyond: dict) -> str:
             f"inside the book's box ({beyond['gain']:+.3f})")
 
 
+def _expected(spec: StudySpec, args: argparse.Namespace, n_jobs: int) -> str:
+    """How long the job takes on this machine (a few timed steps), with --quick's time when it is not given."""
+    workers = worker_count(n_jobs)
+    per_trial = time_trial(spec)
+    studies = args.rounds + (1 if args.widen > 0 else 0)  # rounds may stop early: at most this many
+
+    def job(s: StudySpec, seconds: float):
+        return estimate(s, workers, per_trial=seconds, studies=studies, extra=FINAL_TOP * FINAL_SEEDS + FINAL_SEEDS)
+
+    line = job(spec, per_trial).line("the job")
+    if not args.quick:
+        quick = spec.replace(n_trials=20, settings=dataclasses.replace(spec.settings, epochs=20))
+        line += f"; --quick runs a small demo in about {duration(job(quick, scaled(spec, per_trial, quick)).seconds)}"
+    return line
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -97,9 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    print(_expected(spec, args, n_jobs), flush=True)
     t0 = time.perf_counter()
     result = run_narrowing(spec, rounds=args.rounds, rule=rule, n_jobs=n_jobs, later=later, beyond=args.widen,
-                           on_phase=lambda text: print(text, flush=True))
+                           final_top=FINAL_TOP, final_seeds=FINAL_SEEDS, on_phase=lambda text: print(text, flush=True))
     print(f"exporting {len(result.rounds)} studies and writing the reports", flush=True)
     for r in result.rounds:
         export(r["study"], spec.replace(name=r["study"]).storage_url, out_dir=Path(args.out) / r["study"] / "export")

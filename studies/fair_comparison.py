@@ -85,13 +85,14 @@ def main(argv: list[str] | None = None) -> int:
                                    weight_decay=(1e-8, 1e-2) if args.tune_weight_decay else None)
                 done += 1
                 print(f"study {done}/{total}: tuning {opt}, tuning seed {k} ({spec.n_trials} trials)", flush=True)
-                tables = run_grid(spec, n_jobs=args.n_jobs, part_of=base)
+                tables = run_grid(spec, n_jobs=args.n_jobs, part_of=base, announce=print,
+                                  quick=args.quick if done == 1 else None)
                 configs.append(tuned_config(opt, k, best_params(tables.trials)))
                 tuning_dirs.append(spec.run_dir / "export")
         final = test_spec(f"{base}-test", TestSettings(base=settings, configs=tuple(configs)), reps, out_dir=args.out)
         print(f"study {total}/{total}: {len(configs)} configurations on the test split ({final.n_trials} trials)",
               flush=True)
-        run_grid(final, n_jobs=args.n_jobs)
+        run_grid(final, n_jobs=args.n_jobs, announce=print)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         space = grid_space({"optimizer": optimizers, "init": ["he"], "seed": seeds(args)})
         spec = grid_spec(study_name("optimizer-curves", args), "mnist-curves", settings, space, out_dir=args.out)
-        run_grid(spec, n_jobs=args.n_jobs)
+        run_grid(spec, n_jobs=args.n_jobs, announce=print, quick=args.quick)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

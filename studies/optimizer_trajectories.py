@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         "" if args.steps == 30 else f"-{args.steps}")
     try:
         spec = grid_spec(name, "surface2d", settings, grid_space({"optimizer": names}), out_dir=args.out)
-        run_grid(spec, n_jobs=args.n_jobs)
+        run_grid(spec, n_jobs=args.n_jobs, announce=print, quick=args.quick)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

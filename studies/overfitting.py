@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
                            conditional={"weight_decay": ("regularizer", ["weight_decay"], [0.1]),
                                         "dropout": ("regularizer", ["dropout"], [0.2, 0.15])})
         spec = grid_spec(study_name("overfitting", args), "overfit", settings, space, out_dir=args.out)
-        run_grid(spec, n_jobs=args.n_jobs)
+        run_grid(spec, n_jobs=args.n_jobs, announce=print, quick=args.quick)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

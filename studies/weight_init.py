@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
                            grid_space({"optimizer": ["sgd"], "init": list(INITS), "seed": reps}), out_dir=args.out)
         for k, spec in enumerate((hist, curves), start=1):
             print(f"study {k}/2: {spec.name} ({spec.n_trials} trials)", flush=True)
-            run_grid(spec, n_jobs=args.n_jobs, part_of=base if spec is hist else None)
+            run_grid(spec, n_jobs=args.n_jobs, part_of=base if spec is hist else None, announce=print,
+                     quick=args.quick if k == 1 else None)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

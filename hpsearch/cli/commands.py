@@ -119,6 +119,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # run() checks the same again; here its one-line ValueErrors are usage errors (exit 2)
     n_jobs = _checked(check_launch, spec, n_jobs=args.n_jobs, blas_threads=blas_threads,
                       time_budget=args.time_budget, budget_name="--time-budget")
+    if n_jobs > 0:
+        from hpsearch.execution.estimate import estimate_run
+
+        print(estimate_run(spec, n_jobs, time_budget=args.time_budget).line("this run"), flush=True)
     study = run(spec, n_jobs=n_jobs, progress=not args.no_progress, blas_threads=blas_threads,
                 time_budget=args.time_budget)
     _print_status(study, spec.n_trials, spec.storage_url)

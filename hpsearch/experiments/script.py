@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 
 import optuna
 
 from hpsearch.errors import OneLineParser
+from hpsearch.execution.estimate import estimate_run
 from hpsearch.execution.launch import run
 from hpsearch.execution.preflight import script_workers
 from hpsearch.export import Tables, export
@@ -23,7 +25,7 @@ from hpsearch.spec import StudySpec
 from hpsearch.study import PART_OF
 from netcore.data import DATASETS
 
-__all__ = ["base_parser", "run_grid", "seeds", "study_name"]
+__all__ = ["base_parser", "expected", "run_grid", "seeds", "study_name"]
 
 
 def _workers(text: str) -> int:
@@ -63,16 +65,27 @@ def seeds(args: argparse.Namespace) -> list[int]:
     return list(range(n))
 
 
+def expected(spec: StudySpec, n_jobs: int, *, quick: bool | None = None) -> str:
+    """One line: how long ``spec`` takes on ``n_jobs`` workers here, and ``--quick`` when it is not given."""
+    line = estimate_run(spec, n_jobs).line(spec.name)
+    return line + ("; --quick runs a small demo budget" if quick is False else "")
+
+
 def study_name(experiment: str, args: argparse.Namespace) -> str:
     """``--name`` or ``<experiment>-<dataset>[-quick]``."""
     return args.name or f"{experiment}-{args.dataset}{'-quick' if args.quick else ''}"
 
 
-def run_grid(spec: StudySpec, *, n_jobs: int, part_of: str | None = None) -> Tables:
+def run_grid(spec: StudySpec, *, n_jobs: int, part_of: str | None = None,
+             announce: Callable[[str], object] | None = None, quick: bool | None = None) -> Tables:
     """Run (or resume) ``spec`` with ``n_jobs`` workers (as :func:`hpsearch.execution.launch.run` reads them:
     -1 is every core) and export it to ``<out>/<name>/export``. ``part_of`` marks a helper study (a tuning
-    study, histograms) as serving that experiment: ``hpsearch ls`` lists it under ``--all`` only."""
+    study, histograms) as serving that experiment: ``hpsearch ls`` lists it under ``--all`` only.
+    ``announce(text)`` hears, before anything trains, how long the study should take on this machine
+    (:mod:`hpsearch.execution.estimate`), with a pointer to ``--quick`` when ``quick`` is False."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no "A new study created" lines between the progress
+    if announce is not None:
+        announce(expected(spec, n_jobs, quick=quick))
     study = run(spec, n_jobs=n_jobs, progress=True)
     if part_of is not None and study.user_attrs.get(PART_OF) != part_of:
         study.set_user_attr(PART_OF, part_of)

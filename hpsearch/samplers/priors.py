@@ -122,7 +122,8 @@ def from_studies(studies: Iterable[optuna.Study], space: SearchSpace, *, top: in
     for study in studies:
         sign = -1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else 1.0
         done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-                if t.value is not None and math.isfinite(t.value) and not t.user_attrs.get("result", {}).get("diverged")]
+                if t.value is not None and math.isfinite(t.value)
+                and not t.user_attrs.get("result", {}).get("diverged")]
         taken = 0
         for t in sorted(done, key=lambda t: (sign * t.value, t.number)):
             try:

@@ -24,6 +24,9 @@ def test_small_budget_study_writes_linked_rounds_and_the_report(tmp_path, capsys
                         "--n-jobs", "2", "--out", str(tmp_path)])
     assert code == 0
     out = capsys.readouterr().out
+    first = out.splitlines()[0]  # before anything trains: how long on this machine
+    assert first.startswith("the job takes about ") and "3 studies of 8 trials" in first, first
+    assert "12 retrainings, timed on this machine" in first and "--quick runs" not in first
     index = tmp_path / "book-narrowing" / "index.html"
     assert f"report: {index.resolve()}" in out
     page = index.read_text()
@@ -79,3 +82,12 @@ def test_bad_option_is_one_line_and_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "annealing" in err[0]
     assert not any(tmp_path.iterdir())
+
+
+def test_without_quick_the_first_line_says_how_long_and_points_to_quick(tmp_path, capsys):
+    code = _script().main(["--trials", "2", "--epochs", "2", "--rounds", "1", "--widen", "0", "--n-jobs", "1",
+                           "--out", str(tmp_path)])
+    assert code == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("the job takes about ") and "1 study" not in first and "2 trials of ~" in first
+    assert "; --quick runs a small demo in about " in first, first

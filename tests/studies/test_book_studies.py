@@ -40,6 +40,10 @@ def run_script(script, tmp_path, capsys, report_every_study):
         code = script(name).main(["--quick", "--n-jobs", "1", "--out", str(out), *extra])
         printed = capsys.readouterr().out
         assert code == 0, printed
+        # before anything trains: how long, timed on this machine (no pointer to --quick: it was given)
+        estimates = [line for line in printed.splitlines() if "timed on this machine" in line]
+        assert estimates and re.search(r" takes (about|at most) \d", estimates[0]), printed
+        assert printed.index(estimates[0]) < printed.index("report: ") and "--quick runs" not in printed
         index = re.search(r"report: (\S+)", printed).group(1)
         html = Path(index).read_text(encoding="utf-8")
         assert "Semantics" in html and "<img" in html
