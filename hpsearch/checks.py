@@ -28,7 +28,8 @@ import typing
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-__all__ = ["Limit", "check_limits", "check_param_data", "check_types", "non_negative", "one_of", "positive", "short"]
+__all__ = ["Limit", "check_limits", "check_net_size", "check_param_data", "check_types", "non_negative", "one_of",
+           "positive", "short", "whole"]
 
 Limit = Callable[[Any], Any]  # raises ValueError for a value out of its limits
 
@@ -118,6 +119,16 @@ def non_negative(name: str) -> Limit:
     return check
 
 
+def whole(name: str, low: int, high: int, why: str = "") -> Limit:
+    """A limit: a whole number in [low, high]; ``why`` says what sets the high end (memory, the image size)."""
+    def check(value: object) -> None:
+        if isinstance(value, bool) or _number(name, value) != int(value) or not low <= int(value) <= high:
+            reason = f" ({why})" if why else ""
+            raise ValueError(f"{name}={value!r} is invalid: {name} must be a whole number from {low} to "
+                             f"{high}{reason}")
+    return check
+
+
 def one_of(name: str, allowed: Collection[Any]) -> Limit:
     """A limit: one of ``allowed`` (an activation, an init rule)."""
     def check(value: object) -> None:
@@ -168,3 +179,20 @@ def check_param_data(d: object, keys: Collection[str]) -> None:
     if when is not None and not (isinstance(when, list | tuple) and len(when) == 2
                                  and isinstance(when[1], list | tuple)):
         raise _param_fail(name, f"when={short(when)} is not [parent, [values]]", 'give e.g. ["optimizer", ["adam"]]')
+
+
+# -- the size of a net ------------------------------------------------------------------------------------------
+MAX_WEIGHTS = 50_000_000  # 400 MB in float64, and the optimizer's state and gradients as much again each
+_PIXELS, _CLASSES = 784, 10  # every data set here: 28x28 images, 10 classes
+
+
+def check_net_size(hidden: tuple[int, ...], where: str) -> None:
+    """Refuse a 784-hidden-10 net too big to train here, saying what it would need (when a spec is built)."""
+    widths = (_PIXELS, *hidden, _CLASSES)
+    weights = sum(a * b for a, b in zip(widths, widths[1:], strict=False))
+    if weights > MAX_WEIGHTS:
+        shown = hidden if len(hidden) <= 4 else (*hidden[:3], "...")
+        raise ValueError(
+            f"{where}: hidden={shown!r} makes a net of {weights / 1e6:,.0f} million weights "
+            f"({weights * 8 / 1e9:,.1f} GB in float64, and as much again for gradients and optimizer state); "
+            f"keep it under {MAX_WEIGHTS // 1_000_000} million weights (e.g. widths of at most a few thousand)")

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from hpsearch.checks import check_types
+from hpsearch.checks import check_net_size, check_types
 from hpsearch.objectives.training import TrialResult
 from netcore.data import load_dataset
 from netcore.trainer import take_rows
@@ -57,6 +57,9 @@ class SettingsBase:
         check_types(self, "settings")
         if hasattr(self, "hidden"):
             object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))  # type: ignore[attr-defined]
+            if not self.hidden or min(self.hidden) < 1:  # type: ignore[attr-defined]
+                raise ValueError(f"settings: hidden={self.hidden!r} must list positive layer widths")  # type: ignore[attr-defined]
+            check_net_size(self.hidden, "settings")  # type: ignore[attr-defined]
         dtype = getattr(self, "dtype", "float32")
         if dtype not in DTYPES:
             raise ValueError(f"settings: dtype={dtype!r} is unknown; use 'float32' or 'float64'")

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from hpsearch.checks import one_of, whole
 from hpsearch.objectives.data import load_data, load_test
 from hpsearch.objectives.registry import Objective, register
 from hpsearch.objectives.settings import DTYPES, TrainingSettings
@@ -73,6 +74,25 @@ def cnn_space(*, optimizers: tuple[str, ...] = ("momentum", "adam", "rmsprop")) 
     )
 
 
+def _kernel(value: object) -> None:
+    whole("kernel_size", 1, MAX_KERNEL, "larger kernels on 28x28 images mostly see the padding")(value)
+    if int(value) % 2 == 0:  # type: ignore[call-overload]
+        raise ValueError(f"kernel_size={value!r} is invalid: kernel_size must be odd ('same' padding k//2)")
+
+
+MAX_FILTERS, MAX_DENSE, MAX_KERNEL = 512, 4096, 15
+# the architecture, checked when a spec is built (exit 2 from the CLI, nothing written), not when a trial trains
+ARCH_LIMITS = {
+    "blocks": one_of("blocks", (1, 2, 3)),
+    **{f"filters{k}": whole(f"filters{k}", 1, MAX_FILTERS, "one conv layer of 512 filters already holds 321 MB "
+                            "of activations per batch of 100 images in float64") for k in (1, 2, 3)},
+    "kernel_size": _kernel,
+    "dense": whole("dense", 1, MAX_DENSE, "4096 units after 128 filters of 7x7 are already 25.7 million weights, "
+                   "205 MB in float64"),
+    "batch_norm": one_of("batch_norm", (True, False)),
+}
+
+
 def _images(data: TrainData) -> TrainData:
     """The flat (N, 784) split as (N, 1, 28, 28) views."""
     side = int(round(np.sqrt(data.x_train.shape[1])))
@@ -124,4 +144,4 @@ def test_split(settings: CnnSettings) -> tuple[np.ndarray, np.ndarray]:
 
 
 register(Objective("cnn", CnnSettings, evaluate, CNN_PARAMS, required=("lr",), metric="val_acc", fit=fit,
-                   test_split=test_split, limits=PARAM_LIMITS))
+                   test_split=test_split, limits={**PARAM_LIMITS, **ARCH_LIMITS}))

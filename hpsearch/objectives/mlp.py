@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from hpsearch.checks import check_types, one_of
+from hpsearch.checks import check_net_size, check_types, one_of
 from hpsearch.objectives.data import load_test
 from hpsearch.objectives.settings import DTYPES, TrainingSettings
 from hpsearch.objectives.training import TRAINING_PARAMS, EpochHook, TrialResult, dropout_ratio, resolve, train_trial
@@ -46,6 +46,7 @@ class ObjectiveSettings(TrainingSettings):
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         if not self.hidden or min(self.hidden) < 1:
             raise ValueError(f"settings: hidden={self.hidden!r} must list positive layer widths")
+        check_net_size(self.hidden, "settings")
         one_of("settings: activation", ACTIVATIONS)(self.activation)
         super().__post_init__()
 

@@ -25,6 +25,7 @@ from hpsearch.storages.opener import MAX_NAME
 SETTINGS = {"n_samples": 150, "hidden": [8], "epochs": 1, "batch_size": 50}
 BASE = {"name": "bad", "n_trials": 2, "settings": SETTINGS}
 LR = {"name": "lr", "fixed": 0.01}
+CNN_SETTINGS = {"n_samples": 150, "epochs": 1, "batch_size": 50}
 
 
 def spec(**changes) -> dict:
@@ -41,6 +42,11 @@ def space(*params: dict) -> dict:
 
 def adam(**knob) -> dict:
     return space(LR, {"name": "optimizer", "type": "categorical", "fixed": "adam"}, knob)
+
+
+def cnn(*params: dict) -> dict:
+    """A conv-net spec: the ``cnn`` objective, its settings, a learning rate and ``params``."""
+    return spec(objective="cnn", settings=CNN_SETTINGS, space=[LR, *params])
 
 
 def momentum(**knob) -> dict:
@@ -108,6 +114,16 @@ SPECS: dict[str, dict | bytes | None] = {
     f"a {MAX_NAME + 1}-character name": spec(name="x" * (MAX_NAME + 1)),
     "n_trials = 10**30": spec(n_trials=10**30),
     "n_trials above the maximum": spec(n_trials=MAX_TRIALS + 1),
+    "hidden widths of 100,000": settings(hidden=[100_000, 100_000]),
+    "hidden: a 10**9 wide layer": settings(hidden=[10**9]),
+    "hidden: 10,000 layers of 100": settings(hidden=[100] * 10_000),
+    "cnn filters1 fixed at 100,000": cnn({"name": "filters1", "type": "int", "fixed": 100_000}),
+    "cnn filters2 high bound 4096": cnn({"name": "filters2", "type": "int", "low": 16, "high": 4096}),
+    "cnn filters3 at 0": cnn({"name": "filters3", "type": "int", "fixed": 0}),
+    "cnn dense fixed at 10**6": cnn({"name": "dense", "type": "int", "fixed": 10**6}),
+    "cnn kernel_size choice 4": cnn({"name": "kernel_size", "type": "categorical", "choices": [3, 4]}),
+    "cnn kernel_size fixed at 31": cnn({"name": "kernel_size", "type": "int", "fixed": 31}),
+    "cnn blocks choice 5": cnn({"name": "blocks", "type": "categorical", "choices": [1, 5]}),
     # the spec file itself
     "nested 100,000 deep": b'{"name": "deep", "space": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
     "nested 100,000 deep at the top": b"[" * 100_000 + b"]" * 100_000,
@@ -210,4 +226,10 @@ def test_a_good_spec_of_the_table_runs():
                                                   {"name": "weight_decay", "fixed": 0.0}]})
     assert spec.n_trials == 2 and spec.settings.hidden == (8,)
     assert StudySpec.from_dict(adam(name="beta1", low=0.0, high=0.99)).space["beta1"].high == 0.99
+    assert StudySpec.from_dict(settings(hidden=[4000] * 3)).settings.hidden == (4000,) * 3  # 28.1 million weights
+    edge = cnn({"name": "filters1", "type": "int", "low": 1, "high": 512},
+               {"name": "dense", "type": "int", "fixed": 4096},
+               {"name": "kernel_size", "type": "categorical", "choices": [1, 15]},
+               {"name": "blocks", "type": "categorical", "choices": [1, 2, 3]})
+    assert StudySpec.from_dict(edge).space["filters1"].high == 512
     assert StudySpec.from_dict(spec_seed := spec.to_dict() | {"seed": MAX_SEED}).seed == spec_seed["seed"]
