@@ -287,6 +287,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, StorageError) as exc:
         print(f"hpsearch: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader of our output went away (`hpsearch ls | head -1`): nothing to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush must not fail again
+        return 141  # what a shell reports for a process ended by SIGPIPE
     except ENVIRONMENT_ERRORS as exc:  # a full disk, a read-only folder, a database lost mid-command
         print(f"hpsearch: error: {describe(exc, getattr(args, 'storage', None))}", file=sys.stderr)
         return 1

@@ -68,3 +68,21 @@ def test_run_on_every_core_says_where_and_what_next_and_ls_lists_the_studies(tmp
     assert [line.split() for line in capsys.readouterr().out.splitlines()] == [lines[1].split()]
     assert main(["ls", "elsewhere"]) == 2
     assert capsys.readouterr().err == "hpsearch: error: no folder elsewhere; give a runs folder or --storage URL\n"
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(make_spec, tmp_path):
+    """`hpsearch run spec.json | head -1`: no "error: ... Broken pipe" line, the shell's SIGPIPE status."""
+    import json
+    import subprocess
+    import sys
+
+    spec = make_spec("pipe", n_trials=200)
+    (tmp_path / "spec.json").write_text(json.dumps(spec.to_dict()))
+    proc = subprocess.Popen([sys.executable, "-m", "hpsearch", "run", "spec.json", "--n-jobs", "1", "--no-progress",
+                             "--time-budget", "3"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # as `head -1` does after its line
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert first.startswith(b"this run takes ") and "error" not in err and "Broken pipe" not in err, err
