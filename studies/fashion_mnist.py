@@ -113,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--model", choices=("mlp", "cnn"), default="cnn", help="model family (default cnn)")
     ap.add_argument("--time-budget", type=float, default=3600.0, help="search wall clock in seconds (default 3600)")
     ap.add_argument("--trials", type=int, default=None, help="at most this many trials (default 300; quick 8)")
-    ap.add_argument("--epochs", type=int, default=None, help="epochs of a full trial (default mlp 40, cnn 20)")
+    ap.add_argument("--epochs", type=int, default=None,
+                    help="epochs of a full trial (default from an hour's budget on: mlp 40, cnn 20; fewer for a "
+                         "shorter --time-budget, e.g. cnn 7 and mlp 25 for 900 s)")
     ap.add_argument("--recipe", choices=("modern", "plain"), default="modern",
                     help="modern (default): shifts, flips, label smoothing, EMA, warm-up + cosine; plain: cosine only")
     ap.add_argument("--lr-schedule", choices=SCHEDULES, default=None,
@@ -179,12 +181,22 @@ def _earlier(dirs: list[str], space: SearchSpace, objective: str) -> list[dict]:
     return out
 
 
+def default_epochs(model: str, budget: float) -> int:
+    """A full trial's epochs for a search of ``budget`` seconds: the full length (mlp 40, cnn 20) from an hour
+    on, shorter for shorter budgets, so a full trial of the prior configuration stays near a third of the
+    budget on a 2-core machine (the 32-64 conv net: about 46 s an epoch with two workers; the 1024-512 MLP
+    about 12 s, docs/fullsize.md), and each worker can finish a few. Machine-independent on purpose: a
+    resumed study keeps its spec."""
+    per_epoch, longest = (12.0, 40) if model == "mlp" else (46.0, 20)
+    return max(3, min(longest, round(budget / 3 / per_epoch)))
+
+
 def make_spec(args: argparse.Namespace, n_jobs: int = 1) -> StudySpec:
     full = not args.quick and args.dataset != "mnist-5k"
     n_val = 10_000 if full else 500
     n_samples = None if full else (3000 if args.dataset != "mnist-5k" else 2000)
     sizes = {"n_samples": n_samples, "n_val": n_val}
-    epochs = args.epochs or (3 if args.quick else (40 if args.model == "mlp" else 20))
+    epochs = args.epochs or (3 if args.quick else default_epochs(args.model, args.time_budget))
     common = dict(
         dataset=args.dataset, **sizes, mode="shuffle", epochs=epochs, batch_size=100,
         evals_per_epoch=4 if full else 2, eval_val_n=2000 if full else 250, eval_train_n=1000 if full else 250,

@@ -133,3 +133,14 @@ def test_an_earlier_study_warm_starts_the_next_and_a_bad_box_is_one_line(tmp_pat
         err = capsys.readouterr().err.strip()
         assert code == 2 and err.startswith("error:") and "\n" not in err, err
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize(("model", "budget", "epochs"), [("cnn", 3600, 20), ("cnn", 7200, 20), ("cnn", 900, 7),
+                                                         ("cnn", 60, 3), ("mlp", 3600, 40), ("mlp", 900, 25)])
+def test_a_shorter_budget_gets_shorter_full_trials(model, budget, epochs, tmp_path):
+    module = _module()
+    args = module.build_parser().parse_args(["--model", model, "--time-budget", str(budget), "--out", str(tmp_path)])
+    spec = module.make_spec(args, n_jobs=2)
+    assert spec.settings.epochs == epochs  # an hour keeps the full length; 900 s: a third of it per trial
+    given = module.build_parser().parse_args(["--model", model, "--time-budget", str(budget), "--epochs", "11"])
+    assert module.make_spec(given, n_jobs=2).settings.epochs == 11  # --epochs wins
