@@ -81,7 +81,7 @@ for _m in (
            description="the book's random draws with median pruning (5 start-up trials, warm-up epochs/5)"),
     Method("narrowing", "random", rounds=4, top_fraction=0.2,
            description="the book's procedure: 4 rounds of random search, each narrowed to the previous "
-                       "round's best 20% (hpsearch.narrowing.rule rule, clipped to the task's box)"),
+                       "round's best 20% (the rule of hpsearch.narrowing.rule, clipped to the task's box)"),
 ):
     register_method(_m)
 

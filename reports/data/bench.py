@@ -67,7 +67,8 @@ def time_table(ttt: pd.DataFrame, axis: str) -> pd.DataFrame:
             data["speedup"], data["speedup_low"], data["speedup_high"], data["runs"], data["success"], strict=True)],
         "verdict": [NEVER if s == 0 else speedup_verdict(lo, hi, n) for lo, hi, n, s in zip(
             data["speedup_low"], data["speedup_high"], data["runs"], data["success"], strict=True)],
-        "speedup": data["speedup"],
+        # the in-cell bar of the speed-up; a method that never reached the target has none ("—"), not 0
+        "speedup": data["speedup"].where(data["success"] > 0),
     })
 
 

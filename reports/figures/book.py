@@ -29,6 +29,7 @@ from reports.figures.style import (
 )
 
 MARKERS = ("o", "x", "s", "D", "^", "v", "P", "*")
+EVALUATIONS = "evaluations (the book's \"epochs\")"  # the x of the book's curves: one point per evaluation
 
 
 def surface_contour(step: float = 0.01, cutoff: float = 7.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -170,7 +171,7 @@ def plot_bn_grid(bands: pd.DataFrame, *, scales: Sequence[float], diverged: pd.D
         if k % 4 == 0:
             ax.set_ylabel("accuracy")
         if k >= len(scales) - 4:
-            ax.set_xlabel("epochs")
+            ax.set_xlabel(EVALUATIONS)
     figure_legend(fig, axes[: len(scales)], where="below")
     return axes[0]
 
@@ -187,13 +188,14 @@ def plot_train_test(train: pd.DataFrame, test: pd.DataFrame, group: str, *, orde
     for ax, name in zip(axes, names, strict=False):
         for frame, text, marker, style, colour in ((train, "train", "o", "-", "C0"), (test, "test", "s", "--", "C3")):
             sub = frame.loc[frame[group] == name].sort_values("epoch")
-            _band(ax, sub, color=colour, marker=marker, markevery=max(markevery, 1), markersize=4,
+            every = max(1, min(markevery, len(sub) // 5))  # markers along a short run too, not only at x=0
+            _band(ax, sub, color=colour, marker=marker, markevery=every, markersize=4,
                   linestyle=style, linewidth=1.2, label=text)
         if diverged is not None and len(diverged):
             mark_diverged(ax, diverged.loc[diverged[group] == name])
         ax.set_title(mpl_text(name))
         ax.set_ylim(0, 1)
-        ax.set_xlabel("epochs")
+        ax.set_xlabel(EVALUATIONS)
         ax.set_ylabel("accuracy")
         integer_x(ax)
     figure_legend(fig, axes[: len(names)], where="below")

@@ -65,6 +65,11 @@ def plot_best_so_far_bands(
     if history.empty:
         return no_data(ax, "no COMPLETE trial in any study")
     _mean_lines(hold_best(history), x="index", y="best", rng=rng, n_boot=n_boot, level=level, ax=ax, steps=True)
+    for line in list(ax.get_lines()):  # a step at the last trial ends in a dot, not a bare vertical line
+        xs, ys = line.get_xdata(), line.get_ydata()
+        if len(xs):
+            ax.plot([xs[-1]], [ys[-1]], "o", color=line.get_color(), markersize=5, zorder=line.get_zorder() + 1)
+    ax.set_xlim(right=float(history["index"].max()) + 0.5)
     ax.set_xlabel("COMPLETE trials so far")
     ax.set_ylabel("best score")
     return ax
