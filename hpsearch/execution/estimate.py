@@ -162,14 +162,15 @@ def _remaining(spec: StudySpec) -> int:
     """Slots of ``spec`` not finished yet (all of them for a study that does not exist)."""
     import optuna
 
+    from hpsearch.errors import MissingStorage
     from hpsearch.execution.worker import finished_count
     from hpsearch.storages.opener import open_storage
 
     try:
         storage = open_storage(spec.storage_url, create=False)
         study = optuna.load_study(study_name=spec.name, storage=storage)
-    except (KeyError, ValueError, OSError):  # no storage or no such study yet: every slot is to run
-        return spec.n_trials
+    except (KeyError, MissingStorage, FileNotFoundError):  # no storage or no such study yet: every slot is to run
+        return spec.n_trials  # (a storage that cannot be used raises its one-line StorageError before anything)
     return spec.n_trials - finished_count(study, spec.n_trials)
 
 

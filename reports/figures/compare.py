@@ -68,7 +68,7 @@ def plot_best_so_far_bands(
     for line in list(ax.get_lines()):  # a step at the last trial ends in a dot, not a bare vertical line
         xs, ys = line.get_xdata(), line.get_ydata()
         if len(xs):
-            ax.plot([xs[-1]], [ys[-1]], "o", color=line.get_color(), markersize=5, zorder=line.get_zorder() + 1)
+            ax.scatter([xs[-1]], [ys[-1]], color=line.get_color(), s=25, zorder=line.get_zorder() + 1)
     ax.set_xlim(right=float(history["index"].max()) + 0.5)
     ax.set_xlabel("COMPLETE trials so far")
     ax.set_ylabel("best score")

@@ -142,6 +142,10 @@ def test_best_so_far_is_a_step_line():
     assert {line.get_drawstyle() for line in compare.lines} == {"steps-post"}
     assert {line.get_label() for line in compare.lines} == {"tpe", "random"}
     assert compare.lines[0].get_ydata().tolist() == pytest.approx([0.61, 0.71, 0.81])  # mean over 3 studies
+    # each line's last step ends in a dot (no bare vertical line at the right edge), with room after it
+    ends = {tuple(c.get_offsets()[0]) for c in compare.collections if len(c.get_offsets()) == 1}
+    assert {(line.get_xdata()[-1], line.get_ydata()[-1]) for line in compare.lines} <= ends
+    assert compare.get_xlim()[1] > max(line.get_xdata()[-1] for line in compare.lines)
 
 
 def _integer_ticks(ax: Axes) -> bool:
