@@ -8,10 +8,15 @@ searches (one study). In the objective's direction (maximize or minimize; diverg
 2. with more than one candidate asked for (``top`` > 1), each is trained again on the split the search
    used, once per seed, and the best mean validation score wins (ties: the better search score);
    with ``top=1`` the best trial is the pick;
-3. the pick is trained once per seed on the training split (``retrain="train"``) or on training +
-   validation (``retrain="train+val"``: more data, the validation split then no longer held out), and each
-   net is scored once on the dataset's test split, which no selection step ever saw. The test score is
-   the mean over the seeds, with their spread.
+3. optionally (``longer=factor``), a length check decides how long the pick is retrained: on the split the
+   search used, the pick is trained with one seed for its trial's epochs and for ``factor`` times as many,
+   side by side; the longer run is kept only if its validation score is better by at least ``min_gain``
+   (default 0.002: 20 of 10,000 validation images, about the spread between retraining seeds). One paired
+   comparison on validation, not a significance test; the test split is not read;
+4. the pick is trained once per seed on the training split (``retrain="train"``) or on training +
+   validation (``retrain="train+val"``: more data, the validation split then no longer held out), for the
+   epochs step 3 chose (else its trial's), and each net is scored once on the dataset's test split, which
+   no selection step ever saw. The test score is the mean over the seeds, with their spread.
 
 Seeds: ``seeds=None`` trains with the chosen trial's own seed (``retrain="train"`` then rebuilds the very net
 the trial trained), else once per given seed. The record is stored in the first study (user attribute
@@ -22,6 +27,7 @@ once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import statistics
 import time
@@ -40,11 +46,12 @@ from hpsearch.objectives.registry import Objective, get_objective
 from hpsearch.spec import StudySpec
 from netcore.trainer import TrainData
 
-__all__ = ["RETRAIN", "final_pick", "full_params"]
+__all__ = ["MIN_GAIN", "RETRAIN", "final_pick", "full_params", "longer_pays"]
 
 log = logging.getLogger(__name__)
 
 RETRAIN = ("train", "train+val")
+MIN_GAIN = 0.002  # what a longer retraining must gain on validation in the length check (20 of 10,000 images)
 
 
 def full_params(trial: FrozenTrial) -> dict[str, Any]:
@@ -97,51 +104,98 @@ def _validate(candidates: list[dict[str, Any]], specs: dict[str, StudySpec], obj
     return max(candidates, key=lambda c: (sign * c["val_mean"], sign * c["search_value"]))
 
 
+def _settings(spec: StudySpec, epochs: int | None):
+    return spec.settings if epochs is None else dataclasses.replace(spec.settings, epochs=int(epochs))
+
+
 def _score_seeds(spec: StudySpec | dict[str, Any], params: dict[str, Any], seeds: Sequence[int], retrain: str,
-                 blas_threads: int | None) -> list[tuple[float, float, bool, int, int]]:
-    """Train the pick once per seed on ``retrain`` and score each net on the test split, read once here (a
-    worker process runs this for its share of the seeds): [(test score, seconds, diverged, n_train, n_test)]."""
+                 blas_threads: int | None, epochs: int | None = None) -> list[tuple[float, float, bool, int, int]]:
+    """Train the pick once per seed on ``retrain`` (for ``epochs``, None: the trial's) and score each net on the
+    test split, read once here (a worker process runs this for its share of the seeds):
+    [(test score, seconds, diverged, n_train, n_test)]."""
     spec = spec if isinstance(spec, StudySpec) else StudySpec.from_dict(spec)
     objective = get_objective(spec.objective)
+    settings = _settings(spec, epochs)
     out = []
     with threadpool_limits(limits=blas_threads) if blas_threads else nullcontext():
         data = _train_data(spec, retrain)
         x_test, t_test = objective.test_split(spec.settings)
         for seed in seeds:
             t0 = time.perf_counter()
-            net, res = objective.fit(params, spec.settings, seed=seed, data=data)
+            net, res = objective.fit(params, settings, seed=seed, data=data)
             seconds = time.perf_counter() - t0
             out.append((float(net.accuracy(x_test, t_test)), seconds, bool(res.diverged), len(data.x_train),
                         int(len(t_test))))
     return out
 
 
+def _validate_lengths(spec: StudySpec | dict[str, Any], params: dict[str, Any], lengths: Sequence[int], seed: int,
+                      blas_threads: int | None) -> list[tuple[float, float, bool]]:
+    """Train the pick with ``seed`` on the search's split once per length (epochs) and score it on validation:
+    [(validation score, seconds, diverged)]."""
+    spec = spec if isinstance(spec, StudySpec) else StudySpec.from_dict(spec)
+    objective = get_objective(spec.objective)
+    out = []
+    with threadpool_limits(limits=blas_threads) if blas_threads else nullcontext():
+        for epochs in lengths:
+            res = objective.evaluate(params, _settings(spec, epochs), seed=seed)
+            out.append((float(res.value), float(res.seconds), bool(res.diverged)))
+    return out
+
+
+def _side_by_side(task: Callable[..., list], spec: StudySpec, params: dict[str, Any], items: Sequence[Any],
+                  n_jobs: int, *args: Any) -> list:
+    """``task(spec, params, share, *args)`` over ``items``, shared out among up to ``n_jobs`` worker processes
+    (one BLAS thread each, the same results as in this process); the results in the order of ``items``."""
+    jobs = max(1, min(n_jobs, len(items)))
+    if jobs == 1:
+        return task(spec, params, list(items), *args)
+    # loky's reusable executor, as the launch's workers (joblib.Parallel would clash with it in a process that
+    # launched a study: both share loky's one executor)
+    executor = get_reusable_executor(max_workers=jobs)
+    shares = [list(range(len(items)))[k::jobs] for k in range(jobs)]
+    futures = [executor.submit(task, spec.to_dict(), params, [items[i] for i in share], *args) for share in shares]
+    out: list = [None] * len(items)
+    for share, future in zip(shares, futures, strict=True):
+        for i, result in zip(share, future.result(), strict=True):
+            out[i] = result
+    return out
+
+
+def longer_pays(base: float, longer: float, *, min_gain: float = MIN_GAIN, maximize: bool = True) -> bool:
+    """Whether a longer run's validation score ``longer`` beats ``base`` by at least ``min_gain`` (in the
+    objective's direction); a NaN never pays."""
+    gain = (longer - base) if maximize else (base - longer)
+    return gain >= min_gain  # False for a NaN
+
+
+def _length_check(chosen: dict[str, Any], spec: StudySpec, factor: float, min_gain: float, seed: int, sign: float,
+                  n_jobs: int, blas_threads: int | None) -> dict[str, Any]:
+    """Step 3 of the module docstring: the trial's epochs against ``factor`` times as many, one seed, side by
+    side; the record says what ran and what was decided."""
+    base = int(spec.settings.epochs)
+    long = max(base + 1, round(factor * base))
+    runs = _side_by_side(_validate_lengths, spec, chosen["params"], [base, long], n_jobs, seed, blas_threads)
+    (v_base, s_base, _), (v_long, s_long, diverged) = runs
+    paid = not diverged and longer_pays(v_base, v_long, min_gain=min_gain, maximize=sign > 0)
+    return {"factor": float(factor), "epochs": [base, long], "seed": int(seed), "values": [v_base, v_long],
+            "gain": sign * (v_long - v_base), "min_gain": float(min_gain), "paid": bool(paid),
+            "seconds": [s_base, s_long], "chosen_epochs": long if paid else base}
+
+
 def _test(chosen: dict[str, Any], spec: StudySpec, seeds: Sequence[int], retrain: str, n_jobs: int,
-          blas_threads: int | None) -> dict[str, Any]:
+          blas_threads: int | None, epochs: int | None = None) -> dict[str, Any]:
     """Train the pick once per seed on ``retrain`` and score each net once on the test split; with
     ``n_jobs`` > 1 the seeds are shared out among that many worker processes (one BLAS thread each), which
     give the same nets and scores."""
-    jobs = max(1, min(n_jobs, len(seeds)))
-    if jobs > 1:
-        # loky's reusable executor, as the launch's workers (joblib.Parallel would clash with it in a process
-        # that launched a study: both share loky's one executor)
-        executor = get_reusable_executor(max_workers=jobs)
-        data = spec.to_dict()
-        shares = [list(seeds[k::jobs]) for k in range(jobs)]
-        futures = [executor.submit(_score_seeds, data, chosen["params"], share, retrain, blas_threads)
-                   for share in shares]
-        by_seed = {s: r for share, f in zip(shares, futures, strict=True) for s, r in zip(share, f.result(),
-                                                                                          strict=True)}
-        runs = [by_seed[s] for s in seeds]
-    else:
-        runs = _score_seeds(spec, chosen["params"], seeds, retrain, blas_threads)
+    runs = _side_by_side(_score_seeds, spec, chosen["params"], seeds, n_jobs, retrain, blas_threads, epochs)
     tests = [r[0] for r in runs]
     seconds = [r[1] for r in runs]
     diverged = any(r[2] for r in runs)
     return {"test_per_seed": tests, "test_mean": statistics.fmean(tests),
             "test_std": statistics.stdev(tests) if len(tests) > 1 else None, "train_seconds": sum(seconds),
             "seconds_per_seed": seconds, "n_train": runs[0][3], "n_test": runs[0][4], "diverged": diverged,
-            "parallel_seeds": jobs}
+            "parallel_seeds": max(1, min(n_jobs, len(seeds)))}
 
 
 def _as_lists(studies: optuna.Study | Sequence[optuna.Study], specs: StudySpec | Sequence[StudySpec]
@@ -167,13 +221,17 @@ def final_pick(
     blas_threads: int | None = 1,
     on_phase: Callable[[str], None] | None = None,
     n_jobs: int = 1,
+    longer: float | None = None,
+    min_gain: float = MIN_GAIN,
 ) -> dict[str, Any]:
     """Pick among the finished trials of ``studies`` (each with its spec), retrain, score on test once; see
     the module docstring. Returns (and stores) the record: candidates, chosen, trial, study, params, value
     (the search score), seeds, test_per_seed, test_mean, test_std, test_acc (= test_mean), retrain, n_train,
     n_search_train, n_test, train_seconds, diverged, direction, studies, dataset. ``blas_threads`` pins BLAS
     while training (None: leave it); ``n_jobs`` > 1 trains the seeds of the test scoring side by side in that
-    many worker processes (the same nets and scores as one after the other)."""
+    many worker processes (the same nets and scores as one after the other). ``longer`` (a factor > 1, None:
+    off) runs the length check of step 3 first, with the first retraining seed; ``min_gain`` is its margin.
+    The record then holds ``length_check`` and ``epochs`` (the retraining's)."""
     studies, specs = _as_lists(studies, specs)
     names = [s.name for s in specs]
     stored = studies[0].user_attrs.get("final")
@@ -185,6 +243,11 @@ def final_pick(
         raise ValueError(f"top={top!r} is invalid; give a number of candidates >= 1")
     if seeds is not None and not seeds:
         raise ValueError("seeds=() is empty; give one seed or more (None: the chosen trial's own seed)")
+    if longer is not None and not (isinstance(longer, int | float) and not isinstance(longer, bool)
+                                   and 1.0 < longer <= 10.0):
+        raise ValueError(f"longer={longer!r} is invalid; give a factor above 1 and at most 10 (e.g. 2), or None")
+    if not (isinstance(min_gain, int | float) and 0.0 <= min_gain < 1.0):
+        raise ValueError(f"min_gain={min_gain!r} is invalid; give a score margin >= 0, e.g. {MIN_GAIN}")
     objective = get_objective(specs[0].objective)
     if objective.fit is None or objective.test_split is None:
         raise ValueError(f"objective {objective.name!r} has no final scoring; pick a trial and score it yourself")
@@ -198,13 +261,21 @@ def final_pick(
         chosen = _validate(candidates, by_name, objective, seeds, sign, phase) if top > 1 else candidates[0]
         runs = list(seeds) if seeds is not None else [chosen["seed"]]
         spec = by_name[chosen["study"]]
-        phase(f"final pick: scoring the chosen configuration on the test split ({len(runs)} seed(s))")
-        scored = _test(chosen, spec, runs, retrain, n_jobs, blas_threads)
+        check = None
+        if longer is not None:
+            phase(f"final pick: length check ({spec.settings.epochs} epochs against {longer:g} times as many, "
+                  "on validation)")
+            check = _length_check(chosen, spec, longer, min_gain, runs[0], sign, n_jobs, blas_threads)
+        epochs = check["chosen_epochs"] if check else int(spec.settings.epochs)
+        phase(f"final pick: scoring the chosen configuration on the test split ({len(runs)} seed(s), "
+              f"{epochs} epochs)")
+        scored = _test(chosen, spec, runs, retrain, n_jobs, blas_threads, epochs)
     final = {
         "studies": names, "direction": objective.direction, "candidates": candidates, "chosen": chosen,
         "study": chosen["study"], "trial": chosen["trial"], "params": chosen["params"],
         "value": chosen["search_value"], "seeds": runs, "seed": runs[0], "retrain": retrain,
         "n_search_train": len(load_data(spec.settings).x_train), "test_acc": scored["test_mean"], **scored,
+        "epochs": epochs, "length_check": check,
         "dataset": getattr(spec.settings, "dataset", None),
     }
     studies[0].set_user_attr("final", final)

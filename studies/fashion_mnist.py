@@ -16,9 +16,11 @@ trials are compared at equal seconds spent, no trial may take more than half the
 deadline nothing starts that cannot reach its first rung and nothing runs that cannot finish
 (`--pruner hyperband` is Optuna's Hyperband, counted in evaluations). No trial starts after
 `--time-budget` seconds. The best trial on validation is then retrained on training + validation (or on
-training only: `--retrain train`) for its trial's epochs, once per retraining seed (3 by default, side by
-side on the workers), and each net is scored once on the 10,000 test images; the report puts their mean
-and spread beside published results.
+training only: `--retrain train`), once per retraining seed (3 by default, side by side on the workers), and
+each net is scored once on the 10,000 test images; the report puts their mean and spread beside published
+results. How long it is retrained is decided by a length check on validation (`--length-check 2`, the
+default): the pick trained for its trial's epochs and for twice as many, one seed, side by side; the longer
+run is kept only if it scores at least 0.002 higher (`--length-check 1`: no check, the trial's epochs).
 
 Run:  python studies/fashion_mnist.py --model cnn --time-budget 3600      (an hour, every core)
       python studies/fashion_mnist.py --model mlp --quick                  (a one-minute demo)
@@ -42,7 +44,7 @@ from hpsearch.errors import MissingStorage, OneLineParser
 from hpsearch.execution.preflight import script_workers
 from hpsearch.execution.stopping import check_time_budget
 from hpsearch.execution.worker import finished_count
-from hpsearch.final import RETRAIN, final_pick
+from hpsearch.final import MIN_GAIN, RETRAIN, final_pick
 from hpsearch.objectives.cnn import CnnSettings, cnn_space
 from hpsearch.objectives.mlp import ObjectiveSettings
 from hpsearch.samplers.asha import CostSchedule
@@ -129,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--no-priors", action="store_true", help="no built-in prior configurations")
     ap.add_argument("--final-seeds", type=int, default=3, help="retraining seeds of the final pick (default 3)")
     ap.add_argument("--retrain", choices=RETRAIN, default="train+val", help="what the final pick is retrained on")
+    ap.add_argument("--length-check", type=float, default=2.0, metavar="FACTOR",
+                    help="retrain for FACTOR times the trial's epochs if that gains at least "
+                         f"{MIN_GAIN} on validation (default 2; 1: the trial's epochs, no check)")
     ap.add_argument("--dataset", default="fashion-mnist", choices=("fashion-mnist", "mnist", "mnist-5k"))
     ap.add_argument("--n-jobs", type=int, default=None, help="worker processes (default and -1: every core)")
     ap.add_argument("--seed", type=int, default=0, help="study seed (default 0)")
@@ -243,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         check_time_budget(args.time_budget, "--time-budget")
         if args.final_seeds < 1:
             raise ValueError(f"--final-seeds {args.final_seeds} is invalid; give 1 or more (3 for a spread)")
+        if not 1.0 <= args.length_check <= 10.0:
+            raise ValueError(f"--length-check {args.length_check:g} is invalid; give a factor from 1 (no check) "
+                             "to 10, e.g. 2")
         spec = make_spec(args, n_jobs)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -258,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
           "each on test ...")
     # one BLAS thread a process (final_pick's default), as in the workers: the seeds train side by side
     try:
-        final = final_pick(study, spec, retrain=args.retrain, seeds=seeds, n_jobs=n_jobs)
+        final = final_pick(study, spec, retrain=args.retrain, seeds=seeds, n_jobs=n_jobs,
+                           longer=args.length_check if args.length_check > 1.0 else None)
     except ValueError as exc:  # e.g. no trial finished within the budget: the study is still reported
         final = None
         problem = str(exc)
@@ -273,6 +282,11 @@ def main(argv: list[str] | None = None) -> int:
     params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in final["params"].items())
     per_seed = ", ".join(f"{v:.4f}" for v in final.get("test_per_seed", [final["test_acc"]]))
     spread = f" ± {final['test_std']:.4f} (sd)" if final.get("test_std") is not None else ""
+    check = final.get("length_check")
+    if check:
+        (e1, e2), (v1, v2) = check["epochs"], check["values"]
+        print(f"length check: {e1} epochs {v1:.4f}, {e2} epochs {v2:.4f} on validation: "
+              + (f"retrained for {e2}" if check["paid"] else f"a gain under {check['min_gain']:g}, retrained for {e1}"))
     print(f"final pick: trial {final['trial']} ({params}); validation {final['value']:.4f}; "
           f"retrained {final['train_seconds']:.0f} s of training; TEST {final['test_acc']:.4f}{spread} "
           f"over {len(final.get('seeds', [0]))} seed(s): {per_seed}")

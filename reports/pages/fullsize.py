@@ -63,9 +63,26 @@ def _headline(final: Mapping | None, direction: str) -> str:
         f"{H.esc(direction)}), {H.esc(retrain)} on {final['n_train']:,} images "
         f"({final.get('train_seconds', float('nan')):.0f} s in all), {H.esc(scored)}, "
         f"on {final['n_test']:,} test images.</p>"
+        f"<p>{H.esc(_length(final))}</p>"
         f"<p>{H.esc(_spread(scores))}</p>"
         + H.data_table(table, table_id="seeds", sortable=False)
     )
+
+
+def _length(final: Mapping) -> str:
+    """How long the pick was retrained, and the length check's evidence when one ran."""
+    check = final.get("length_check")
+    epochs = final.get("epochs")
+    if not check:
+        return ("Retrained for its trial's epochs" + (f" ({epochs})" if epochs else "")
+                + ": no length check ran.")
+    (short, long), (v_short, v_long) = check["epochs"], check["values"]
+    verdict = (f"the longer run gained {check['gain']:+.4f}, at least the margin {check['min_gain']:g}, so the "
+               f"pick was retrained for {long} epochs" if check["paid"] else
+               f"the longer run gained {check['gain']:+.4f}, less than the margin {check['min_gain']:g}, so the "
+               f"pick was retrained for its trial's {short} epochs")
+    return (f"Length check (on validation, one seed, before the test split was read): {short} epochs scored "
+            f"{v_short:.4f}, {long} epochs {v_long:.4f}; {verdict}. One paired comparison, not a significance test.")
 
 
 def _anchors(final: Mapping | None, anchors: Mapping[str, float]) -> str:
@@ -125,7 +142,10 @@ def _retraining(final: Mapping) -> str:
     if not final:
         return "not run"
     n = final_scores(final).n
-    return f"{final['train_seconds']:.0f} s" + (f" ({n} seeds)" if n > 1 else "")
+    epochs = f", {final['epochs']} epochs" if final.get("epochs") else ""
+    check = final.get("length_check")
+    checked = f"; length check {sum(check['seconds']):.0f} s of training before it" if check else ""
+    return f"{final['train_seconds']:.0f} s" + (f" ({n} seeds{epochs})" if n > 1 else epochs) + checked
 
 
 def render_fullsize(

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from hpsearch import StudySpec, run, wide_space
-from hpsearch.final import final_pick
+from hpsearch.final import final_pick, longer_pays
 from hpsearch.objectives.cnn import CnnSettings, cnn_space
+from hpsearch.objectives.data import load_data
 from hpsearch.objectives.mlp import ObjectiveSettings
 from hpsearch.objectives.registry import OBJECTIVES, get_objective
 from hpsearch.objectives.training import TrialResult
+from netcore.trainer import TrainData
 
 SETTINGS = ObjectiveSettings(n_samples=300, hidden=(32,), epochs=3, batch_size=50, mode="shuffle")
 
@@ -31,8 +34,8 @@ def counted(monkeypatch):
     return calls
 
 
-def _study(tmp_path, name):
-    spec = StudySpec(name=name, objective="mlp-counted", space=wide_space(conditionals=False), settings=SETTINGS,
+def _study(tmp_path, name, objective="mlp-counted"):
+    spec = StudySpec(name=name, objective=objective, space=wide_space(conditionals=False), settings=SETTINGS,
                      n_trials=5, seed=1, out_dir=str(tmp_path))
     return spec, run(spec, n_jobs=1, progress=False)  # worker 0 runs in this process: its reads are counted
 
@@ -166,3 +169,69 @@ def test_seeds_scored_side_by_side_give_the_scores_of_one_after_the_other(tmp_pa
         scores.append((final["trial"], final["test_per_seed"]))
     assert scores[0] == scores[1]
     assert len(set(scores[0][1])) > 1  # the seeds differ: three nets, not one scored thrice
+
+
+# -- the length check: how long the pick is retrained, decided on validation -----------------------------------------
+@pytest.mark.parametrize(("base", "longer", "min_gain", "maximize", "pays"), [
+    (0.900, 0.902, 0.002, True, True),     # exactly the margin pays
+    (0.900, 0.9019, 0.002, True, False),   # just under it does not
+    (0.900, 0.950, 0.002, True, True),
+    (0.900, 0.850, 0.0, True, False),      # worse never pays
+    (0.100, 0.095, 0.002, False, True),    # an error: lower is better
+    (0.100, 0.099, 0.002, False, False),
+    (0.900, float("nan"), 0.0, True, False),
+])
+def test_a_longer_run_pays_only_by_the_margin_in_the_objective_direction(base, longer, min_gain, maximize, pays):
+    assert longer_pays(base, longer, min_gain=min_gain, maximize=maximize) is pays
+
+
+def _fit_score(params, settings, seed, data):
+    mlp = get_objective("mlp")
+    net, _ = mlp.fit(params, settings, seed=seed, data=data)
+    x_test, t_test = mlp.test_split(settings)
+    return float(net.accuracy(x_test, t_test))
+
+
+@pytest.mark.parametrize(("min_gain", "n_jobs"), [(0.0, 1), (0.99, 2)])
+def test_the_length_check_compares_two_lengths_on_validation_and_retrains_for_the_chosen_one(tmp_path, counted,
+                                                                                                min_gain, n_jobs):
+    # side by side, the worker processes know only the registered objectives: there the plain mlp runs
+    spec, study = _study(tmp_path, f"length-{n_jobs}", "mlp-counted" if n_jobs == 1 else "mlp")
+    phases = []
+    final = final_pick(study, spec, seeds=[8, 9], longer=3, min_gain=min_gain, n_jobs=n_jobs, on_phase=phases.append)
+    check = final["length_check"]
+    assert check["epochs"] == [3, 9] and check["seed"] == 8 and check["factor"] == 3.0
+    # the oracle: the objective itself, trained on the search's split with the first retraining seed
+    mlp = get_objective("mlp")
+    expected = [mlp.evaluate(final["params"], dataclasses.replace(SETTINGS, epochs=e), seed=8).value for e in (3, 9)]
+    assert check["values"] == expected and check["gain"] == pytest.approx(expected[1] - expected[0])
+    assert check["paid"] is (expected[1] - expected[0] >= min_gain)
+    assert final["epochs"] == (9 if check["paid"] else 3) == check["chosen_epochs"]
+    if min_gain == 0.99:
+        assert not check["paid"]  # no run gains 99 points of accuracy
+    # the nets scored on test were trained for the chosen length on training + validation, once per seed
+    split = load_data(SETTINGS)
+    data = TrainData(np.concatenate([split.x_train, split.x_val]), np.concatenate([split.t_train, split.t_val]),
+                     split.x_val, split.t_val)
+    chosen = dataclasses.replace(SETTINGS, epochs=final["epochs"])
+    assert final["test_per_seed"] == [_fit_score(final["params"], chosen, s, data) for s in (8, 9)]
+    assert counted["test"] == (1 if n_jobs == 1 else 0)  # the pick's one read: the check never reads test
+    assert any("length check" in p for p in phases)
+
+
+def test_the_length_check_pays_where_a_longer_run_helps(tmp_path, counted):
+    # one epoch of a 300-image MLP is far from trained: eight times as long must pay, and the retraining follows
+    spec = StudySpec(name="short", objective="mlp-counted", space=wide_space(conditionals=False).fix(lr=0.05),
+                     settings=dataclasses.replace(SETTINGS, epochs=1), n_trials=1, seed=2, out_dir=str(tmp_path))
+    study = run(spec, n_jobs=1, progress=False)
+    final = final_pick(study, spec, longer=8)
+    assert final["length_check"]["paid"] and final["epochs"] == 8
+    assert final["length_check"]["values"][1] > final["length_check"]["values"][0] + 0.002
+
+
+@pytest.mark.parametrize("longer", [0.5, 1, True, float("nan"), 11, "2"])
+def test_a_bad_length_factor_is_refused_before_anything_trains(tmp_path, counted, longer):
+    spec, study = _study(tmp_path, "bad-length")
+    with pytest.raises(ValueError, match="longer=.* is invalid; give a factor above 1"):
+        final_pick(study, spec, longer=longer)
+    assert counted["test"] == 0 and "final" not in study.user_attrs

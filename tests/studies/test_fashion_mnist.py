@@ -49,6 +49,12 @@ def test_quick_search_scores_its_pick_on_test_once_and_reports_it(model, tmp_pat
     # scored on 3 retraining seeds derived from the study seed; the headline is their mean
     assert len(final["test_per_seed"]) == 3 and len(set(final["seeds"])) == 3
     assert final["test_acc"] == pytest.approx(sum(final["test_per_seed"]) / 3)
+    # the length check ran by default (1 epoch against 2, on validation) and chose the retraining's length
+    check = final["length_check"]
+    assert check["epochs"] == [1, 2] and final["epochs"] == (2 if check["paid"] else 1)
+    line = next(x for x in out.splitlines() if x.startswith("length check:"))
+    assert f"1 epochs {check['values'][0]:.4f}, 2 epochs {check['values'][1]:.4f}" in line
+    assert f"retrained for {final['epochs']}" in line
     # the warm start and the cost-aware schedule are recorded in the study; the modern recipe in its settings
     priors = study.user_attrs["priors"]
     assert priors["configs"][0]["source"].startswith("the book's advice") and priors["startup_trials"] >= 3
@@ -86,12 +92,23 @@ def test_a_budget_too_short_for_any_trial_still_writes_the_report_and_says_so(tm
     assert "No final pick yet" in (tmp_path / "fashion-cnn-quick" / "index.html").read_text()
 
 
-def test_a_bad_budget_is_refused_before_anything_runs(tmp_path, capsys):
-    code = _module().main(["--quick", "--dataset", "mnist-5k", "--out", str(tmp_path), "--time-budget", "-1"])
+@pytest.mark.parametrize(("option", "value"), [("--time-budget", "-1"), ("--length-check", "0.5"),
+                                               ("--length-check", "nan"), ("--length-check", "50")])
+def test_a_bad_budget_or_length_factor_is_refused_before_anything_runs(tmp_path, capsys, option, value):
+    code = _module().main(["--quick", "--dataset", "mnist-5k", "--out", str(tmp_path), option, value])
     assert code == 2
     err = capsys.readouterr().err.strip()
-    assert "--time-budget" in err and "\n" not in err
+    assert option in err and "\n" not in err
     assert not any(tmp_path.iterdir())
+
+
+def test_length_check_1_retrains_for_the_trial_epochs_without_a_check(tmp_path, capsys):
+    out = _run(tmp_path, capsys, "--model", "mlp", "--dataset", "mnist-5k", "--length-check", "1")
+    assert "length check" not in out
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(
+        str(tmp_path / "fashion-mlp-quick" / "journal.log")))
+    final = optuna.load_study(study_name="fashion-mlp-quick", storage=storage).user_attrs["final"]
+    assert final["length_check"] is None and final["epochs"] == 1
 
 
 def _have_fashion() -> bool:

@@ -124,3 +124,34 @@ def test_the_subtitle_counts_slots_from_meta(tmp_path, budget_trials, read_page)
                                                      "unused_slots": 295, "waiting_left_out": 295})
     _, page = read_page(render_fullsize(exp, anchors={}, out_dir=tmp_path, n_train=100))
     assert "5 of 300 slots ran (295 never started)" in page.all_text
+
+
+def _checked(paid):
+    final = _three_seeds([0.93, 0.931, 0.932])
+    final["epochs"] = 40 if paid else 20
+    final["length_check"] = {"factor": 2.0, "epochs": [20, 40], "seed": 101,
+                             "values": [0.9301, 0.9345 if paid else 0.9312], "gain": 0.0044 if paid else 0.0011,
+                             "min_gain": 0.002, "paid": paid,
+                             "seconds": [500.0, 1000.0], "chosen_epochs": 40 if paid else 20}
+    return final
+
+
+def _text(read_page, final, budget_trials, tmp_path):
+    _, page = read_page(render_fullsize(_export(budget_trials, final), anchors=ANCHORS, out_dir=tmp_path))
+    return " ".join(page.all_text.split())
+
+
+def test_the_length_check_and_the_retraining_length_are_on_the_page(tmp_path, budget_trials, read_page):
+    text = _text(read_page, _checked(True), budget_trials, tmp_path)
+    assert "20 epochs scored 0.9301, 40 epochs 0.9345" in text
+    assert "gained +0.0044, at least the margin 0.002, so the pick was retrained for 40 epochs" in text
+    assert "330 s (3 seeds, 40 epochs); length check 1500 s of training before it" in text
+    text = _text(read_page, _checked(False), budget_trials, tmp_path)
+    assert "gained +0.0011, less than the margin 0.002, so the pick was retrained for its trial's 20 epochs" in text
+    assert "(3 seeds, 20 epochs)" in text
+
+
+def test_without_a_length_check_the_page_says_the_trial_length_was_kept(tmp_path, budget_trials, read_page):
+    final = {**_three_seeds([0.93, 0.931, 0.932]), "epochs": 20, "length_check": None}
+    text = _text(read_page, final, budget_trials, tmp_path)
+    assert "Retrained for its trial's epochs (20): no length check ran." in text
