@@ -52,10 +52,21 @@ def degenerate_note(table: pd.DataFrame) -> str | None:
             "same step; read such a value as one observation repeated, not as a certainty.")
 
 
-def time_table(ttt: pd.DataFrame, axis: str) -> pd.DataFrame:
-    """The time-to-target table of one axis, readable: CIs as '[low, high]' text."""
+REFERENCE = "1 (the reference)"  # the reference's speed-up over itself: 1 by definition, no interval
+
+
+def time_table(ttt: pd.DataFrame, axis: str, reference: str | None = None) -> pd.DataFrame:
+    """The time-to-target table of one axis, readable: CIs as '[low, high]' text; the ``reference`` method's
+    speed-up over itself is written as such, not as an interval."""
     data = ttt.loc[ttt["axis"] == axis]
     spec = ".0f" if axis == "epochs" else ".1f"
+
+    def speedup(m: str, mid: Any, lo: Any, hi: Any, n: Any, s: float) -> str:
+        return REFERENCE if m == reference else NEVER if s == 0 else ci_cell(mid, lo, hi, ".2f", n)
+
+    def verdict(m: str, lo: Any, hi: Any, n: Any, s: float) -> str:
+        return "the reference" if m == reference else NEVER if s == 0 else speedup_verdict(lo, hi, n)
+
     return pd.DataFrame({
         "task": data["task"], "method": data["method"], "target": data["target"].round(4),
         "reached": [f"{s:.0%}" for s in data["success"]],
@@ -63,10 +74,11 @@ def time_table(ttt: pd.DataFrame, axis: str) -> pd.DataFrame:
                                                                           strict=True)],
         f"ERT {axis} [95% CI]": [ci_cell(m, lo, hi, spec, n) for m, lo, hi, n in zip(
             data["ert"], data["ert_low"], data["ert_high"], data["runs"], strict=True)],
-        "speed-up [95% CI]": [NEVER if s == 0 else ci_cell(m, lo, hi, ".2f", n) for m, lo, hi, n, s in zip(
-            data["speedup"], data["speedup_low"], data["speedup_high"], data["runs"], data["success"], strict=True)],
-        "verdict": [NEVER if s == 0 else speedup_verdict(lo, hi, n) for lo, hi, n, s in zip(
-            data["speedup_low"], data["speedup_high"], data["runs"], data["success"], strict=True)],
+        "speed-up [95% CI]": [speedup(*r) for r in zip(data["method"], data["speedup"], data["speedup_low"],
+                                                       data["speedup_high"], data["runs"], data["success"],
+                                                       strict=True)],
+        "verdict": [verdict(*r) for r in zip(data["method"], data["speedup_low"], data["speedup_high"], data["runs"],
+                                             data["success"], strict=True)],
         # the in-cell bar of the speed-up; a method that never reached the target has none ("—"), not 0
         "speedup": data["speedup"].where(data["success"] > 0),
     })

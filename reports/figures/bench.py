@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
-from matplotlib.ticker import NullFormatter, ScalarFormatter
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from reports.data.stats import MIN_CI
 from reports.figures.style import LINE_ZORDER, band, integer_x, legend, mpl_text, new_axes, no_data
@@ -64,9 +64,11 @@ def plot_best_so_far(summary: pd.DataFrame, *, axis: str = "epochs", target: flo
 def plot_speedup(ttt: pd.DataFrame, *, reference: str = "random", colors: Mapping[str, str] | None = None,
                  ax: Axes | None = None) -> Axes:
     """Speed-up over the reference (ERT ratio) with its 95% bootstrap CI, one row per method, log x; 1 = as
-    fast as the reference. ``ttt``: method, speedup, speedup_low, speedup_high (one task and axis)."""
+    fast as the reference. ``ttt``: method, speedup, speedup_low, speedup_high (one task and axis). The reference
+    itself is the dashed line at 1, not a row (its ratio to itself is 1 by definition, with no interval)."""
     ax = new_axes(ax, figsize=(6.4, 0.45 * max(len(ttt), 3) + 1.2))
-    data = ttt.loc[np.isfinite(ttt["speedup"].to_numpy(dtype=float)) & (ttt["speedup"] > 0)]
+    data = ttt.loc[np.isfinite(ttt["speedup"].to_numpy(dtype=float)) & (ttt["speedup"] > 0)
+                   & (ttt["method"] != reference)]
     if data.empty:
         return no_data(ax, "no speed-up is defined (no method reached the target)")
     data = data.sort_values("speedup").reset_index(drop=True)
@@ -104,6 +106,7 @@ def plot_profile(profile: pd.DataFrame, *, colors: Mapping[str, str] | None = No
         g = profile.loc[profile["method"] == m].sort_values("tau")
         ax.step(g["tau"], g["fraction"], where="post", color=colors.get(m), label=mpl_text(m), lw=1.6)
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))  # 1, 2, 5, 10, ...
     ax.xaxis.set_major_formatter(ScalarFormatter())
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_ylim(-0.02, 1.02)

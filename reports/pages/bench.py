@@ -67,13 +67,18 @@ def _task_plans(exp: BenchmarkExport, task: str, colors: Mapping[str, str]) -> l
         plans.append(FigurePlan(
             f"{slug(task)}_best_{axis}", f"{task}: best so far vs {axis}",
             f"IQM over seeds as a step line, with a 95% bootstrap band (none from fewer than {MIN_CI} seeds); "
-            f"dashed: the target ({exp.reference}'s median final best).",
+            "a method's line starts once every seed has a COMPLETE trial (an IQM over the early seeds alone would "
+            f"flatter it); dashed: the target ({exp.reference}'s median final best).",
             lambda d=data, a=axis: FB.plot_best_so_far(d, axis=a, target=goal, colors=colors)))
     if len(ttt):
         data = ttt.loc[(ttt["task"] == task) & (ttt["axis"] == "epochs")]
+        never = [m for m, s in zip(data["method"], data["success"], strict=True) if s == 0 and m != exp.reference]
+        missing = (f" Not drawn: {', '.join(never)} (no seed reached the target, so no speed-up is defined)."
+                   if never else "")
         plans.append(FigurePlan(
             f"{slug(task)}_speedup", f"{task}: speed-up over {exp.reference} (epochs)",
-            "ERT ratio with 95% bootstrap CI over seeds; right of the dashed line = faster than the reference.",
+            f"ERT ratio with 95% bootstrap CI over seeds; the dashed line at 1 is {exp.reference} itself; right of "
+            f"it = faster than the reference.{missing}",
             lambda d=data: FB.plot_speedup(d, reference=exp.reference, colors=colors)))
     if len(final):
         data = final.loc[final["task"] == task]
@@ -91,7 +96,8 @@ def _summary_plans(exp: BenchmarkExport, colors: Mapping[str, str]) -> list[Figu
         if len(prof):
             data = prof.loc[prof["axis"] == axis]
             plans.append(FigurePlan(f"profile_{axis}", f"Performance profile ({axis})",
-                                    "Fraction of tasks on which a method's ERT is within tau of the best method's.",
+                                    "Fraction of tasks on which a method's ERT is within tau of the best method's; "
+                                    "methods with the same profile are drawn over each other.",
                                     lambda d=data: FB.plot_profile(d, colors=colors)))
     ranking = exp["ranking"]
     for criterion, g in (ranking.groupby("criterion", sort=False) if len(ranking) else []):
@@ -150,7 +156,7 @@ def render_benchmark(export: BenchmarkExport | str | Path, *, out_dir: str | Pat
             sections.append((f"ttt-{axis}", f"Time to target ({axis})",
                              "<p>Budget until the first COMPLETE trial reaches the task's target; ERT counts "
                              "runs that never reach it at their whole budget.</p>"
-                             + _with_note(time_table(ttt, axis), f"ttt_{axis}", bar="speedup")))
+                             + _with_note(time_table(ttt, axis, exp.reference), f"ttt_{axis}", bar="speedup")))
     if len(exp["final"]):
         sections.append(("final", "Final scores", _with_note(final_table(exp["final"]), "final")))
     ranking = exp["ranking"]

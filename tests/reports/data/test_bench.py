@@ -32,10 +32,8 @@ def test_no_interval_and_no_winner_from_fewer_than_three_seeds(bench_tables):
 
 def test_a_method_that_never_reached_the_target_has_no_speed_up(bench_tables):
     ttt = bench_tables["time_to_target"]
-    never = ttt.assign(success=[s if m != "tpe" else 0.0 for s, m in zip(ttt["success"], ttt["method"])],
-                       speedup=[v if m != "tpe" else 0.0 for v, m in zip(ttt["speedup"], ttt["method"])],
-                       speedup_low=[v if m != "tpe" else 0.0 for v, m in zip(ttt["speedup_low"], ttt["method"])],
-                       speedup_high=[v if m != "tpe" else 0.0 for v, m in zip(ttt["speedup_high"], ttt["method"])])
+    tpe = ttt["method"] == "tpe"
+    never = ttt.assign(**{c: ttt[c].where(~tpe, 0.0) for c in ("success", "speedup", "speedup_low", "speedup_high")})
     table = time_table(never, "epochs")
     tpe = table.loc[table["method"] == "tpe"]
     assert (tpe["speed-up [95% CI]"] == NEVER).all() and (tpe["verdict"] == NEVER).all()
@@ -53,3 +51,11 @@ def test_zero_width_intervals_are_flagged_with_a_note(bench_tables):
     note = degenerate_note(table)
     assert note is not None and "every seed" in note and "same points" in note
     assert degenerate_note(final_table(final)) is None
+
+
+def test_the_reference_row_says_it_is_the_reference_not_an_interval_of_itself(bench_tables):
+    ttt = bench_tables["time_to_target"]
+    table = time_table(ttt, "epochs", "random")
+    ref = table.loc[table["method"] == "random"]
+    assert (ref["speed-up [95% CI]"] == "1 (the reference)").all() and (ref["verdict"] == "the reference").all()
+    assert table.loc[table["method"] == "tpe", "speed-up [95% CI]"].iloc[0] == "2.00 [0.50, inf]"

@@ -44,3 +44,21 @@ def test_page_escapes_data_and_needs_runs(tmp_path, nasty, bench_tables):
     with pytest.raises(ExportError, match="runs"):
         (folder / "runs.csv").unlink()
         load_benchmark(folder)
+
+
+def test_a_method_missing_from_the_speed_up_figure_is_named_under_it(tmp_path, bench_tables, read_page):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    ttt = bench_tables["time_to_target"]
+    never = ttt["method"] == "tpe"
+    tables = {**bench_tables, "time_to_target": ttt.assign(success=ttt["success"].where(~never, 0.0),
+                                                           speedup=ttt["speedup"].where(~never, 0.0))}
+    for name, frame in tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    (folder / "meta.json").write_text(json.dumps({"benchmark": {"reference": "random"}, "headline": {}}))
+    _, page = read_page(render_benchmark(folder))
+    text = " ".join(page.all_text.split())
+    assert "Not drawn: tpe (no seed reached the target, so no speed-up is defined)." in text
+    assert "the dashed line at 1 is random itself" in text
+    assert "a method's line starts once every seed has a COMPLETE trial" in text
+    assert "1 (the reference)" in text and "1.00 [0.50, inf]" not in text
