@@ -33,7 +33,11 @@ def _side_by_side(summary: pd.DataFrame, order: Sequence[str]) -> pd.DataFrame:
             hit = summary.loc[(summary["optimizer"] == name) & (summary["kind"] == kind)]
             if len(hit):
                 h = hit.iloc[0]
-                row[f"{kind}: test acc [95% CI]"] = ci_one(h["mean"], h["low"], h["high"])
+                cell = ci_one(h["mean"], h["low"], h["high"])
+                seeds = h.get("tuning seeds")
+                if not pd.isna(seeds) and pd.isna(h["low"]):  # the interval is over tuning seeds
+                    cell = f"{H.fmt(h['mean'])} (no CI: {int(seeds)} tuning seed{'s' if seeds != 1 else ''} < 3)"
+                row[f"{kind}: test acc [95% CI]"] = cell
                 row[f"{kind} lr"] = h["lr"]
                 row[f"{kind} runs"] = h["runs"]
         rows.append(row)
@@ -58,8 +62,9 @@ def render_fair(tuning: Sequence[StudyExport | str | Path], test: StudyExport | 
     history = comparison_data(tuned, group=group).history
     plans = [
         FigurePlan("default_vs_tuned", "Test accuracy: defaults vs tuned",
-                   "Means over the runs with 95% percentile-bootstrap CIs (no bar from fewer than 3 runs); "
-                   "held-out test split, never used for tuning.",
+                   "Means over the runs with 95% percentile-bootstrap CIs: defaults over their training seeds, "
+                   "tuned configurations over their tuning seeds (no bar from fewer than 3 of either); held-out "
+                   "test split, never used for tuning.",
                    lambda: FF.plot_default_vs_tuned(summary, order=order)),
         FigurePlan("budget", "Best validation accuracy vs tuning budget",
                    "Best so far against COMPLETE trials (steps), mean over tuning seeds with a 95% bootstrap band "
@@ -67,8 +72,10 @@ def render_fair(tuning: Sequence[StudyExport | str | Path], test: StudyExport | 
                    "best to the end.",
                    lambda: FX.plot_best_so_far_bands(history, rng=rng, n_boot=n_boot)),
         FigurePlan("sensitivity", "Validation accuracy vs learning rate",
-                   "Every tuning trial; red crosses diverged, dashed red line: the smallest diverged lr, star: the "
-                   "best trial.", lambda: FF.plot_sensitivity(sens, order=order, onset=onset, direction=direction),
+                   "Every tuning trial; " + ("red crosses diverged, dashed red line: the smallest diverged lr"
+                                             if len(sens) and sens["diverged"].astype(bool).any()
+                                             else "no trial diverged") + "; star: the best trial.",
+                   lambda: FF.plot_sensitivity(sens, order=order, onset=onset, direction=direction),
                    wide=True),
     ]
     sections = [
@@ -76,10 +83,14 @@ def render_fair(tuning: Sequence[StudyExport | str | Path], test: StudyExport | 
         ("test", "Defaults vs tuned on the test split",
          "<p>Each optimizer's default hyperparameters and its tuned configuration(s) (the best validation trial of "
          "each tuning seed) trained on the same seeds and scored once on the test split; mean with a 95% "
-         f"percentile-bootstrap CI ({n_boot} resamples).</p>"
+         f"percentile-bootstrap CI ({n_boot} resamples; for tuned configurations the resampled unit is the tuning "
+         "seed with all its training seeds, since runs of one tuning seed share its tuned configuration).</p>"
          + H.data_table(_side_by_side(summary, order), table_id="test")),
         ("divergence", "Learning-rate sensitivity",
-         H.data_table(onset.set_index("optimizer").reindex(order).reset_index() if len(onset) else onset,
+         "<p>Per optimizer, over all its tuning trials: the smallest learning rate that diverged, the largest that "
+         "did not with its validation accuracy (a run that did not diverge may still not learn: a score at "
+         "chance level says so), and the best trial.</p>"
+         + H.data_table(onset.set_index("optimizer").reindex(order).reset_index() if len(onset) else onset,
                       table_id="divergence")),
     ]
     return write_page(out_dir, "A fair optimizer comparison", f"{len(order)} optimizers, the same tuning budget each",

@@ -1,4 +1,5 @@
-"""Fixtures of the hpsearch tests: tiny objective settings, a spec factory, and a real PostgreSQL server.
+"""Fixtures of the hpsearch tests: tiny objective settings, a spec factory, a real PostgreSQL server and a real
+MariaDB (MySQL) server (:mod:`tests.hpsearch.mariadb`: ``mysql_server``).
 
 The server is started once per session from the PostgreSQL binaries (``initdb``, ``pg_ctl``), as the
 ``postgres`` user when the tests run as root, with a temporary data folder, listening on 127.0.0.1 on a free
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from hpsearch import ObjectiveSettings, StudySpec
+from tests.hpsearch.mariadb import MariaDbServer
 
 
 @pytest.fixture
@@ -130,3 +132,29 @@ def own_postgres() -> Iterator[PgServer]:
         yield server
     finally:
         server.remove()
+
+
+# -- MySQL (MariaDB) --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def mysql_server() -> Iterator[MariaDbServer]:
+    """One MariaDB server for the session; ``mysql_server.database()`` gives a test a new, empty database."""
+    server = MariaDbServer()
+    try:
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def storage_of(request):
+    """``storage_of(kind)``: the storage of a test parametrised over kinds: None (a journal file) for
+    "journal", the session's PostgreSQL database for "postgresql", a new MySQL database for "mysql"."""
+    def get(kind: str) -> str | None:
+        if kind == "journal":
+            return None
+        if kind == "postgresql":
+            return request.getfixturevalue("postgres_url")
+        assert kind == "mysql", kind
+        return request.getfixturevalue("mysql_server").database()
+
+    return get

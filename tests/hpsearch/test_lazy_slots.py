@@ -79,9 +79,11 @@ def test_a_requeued_slot_is_claimed_before_a_higher_new_slot(make_spec):
     assert study._storage.get_trial(claim(study, 4)._trial_id).user_attrs["slot"] == 2
 
 
-@pytest.mark.parametrize("kind", ["journal", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def test_a_study_made_with_every_slot_up_front_still_resumes(kind, make_spec, monkeypatch, request):
-    storage = None if kind == "journal" else request.getfixturevalue("postgres_url")
+@pytest.mark.parametrize("kind", ["journal", pytest.param("postgresql", marks=pytest.mark.postgres),
+                                  pytest.param("mysql", marks=pytest.mark.mysql)])
+def test_a_study_made_with_every_slot_up_front_still_resumes(kind, make_spec, monkeypatch, storage_of):
+    """As every study made before slots were lazy, and every MySQL study before MySQL had a study lock."""
+    storage = storage_of(kind)
     spec = make_spec(f"lazy-old-{kind}", n_trials=6, storage=storage)
     with monkeypatch.context() as old:  # the earlier format: every slot a WAITING trial at creation
         old.setattr("hpsearch.study.serialises", lambda storage: False)

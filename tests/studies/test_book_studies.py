@@ -141,6 +141,8 @@ def test_fair_comparison(run_script, tmp_path):
     assert len(tune.trials) == 3 and tune.meta["seed"] == 1
     for text in ("Defaults vs tuned", "Learning-rate sensitivity", "Best validation accuracy vs tuning budget"):
         assert text in html
+    # quick mode tunes on 2 seeds: 4 test runs of each tuned optimizer, but no interval from 2 tunings
+    assert html.count("(no CI: 2 tuning seeds &lt; 3)") == 2 and "its val acc" in html
     shown, every = _ls(tmp_path)
     assert "-tune-" not in shown.split("(and")[0] and "fair-comparison-mnist-5k-quick-test " in shown
     assert "(and 4 helper studies of fair-comparison-mnist-5k-quick: hpsearch ls --all lists them)" in shown

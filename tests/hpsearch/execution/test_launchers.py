@@ -1,11 +1,13 @@
-"""Several launchers started at the same moment on one NEW study, on the journal file and on
-PostgreSQL.
+"""Several launchers started at the same moment on one NEW study, on the journal file, on PostgreSQL and on
+MySQL (MariaDB, on a new database: the launchers create Optuna's tables together too).
 
 Each launcher is a real process running ``hpsearch run spec.json``; all of them import everything first, then
 wait for one "go" file, so their study creations overlap (before the fix two launchers printed 33/20 finished,
-three create-only launchers left 337-498 trials of 200). Counted through Optuna's own API afterwards: exactly
-n_trials trials, slots 0..n-1 each once, and every slot finished once (after create-only launchers, by one
-worker started afterwards: they leave the study and its plan, no trial).
+three create-only launchers left 337-498 trials of 200; on MySQL, before it had a study lock, four create-only
+launchers left 84 trials of 60 and two launchers kept one run record of two, and before its tables were
+created under a lock, launchers failed with "Table 'studies' already exists"). Counted through
+Optuna's own API afterwards: exactly n_trials trials, slots 0..n-1 each once, and every slot finished once
+(after create-only launchers, by one worker started afterwards: they leave the study and its plan, no trial).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from hpsearch import ObjectiveSettings, StudySpec, open_storage
 from tests.hpsearch.execution.processes import communicate_all
 
 TRIVIAL = ObjectiveSettings(n_samples=100, hidden=(8,), epochs=1, batch_size=50)
+CASES = [(4, 0, 60), (2, 1, 12), (3, 1, 12)]  # (launchers, worker processes each, n_trials)
 
 _LAUNCHER = """
 import os, sys, time
@@ -56,10 +59,13 @@ def _launch_together(n: int, args: list[str], cwd: Path) -> list[subprocess.Comp
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["journal", pytest.param("postgresql", marks=pytest.mark.postgres)])
-@pytest.mark.parametrize(("launchers", "n_jobs", "n_trials"), [(4, 0, 60), (2, 1, 12), (3, 1, 12)])
-def test_launchers_started_together_create_each_slot_once(kind, launchers, n_jobs, n_trials, request, tmp_path):
-    storage = None if kind == "journal" else request.getfixturevalue("postgres_url")
+@pytest.mark.parametrize(("kind", "launchers", "n_jobs", "n_trials"), [
+    *[("journal", *case) for case in CASES],
+    *[pytest.param("postgresql", *case, marks=pytest.mark.postgres) for case in CASES],
+    *[pytest.param("mysql", *case, marks=pytest.mark.mysql) for case in CASES[:2]],  # (3 launchers: 5 s more)
+])
+def test_launchers_started_together_create_each_slot_once(kind, launchers, n_jobs, n_trials, storage_of, tmp_path):
+    storage = storage_of(kind)  # on MySQL a new database: the launchers also create Optuna's tables together
     name = f"together-{kind}-{launchers}x{n_jobs}"
     spec = StudySpec(name=name, settings=TRIVIAL, n_trials=n_trials, out_dir=str(tmp_path / "runs"),
                      storage=storage)

@@ -85,6 +85,15 @@ def test_a_missing_driver_is_named_instead_of_the_host_or_credentials(tmp_path, 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_missing_mysql_driver_says_pip_install_pymysql(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "pymysql", None)
+    url = f"mysql+pymysql://u:{SECRET}@127.0.0.1:1/db"
+    err = _one_line_error(["run", "--storage", url, "--n-jobs", "0"], capsys)
+    assert "driver 'pymysql'" in err and "pip install pymysql" in err and SECRET not in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_bare_postgresql_scheme_means_psycopg2():
     assert driver_url("postgresql://u@h/db") == "postgresql+psycopg2://u@h/db"
     for url in ("postgresql+psycopg2://u@h/db", "sqlite:///x.db", "runs/x/journal.log"):
