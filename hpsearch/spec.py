@@ -25,7 +25,7 @@ from netcore.data import DATASETS
 __all__ = ["StudySpec"]
 
 
-MAX_TRIALS = 100_000  # a planned sampler computes every slot's point, and MySQL studies create every slot up front
+MAX_TRIALS = 100_000  # a planned sampler computes every slot's point up front (in each worker)
 MAX_SEED = 2**32 - 1  # the largest seed Optuna's samplers (numpy RandomState) accept
 
 

@@ -10,7 +10,8 @@ ones), so Optuna's own tools (``load_study(...).trials``, optuna-dashboard's tim
 number of finished trials can never exceed ``n_trials``, whatever the number of workers, machines or
 launchers, and slot k always gets the same parameters and seed. A trial that fails (a crashed worker
 detected as stale) is re-queued once, by the one process whose FAIL transition succeeded, with the same
-slot, seed and parameters. Storages without a study lock (MySQL) keep the earlier way: every slot is
+slot, seed and parameters. Every storage hpsearch opens has a study lock (journal file, PostgreSQL, MySQL,
+SQLite file); a storage without one (an in-memory SQLite database) keeps the earlier way: every slot is
 enqueued as a WAITING trial when the study is created, and workers only claim.
 """
 

@@ -8,21 +8,25 @@ holder died): it is removed on release, and a process that locked a file removed
 is re-entrant within a process (one object per lock file, a thread lock inside), so a process that holds it
 for a whole study creation still appends through it.
 
-:func:`study_lock` is what :mod:`hpsearch.study` holds while it checks and enqueues a study's slots, so two
-launchers (or a launcher and a worker re-queuing a failed trial) never enqueue the same slot twice: the
-journal's write lock on a journal file, a transaction-scoped PostgreSQL advisory lock on PostgreSQL (released
-by the server when the connection drops), a :class:`FileLock` beside a SQLite file. The same advisory lock
-serialises the creation of Optuna's tables in a new PostgreSQL database (two processes creating them at once
-collide: "duplicate key value violates unique constraint").
+:func:`study_lock` is what :mod:`hpsearch.study` holds while it checks and creates a study's slots, so two
+launchers (or a launcher and a worker re-queuing a failed trial) never create the same slot twice: the
+journal's write lock on a journal file, a transaction-scoped PostgreSQL advisory lock on PostgreSQL, a
+MySQL/MariaDB named lock (``GET_LOCK``) on MySQL, a :class:`FileLock` beside a SQLite file. Both database
+locks belong to the session of one connection held while inside, so the server releases them when the
+connection drops (a holder killed). The same locks (:func:`database_lock`) serialise the creation of Optuna's
+tables in a new PostgreSQL or MySQL database: two processes creating them at once collide ("duplicate key
+value violates unique constraint", "Table ... already exists").
 
 Do not hold :func:`study_lock` while another thread of the same process writes to the same journal storage
-(a trial's heartbeat): that thread would wait for the lock inside Optuna's own storage lock.
+(a trial's heartbeat): that thread would wait for the lock inside Optuna's own storage lock. Database locks
+are not re-entrant: do not take one inside another of the same name.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -35,9 +39,14 @@ from optuna.storages.journal._file import BaseJournalFileLock
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-__all__ = ["FileLock", "advisory_lock", "file_lock", "serialises", "study_lock"]
+from hpsearch.errors import StorageError
+
+__all__ = ["FileLock", "advisory_lock", "database_lock", "file_lock", "named_lock", "serialises", "study_lock"]
+
+log = logging.getLogger(__name__)
 
 LOCK_SUFFIX = ".flock"
+NAMED_LOCK_WAIT = 30  # seconds one GET_LOCK call waits before it logs that it still waits, and waits again
 _REGISTRY: dict[str, FileLock] = {}
 _REGISTRY_LOCK = threading.Lock()
 
@@ -144,6 +153,42 @@ def advisory_lock(engine: Engine, name: str) -> Iterator[None]:
         yield
 
 
+def _named_key(engine: Engine, name: str) -> str:
+    """A MySQL lock name for ``name`` in ``engine``'s database (lock names are server-wide, at most 64 chars)."""
+    digest = hashlib.sha256(f"{engine.url.database}:{name}".encode()).hexdigest()
+    return f"hpsearch:{digest[:40]}"
+
+
+@contextmanager
+def named_lock(engine: Engine, name: str, *, wait: int = NAMED_LOCK_WAIT) -> Iterator[None]:
+    """A MySQL/MariaDB named lock (``GET_LOCK``) on ``name`` held while inside, on a connection kept for that
+    time (released by the server if we die: the lock belongs to the connection's session)."""
+    key = _named_key(engine, name)
+    with engine.connect() as conn:
+        while (got := conn.execute(text("SELECT GET_LOCK(:key, :wait)"), {"key": key, "wait": wait}).scalar()) != 1:
+            if got is None:  # NULL: the server failed to take it (the session was killed, out of memory)
+                raise StorageError(f"the MySQL server could not take the lock {key} ({name}); try again")
+            log.info("waited %d s for the MySQL lock on %s; still waiting", wait, name)
+        try:
+            yield
+        finally:
+            try:
+                conn.execute(text("SELECT RELEASE_LOCK(:key)"), {"key": key})
+            except BaseException:
+                conn.invalidate()  # closing the connection ends its session, and the lock with it
+                raise
+
+
+def database_lock(engine: Engine, name: str):
+    """The server-side lock on ``name`` for ``engine``'s database (PostgreSQL, MySQL/MariaDB), else None."""
+    dialect = engine.dialect.name
+    if dialect == "postgresql":
+        return advisory_lock(engine, name)
+    if dialect in ("mysql", "mariadb"):
+        return named_lock(engine, name)
+    return None
+
+
 def _database(storage: BaseStorage) -> RDBStorage | None:
     """The RDBStorage under ``storage`` (Optuna wraps it in a cache when a study is loaded)."""
     inner = getattr(storage, "_backend", storage)
@@ -151,8 +196,9 @@ def _database(storage: BaseStorage) -> RDBStorage | None:
 
 
 def serialises(storage: BaseStorage) -> bool:
-    """Whether :func:`study_lock` is a real lock on ``storage`` (a journal file, PostgreSQL, an SQLite file):
-    then slots are created as they are claimed; elsewhere (MySQL) every slot is enqueued up front."""
+    """Whether :func:`study_lock` is a real lock on ``storage`` (a journal file, PostgreSQL, MySQL, an SQLite
+    file): then slots are created as they are claimed; elsewhere (an in-memory SQLite database) every slot is
+    enqueued when the study is created."""
     return not isinstance(study_lock(storage, "-"), nullcontext)
 
 
@@ -164,10 +210,10 @@ def study_lock(storage: BaseStorage, name: str):
     database = _database(storage)
     if database is None:
         return nullcontext()
-    dialect = database.engine.dialect.name
-    if dialect == "postgresql":
-        return advisory_lock(database.engine, f"study:{name}")
-    if dialect == "sqlite":
+    lock = database_lock(database.engine, f"study:{name}")
+    if lock is not None:
+        return lock
+    if database.engine.dialect.name == "sqlite":
         path = make_url(database.url).database
         if path and path != ":memory:":
             return file_lock(path)

@@ -1,4 +1,4 @@
-"""Where studies live: an Optuna journal file by default, PostgreSQL (many machines) or SQLite by URL.
+"""Where studies live: an Optuna journal file by default; PostgreSQL, MySQL/MariaDB (many machines) or SQLite by URL.
 
 ``resolve(storage, name, out_dir)`` turns a spec's storage (None, a journal file path, or a database URL)
 into one string; ``open_storage`` turns that string into an Optuna storage. Only strings cross process
@@ -8,7 +8,7 @@ Heartbeats: on a database, Optuna's own (``RDBStorage(heartbeat_interval=..., gr
 trials failed by ``optuna.storages.fail_stale_trials``); the journal file has none, see :mod:`hpsearch.execution.stale`.
 
 Failures are one-line :class:`StorageError` s (a ``ValueError``), never a password: a database that does not
-answer within ``CONNECT_TIMEOUT`` seconds (PostgreSQL ``connect_timeout``), a file that is not an Optuna
+answer within ``CONNECT_TIMEOUT`` seconds (the driver's ``connect_timeout``), a file that is not an Optuna
 journal, a journal corrupt in its middle. A journal whose LAST record was cut mid-write (a writer killed
 during its append) is repaired when opened: see :func:`hpsearch.storages.journal.repair_journal`.
 """
@@ -30,7 +30,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from hpsearch.errors import MissingStorage, StorageError, first_line
 from hpsearch.storages.journal import open_journal
-from hpsearch.storages.locks import advisory_lock
+from hpsearch.storages.locks import database_lock
 from hpsearch.storages.urls import check_driver, driver_url, redact, scrub
 
 __all__ = ["CONNECT_TIMEOUT", "check_name", "check_url", "is_database", "journal_path", "open_storage", "resolve",
@@ -38,7 +38,7 @@ __all__ = ["CONNECT_TIMEOUT", "check_name", "check_url", "is_database", "journal
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT = 10  # seconds a PostgreSQL server has to answer before opening the storage fails
+CONNECT_TIMEOUT = 10  # seconds a PostgreSQL or MySQL server has to answer before opening the storage fails
 _DB_SCHEMES = ("postgresql", "sqlite", "mysql")
 MAX_NAME = 128  # characters in a study name (a folder name; file systems allow 255 bytes)
 _NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_.-]{{0,{MAX_NAME - 1}}}")
@@ -176,11 +176,11 @@ def _open_database(
             )
 
     try:
-        if make_url(url).get_backend_name() != "postgresql":
+        if make_url(url).get_backend_name() not in ("postgresql", "mysql", "mariadb"):
             return rdb()
         engine = create_engine(url, **_engine_kwargs(url))
         try:  # RDBStorage creates Optuna's tables if missing: one process at a time
-            with advisory_lock(engine, "schema"):
+            with database_lock(engine, "schema"):
                 return rdb()
         finally:
             engine.dispose()
@@ -192,8 +192,8 @@ def _engine_kwargs(url: str) -> dict:
     kwargs: dict = {"pool_pre_ping": True}
     if url.startswith("sqlite"):
         kwargs = {"connect_args": {"timeout": 60}}
-    elif url.startswith("postgresql") and "connect_timeout" not in make_url(url).query:
-        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}  # libpq waits forever by default
+    elif url.startswith(("postgresql", "mysql")) and "connect_timeout" not in make_url(url).query:
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}  # libpq would wait forever
     return kwargs
 
 

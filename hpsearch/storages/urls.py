@@ -7,7 +7,8 @@ not percent-encode), ``?password=pw`` and other secret query parameters (``sslpa
 
 Drivers: SQLAlchemy 2.1 maps a bare ``postgresql://`` to the psycopg 3 driver, which hpsearch does not
 depend on; :func:`driver_url` maps it to psycopg2 (``psycopg2-binary`` is a dependency), the driver every
-PostgreSQL URL in the documentation means. :func:`check_driver` says plainly when a URL's driver is missing.
+PostgreSQL URL in the documentation means. :func:`check_driver` says plainly when a URL's driver is missing
+(MySQL/MariaDB: ``mysql+pymysql://`` needs ``pip install pymysql``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ __all__ = ["check_driver", "driver_url", "redact", "scrub", "secrets"]
 MASK = "***"
 _SECRET_KEY = re.compile(r"pass|pwd|secret|token|key|auth|credential", re.IGNORECASE)
 _DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg2"}  # bare scheme -> the driver that is a dependency
-_INSTALL = {"psycopg": "pip install 'psycopg[binary]'", "psycopg2": "pip install psycopg2-binary"}
+_INSTALL = {"psycopg": "pip install 'psycopg[binary]'", "psycopg2": "pip install psycopg2-binary",
+            "pymysql": "pip install pymysql",
+            "MySQLdb": "pip install mysqlclient (or write mysql+pymysql://... after pip install pymysql)"}
 
 
 def _parts(url: str) -> tuple[str, str | None, str, str]:
