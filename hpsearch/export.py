@@ -46,7 +46,7 @@ TRIAL_COLUMNS = (
 )  # then one param_<name> column per parameter of the space, in space order
 CURVE_COLUMNS = ("study", "number", "epoch", "metric", "value")
 META_KEYS = (
-    "study", "spec", "space", "seed", "seeds", "sampler", "pruner", "direction", "storage", "versions",
+    "study", "spec", "space", "seed", "seeds", "sampler", "pruner", "direction", "metric", "storage", "versions",
     "machine", "blas", "wall_seconds", "n_workers", "runs", "importance", "parent", "narrowing", "created", "exported",
     "n_trials", "counts", "slots_ran", "unused_slots", "waiting_left_out", "final", "priors", "schedule",
 )
@@ -186,6 +186,7 @@ def _meta(study: optuna.Study, spec: StudySpec, storage: str, counts: dict[str, 
         "sampler": spec.sampler,
         "pruner": spec.pruner,
         "direction": study.direction.name.lower(),
+        "metric": (study.metric_names or [None])[0],  # what a trial's value is (the objective's metric name)
         "storage": redact(storage),
         "versions": last.get("versions", {}),
         "machine": last.get("machine", {}),

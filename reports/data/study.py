@@ -233,3 +233,18 @@ def parallel_frame(
     return ParallelData(names=[*params, "score"], matrix=matrix, ticks=ticks,
                         numbers=ok["number"].to_numpy(), values=values,
                         diverged=ok["diverged"].to_numpy(dtype=bool))
+
+
+def curve_metrics(curves: pd.DataFrame) -> list[str]:
+    """The curves a study page draws: validation accuracy and loss when the trials recorded them, else up to
+    two of the metrics they did record, accuracies first (the book's overfitting runs record train_acc and
+    test_acc: its figure is drawn on the test split)."""
+    present = [str(m) for m in dict.fromkeys(curves["metric"])] if "metric" in curves else []
+    preferred = [m for m in ("val_acc", "val_loss") if m in present]
+    return preferred or sorted(present, key=lambda m: (not m.endswith("acc"), m))[:2]
+
+
+def best_curve_label(metric: object) -> str:
+    """The label of a trial's best evaluation (``best_val_acc``): 'best val acc' unless the study's metric says
+    its evaluations are not on a validation split."""
+    return "best val acc" if metric is None or "val" in str(metric) else "best of its evaluations"

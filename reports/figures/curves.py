@@ -4,7 +4,7 @@ I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -66,17 +66,20 @@ def plot_learning_curves(
     return ax
 
 
-def plot_top_curves(curves: pd.DataFrame, top: pd.DataFrame) -> Axes:
+def plot_top_curves(curves: pd.DataFrame, top: pd.DataFrame, metrics: Sequence[str] = ("val_acc", "val_loss")
+                    ) -> Axes:
     """The learning curves of the top trials (`top`: a top-k frame, best first, with `number` and `diverged`)
-    on two panels of one Figure: validation accuracy (no legend) and validation loss (the legend); diverged
-    trials red dashed. Returns the left Axes."""
-    fig = Figure(figsize=(11.0, 4.0), dpi=DPI, layout="constrained")
-    left, right = fig.subplots(1, 2)
+    on one panel per metric (at most two) of one Figure, the legend on the last; diverged trials red dashed.
+    Returns the left Axes."""
+    metrics = list(metrics)[:2] or ["val_acc"]
+    fig = Figure(figsize=(5.5 * len(metrics), 4.0), dpi=DPI, layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(metrics)))
     numbers = top["number"].tolist()
     diverged = set(top.loc[top["diverged"], "number"].tolist())
-    plot_learning_curves(curves, numbers, metric="val_acc", diverged=diverged, show_legend=False, ax=left)
-    plot_learning_curves(curves, numbers, metric="val_loss", diverged=diverged, ax=right)
-    return left
+    for k, (metric, ax) in enumerate(zip(metrics, axes, strict=True)):
+        plot_learning_curves(curves, numbers, metric=metric, diverged=diverged, show_legend=k == len(metrics) - 1,
+                             ax=ax)
+    return axes[0]
 
 
 def _palette(n: int) -> list[tuple[float, float, float, float]]:

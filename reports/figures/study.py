@@ -79,11 +79,16 @@ def plot_history(trials: pd.DataFrame, *, direction: str = "maximize", ax: Axes 
 
 
 def categorical_positions(values: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Positions for a categorical column: category code plus a deterministic jitter in [-0.3, 0.3]
-    (from the row order, no random state), and the category labels in code order."""
+    """Positions for a categorical column: category code plus a deterministic jitter in [-0.15, 0.15] (narrow
+    enough that the points of one category never read as two values)
+    (from the row order, no random state), and the category labels in code order: numeric order when every
+    label is a number (0.15 before 0.2), else shortest first, then alphabetical."""
     labels = sorted({str(v) for v in values}, key=lambda s: (len(s), s))
+    numbers = pd.to_numeric(pd.Series(labels, dtype=object), errors="coerce")
+    if labels and numbers.notna().all():
+        labels = [s for _, s in sorted(zip(numbers, labels, strict=True))]
     codes = pd.Categorical(values.astype(str), categories=labels).codes.astype(float)
-    return codes + spread(len(values)), labels
+    return codes + spread(len(values), 0.3), labels
 
 
 def plot_param(
@@ -105,6 +110,7 @@ def plot_param(
     if categorical:
         x, labels = categorical_positions(frame["x"])
         ax.set_xticks(range(len(labels)), [axis_text(s) for s in labels])
+        ax.set_xlim(-0.5, len(labels) - 0.5)  # the jitter stays inside its category, even with one category
     else:
         x = pd.to_numeric(frame["x"], errors="coerce").to_numpy(dtype=float)
     _scatter_split(ax, x, frame["value"].to_numpy(), frame["diverged"].to_numpy())

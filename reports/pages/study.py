@@ -80,17 +80,19 @@ def _study_plans(export: StudyExport, top: Any) -> list[FigurePlan]:
                 "diverged trials red dashed.",
                 lambda: F.plot_parallel(trials, params, log=logs, categorical=cats, direction=export.direction),
                 wide=True))
-    if not curves.empty and len(top):
+    metrics = S.curve_metrics(curves) if not curves.empty else []
+    if metrics and len(top):
         plans.append(FigurePlan(
             "learning_curves", f"Learning curves of the top {len(top)}",
-            "Validation accuracy and loss per epoch, best trial first; diverged trials red dashed.",
-            lambda: FC.plot_top_curves(curves, top), wide=True))
-    if not curves.empty:
+            f"{' and '.join(metrics)} per epoch (the curves the trials recorded), best trial first; diverged "
+            "trials red dashed.",
+            lambda: FC.plot_top_curves(curves, top, metrics), wide=True))
+    if metrics:
         plans.append(FigurePlan(
             "intermediate", "Intermediate values",
-            "Validation accuracy of every trial per epoch; pruned trials orange with a triangle where they "
+            f"{metrics[0]} of every trial per epoch; pruned trials orange with a triangle where they "
             "stopped, diverged trials red with a cross.",
-            lambda: FC.plot_intermediate(curves, trials)))
+            lambda: FC.plot_intermediate(curves, trials, metric=metrics[0])))
     if export.meta.get("importance"):
         n_used = int((trials["state"] == S.COMPLETE).sum())
         plans.append(FigurePlan(
@@ -126,7 +128,8 @@ def _summary(export: StudyExport) -> str:
         best_rows: list[tuple[object, object]] = [("best trial", "none (no COMPLETE trial with a score)")]
     else:
         best_rows = [("best trial", f"#{best['number']}"), ("score", best["value"]),
-                     ("best val acc", best["best_val_acc"]), ("diverged", bool(best["diverged"])),
+                     (S.best_curve_label(meta.get("metric")), best["best_val_acc"]),
+                     ("diverged", bool(best["diverged"])),
                      ("epochs run", best["epochs_run"]), ("seconds", best["seconds"]), ("seed", best["seed"])]
         best_rows += [(f"param {k}", v) for k, v in S.trial_params(best).items()]
     counts = S.state_counts(trials)

@@ -70,6 +70,7 @@ def test_export_writes_the_documented_tables(exported):
             assert len(again) == len(getattr(tables, name))
     meta = json.loads((out / "meta.json").read_text())
     assert meta["study"] == "exp" and meta["n_workers"] == 1 and meta["wall_seconds"] > 0
+    assert meta["metric"] == "val_acc"  # the objective's metric, as Optuna holds it (study.metric_names)
     assert meta["spec"]["name"] == "exp" and meta["space"]["lr"]["log"] is True
     assert meta["blas"]["threads_per_worker"] == 1 and "numpy" in meta["versions"]
     assert meta["blas"]["netcore_direct_blas"] is netcore_blas.available(np.float32)  # which conv path ran

@@ -150,3 +150,21 @@ def test_the_study_page_renders_a_study_with_a_seed_parameter(trials, curves, me
     exp = StudyExport.from_frames(trials.assign(param_seed=np.arange(len(trials)) % 3), curves, meta)
     page = render(exp, out_dir=tmp_path).read_text(encoding="utf-8")
     assert "param_seed" in page
+
+
+def test_a_study_scored_on_test_curves_is_labelled_by_what_it_recorded(trials, curves, meta, tmp_path, read_page):
+    # the book's overfitting runs: the score is the final test accuracy, the curves train_acc and test_acc
+    meta["metric"] = "final test_acc"
+    test_curves = curves.assign(metric=curves["metric"].map({"val_acc": "test_acc", "val_loss": "train_acc"}))
+    _, page = read_page(render(StudyExport.from_frames(trials, test_curves, meta), out_dir=tmp_path))
+    flat = re.sub(r"\s+", " ", page.all_text)
+    assert "best of its evaluations" in flat and "best val acc" not in flat
+    assert "test_acc and train_acc per epoch (the curves the trials recorded)" in flat
+    assert "test_acc of every trial per epoch" in flat
+
+
+def test_a_study_scored_on_validation_keeps_the_val_label(make_export, tmp_path, read_page):
+    export = make_export()
+    meta = {**export.meta, "metric": "val_acc"}
+    _, page = read_page(render(StudyExport.from_frames(export.trials, export.curves, meta), out_dir=tmp_path))
+    assert "best val acc" in re.sub(r"\s+", " ", page.all_text)
