@@ -84,6 +84,8 @@ def plot_speedup(ttt: pd.DataFrame, *, reference: str = "random", colors: Mappin
         ax.scatter([row["speedup"]], [i], color=c, s=40, zorder=3, label=mpl_text(row["method"]))
         if not np.isfinite(row["speedup_high"]):
             ax.annotate("CI to inf", (hi, i), xytext=(-4, 4), textcoords="offset points", ha="right", fontsize=7)
+        if not (np.isfinite(row["speedup_low"]) and row["speedup_low"] > 0):  # 0 has no place on a log axis
+            ax.annotate("CI to 0", (lo, i), xytext=(4, 4), textcoords="offset points", ha="left", fontsize=7)
     ax.axvline(1.0, color="#777", ls="--", lw=1)
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(ScalarFormatter())

@@ -37,3 +37,10 @@ def test_the_performance_profile_labels_more_than_its_first_tau(bench_tables):
     labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text() and 1.0 <= t.get_position()[0] <= 30.0]
     assert len(labels) >= 4, labels  # 1, 2, 5, 10, 20: a reader can tell a factor of 2 from one of 20
     plt.close(ax.figure)
+
+
+def test_a_speed_up_interval_from_0_says_so_at_the_axis_edge(bench_tables):
+    ttt = bench_tables["time_to_target"].query("task == 'book' and axis == 'epochs'")
+    ax = FB.plot_speedup(ttt.assign(speedup_low=0.0))
+    assert "CI to 0" in [t.get_text() for t in ax.texts]  # the bar runs to the edge: its end is not a bound
+    assert "CI to 0" not in [t.get_text() for t in FB.plot_speedup(ttt).texts]
