@@ -102,12 +102,19 @@ def with_diverged(text: pd.Series, count: pd.DataFrame) -> pd.Series:
     return text + pd.Series(flags, index=text.index, dtype=object)
 
 
+# objectives whose ``epochs`` setting counts evaluations (the book's "epochs" of its figures), not passes over
+# the data: their settings say so (hpsearch.experiments.batch_norm, .overfit)
+EPOCHS_ARE_EVALUATIONS = frozenset({"batch-norm", "overfit"})
+
+
 def _settings_rows(exp: StudyExport) -> list[tuple[object, object]]:
     spec = exp.meta.get("spec") or {}
     settings = spec.get("settings") or {}
     if isinstance(settings.get("base"), dict):  # settings wrapping a trial's settings (the fair comparison)
         settings = {**settings["base"], **{k: v for k, v in settings.items() if k not in ("base", "configs")}}
-    return [(k, v if not isinstance(v, list | dict) else str(v)) for k, v in settings.items() if k != "configs"]
+    evaluations = spec.get("objective") in EPOCHS_ARE_EVALUATIONS
+    return [("evaluations (the book's 'epochs')" if evaluations and k == "epochs" else k,
+             v if not isinstance(v, list | dict) else str(v)) for k, v in settings.items() if k != "configs"]
 
 
 def setup_section(exports: Sequence[StudyExport], semantics: Semantics) -> str:

@@ -120,6 +120,9 @@ def test_batch_norm(run_script, tmp_path):
     assert all(f">{w}<" in html for w in ("1", "0.5412", "0.0001"))  # one row per init scale
     # the caption from the run's own settings (200 images, batch 100: an evaluation every 2 updates)
     assert "i % 2 == 0" in html and "x: evaluations (one every 2 updates)" in html and "of 10 updates" not in html
+    # the study box names the setting for what it counts (3 evaluations), not "epochs"
+    assert "<th>evaluations (the book&#x27;s &#x27;epochs&#x27;)</th><td>3</td>" in html
+    assert "<th>epochs</th>" not in html
 
 
 def test_overfitting(run_script, tmp_path):
@@ -129,6 +132,7 @@ def test_overfitting(run_script, tmp_path):
     for group in ("none", "weight decay 0.1", "dropout 0.2", "dropout 0.15"):
         assert group in html
     assert "non-inverted" in html
+    assert "evaluations (the book&#x27;s &#x27;epochs&#x27;)" in html and "<th>epochs</th>" not in html
 
 
 def test_fair_comparison(run_script, tmp_path):
