@@ -118,10 +118,11 @@ def test_sigkill_of_a_journal_worker_mid_trial(make_spec, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.postgres
-def test_sigkill_of_a_postgresql_worker_mid_trial(make_spec, tmp_path, postgres_url):
-    spec = make_spec("killed-pg", settings=SLOW, n_trials=N_TRIALS, storage=postgres_url, heartbeat_interval=1,
-                     grace_period=2)
+@pytest.mark.parametrize("kind", [pytest.param("postgresql", marks=pytest.mark.postgres),
+                                  pytest.param("mysql", marks=pytest.mark.mysql)])
+def test_sigkill_of_a_database_worker_mid_trial(kind, make_spec, tmp_path, storage_of):
+    spec = make_spec(f"killed-{kind}", settings=SLOW, n_trials=N_TRIALS, storage=storage_of(kind),
+                     heartbeat_interval=1, grace_period=2)
     create_study(spec)
     pid, number = _kill_mid_trial(spec, tmp_path)
     completed, killed = _check_after_kill(spec, pid, number)
