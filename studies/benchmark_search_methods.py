@@ -40,17 +40,24 @@ import optuna
 from hpsearch.benchmark import (
     DEFAULT_METHODS,
     DEFAULT_TASKS,
+    LIVE_METHODS,
+    TASKS,
     BenchmarkSpec,
+    Table,
     analyze,
     get_table_def,
     get_task,
+    grid_specs,
+    mlp_table,
     register_table,
     register_task,
     run_benchmark,
+    table_path,
     write_export,
 )
-from hpsearch.benchmark.tasks import decades
+from hpsearch.benchmark.grid import decades
 from hpsearch.errors import OneLineParser
+from hpsearch.execution.estimate import duration, estimate_run
 from hpsearch.execution.preflight import script_workers
 from netcore.data import DATASETS
 from reports import render_benchmark
@@ -61,19 +68,40 @@ def _names(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _quick(tasks: tuple[str, ...]) -> tuple[str, ...]:
-    """Quick variants of the tasks: 300 images, a 784-50-50-10 net, 10 epochs of batch 30 (80 updates);
-    grids with 1 lr per decade and 3 weight decays."""
+    """Quick variants of the tasks: a registered ``<task>-quick`` (fashion-cnn-quick), else 300 images, a
+    784-50-50-10 net, 10 epochs of batch 30 (80 updates); grids with 1 lr per decade and 3 weight decays."""
     out = []
     for name in tasks:
+        if f"{name}-quick" in TASKS or name.endswith("-quick"):
+            out.append(name if name.endswith("-quick") else f"{name}-quick")
+            continue
         task = get_task(name)
         settings = replace(task.settings, n_samples=300, hidden=(50, 50), epochs=10, batch_size=30)
         base = get_table_def(task.table)
-        defn = replace(base, name=f"{base.name}-quick", settings=settings, lr=decades(-6, -1, 1),
-                       weight_decay=(1e-8, 1e-6, 1e-4))
+        defn = mlp_table(f"{base.name}-quick", settings=settings, lr=decades(-6, -1, 1),
+                         weight_decay=(1e-8, 1e-6, 1e-4), optimizer=base.values("optimizer"),
+                         init_scale=base.values("init_scale"), replicates=base.replicates)
         register_table(defn, replace=True)
         out.append(register_task(replace(task, name=f"{name}-quick", settings=settings, table=defn.name),
                                  replace=True).name)
     return tuple(out)
+
+
+def _announce_tables(spec: BenchmarkSpec, folder: Path, n_jobs: int) -> None:
+    """Say which grid tables are cached and how long building the others takes (timed on this machine)."""
+    for name in dict.fromkeys(t.table for t in spec.tasks):
+        defn = get_table_def(name)
+        path = table_path(defn, folder)
+        if path.is_file() and Table.load(path).defn == defn:
+            print(f"grid {name}: cached in {path}")
+            continue
+        print(f"grid {name}: not built yet; timing a few of its trials ...", flush=True)
+        estimates = [estimate_run(s, n_jobs) for s in grid_specs(defn, out_dir=folder)]
+        seconds = sum(e.seconds for e in estimates)
+        print(f"grid {name}: {defn.n_cells} cells x {defn.replicates} replicate(s) of "
+              f"{defn.settings.epochs} epochs; building it takes about {duration(seconds)} on {n_jobs} worker(s) "
+              f"(~{duration(estimates[0].per_trial)} a trial, timed on this machine), once: it is cached in {path}",
+              flush=True)
 
 
 def _on_dataset(tasks: tuple[str, ...], dataset: str | None) -> tuple[str, ...]:
@@ -104,6 +132,12 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--name", default=None, help="benchmark name (default search-methods-<mode>)")
     ap.add_argument("--tables-dir", default=None, help="grid tables cache (default <out>/tables)")
     ap.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)")
+    ap.add_argument("--reference", default="random", help="the method every speed-up is measured against "
+                    "(default random; the real-size comparison: tpe-hyperband)")
+    ap.add_argument("--headline-method", default=None, help="the method the headline is about (default: the "
+                    "fastest), e.g. hpsearch-default")
+    ap.add_argument("--headline-axis", choices=("epochs", "seconds"), default="epochs",
+                    help="the budget the headline's verdict is on (default epochs)")
     ap.add_argument("--quick", action="store_true", help="3 seeds, budget 20, the book task (or the --dataset "
                     "task), small net and grid; --seeds/--budget/--tasks given explicitly win")
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -124,18 +158,22 @@ def main(argv: list[str] | None = None) -> int:
         else:
             tasks = _on_dataset(_names(args.tasks, DEFAULT_TASKS if args.mode == "replay" else ("book",)),
                                 args.dataset)
+        methods = _names(args.methods, DEFAULT_METHODS if args.mode == "replay" else LIVE_METHODS)
         spec = BenchmarkSpec(name=args.name or f"search-methods-{args.mode}" + ("-quick" if args.quick else ""),
-                             tasks=tasks, methods=_names(args.methods, DEFAULT_METHODS),
-                             seeds=tuple(range(seeds)), budget=budget, out_dir=args.out)
+                             tasks=tasks, methods=methods, seeds=tuple(range(seeds)), budget=budget, out_dir=args.out,
+                             reference=args.reference)
+        for name in (args.reference, args.headline_method):
+            if name is not None and name not in {m.name for m in spec.methods}:
+                raise ValueError(f"method {name!r} is not among the methods compared ({', '.join(methods)}); "
+                                 "add it to --methods")
+        if args.mode == "replay":
+            _announce_tables(spec, args.tables_dir or Path(args.out) / "tables", n_jobs)
     except ValueError as exc:
         print(f"benchmark_search_methods: {exc}", file=sys.stderr)
         return 2
     n_runs = len(spec.tasks) * len(spec.methods) * len(spec.seeds)
     print(f"{args.mode}: {len(spec.methods)} methods x {len(spec.tasks)} tasks x {len(spec.seeds)} seeds = "
           f"{n_runs} runs at {spec.budget} trials' worth of epochs each")
-    if args.mode == "replay":
-        print(f"replay: each task's grid table is trained once on first use (minutes at full size) and cached in "
-              f"{args.tables_dir or Path(args.out) / 'tables'}", flush=True)
     t0 = time.perf_counter()
 
     def on_run(run: dict) -> None:
@@ -147,8 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     ran = time.perf_counter() - t0
     print(f"analysing {n_runs} runs ({args.n_boot} bootstrap resamples) and writing the report", flush=True)
     book = "book-quick" if args.quick else "book"
-    headline = book if book in spec.tasks else spec.tasks[0]
-    analysis = analyze(result, rng=np.random.default_rng(0), n_boot=args.n_boot, headline_task=headline)
+    names = [t.name for t in spec.tasks]
+    headline = book if book in names else names[0]
+    analysis = analyze(result, rng=np.random.default_rng(0), n_boot=args.n_boot, headline_task=headline,
+                       headline_axis=args.headline_axis, headline_method=args.headline_method)
     export_dir = write_export(result, analysis, spec.run_dir / "export")
     page = render_benchmark(export_dir)
     print(f"{n_runs} runs ({len(result.trials)} trials) in {ran:.1f} s; analysis and report in "

@@ -7,16 +7,28 @@
     write_export(result, analysis, spec.run_dir / "export")   # then reports.render_benchmark(...)
 
 Registries: :mod:`~hpsearch.benchmark.methods` (random = the book, tpe, cmaes, qmc, tpe-hyperband,
-random-median, narrowing) and :mod:`~hpsearch.benchmark.tasks` (book, fashion, lr-<optimizer>, wide, and the
-grids their replays read). See docs/benchmark.md.
+random-median, narrowing, one-epoch-top-k, hpsearch-default) and :mod:`~hpsearch.benchmark.tasks` (book,
+fashion, lr-<optimizer>, wide, and the grids their replays read; :mod:`~hpsearch.benchmark.realsize` adds
+fashion-cnn and fashion-cnn-quick, whose grid is built on first use). A grid's axes are data
+(:mod:`~hpsearch.benchmark.grid`). See docs/benchmark.md.
 """
 
+from hpsearch.benchmark import realsize  # registers the fashion-cnn tables and tasks (not in DEFAULT_TASKS)
 from hpsearch.benchmark.export import Analysis, analyze, headline, write_export
-from hpsearch.benchmark.methods import DEFAULT_METHODS, METHODS, REFERENCE, Method, get_method, register_method
+from hpsearch.benchmark.grid import Axis, mlp_table
+from hpsearch.benchmark.methods import (
+    DEFAULT_METHODS,
+    LIVE_METHODS,
+    METHODS,
+    REFERENCE,
+    Method,
+    get_method,
+    register_method,
+)
 from hpsearch.benchmark.replay import replay_run
 from hpsearch.benchmark.results import BenchmarkResult
 from hpsearch.benchmark.runner import BenchmarkSpec, live_run, run_benchmark
-from hpsearch.benchmark.table import Table, build_table, load_or_build, table_path
+from hpsearch.benchmark.table import Table, build_table, grid_specs, load_or_build, table_path
 from hpsearch.benchmark.tasks import (
     DEFAULT_TASKS,
     TABLES,
@@ -30,8 +42,9 @@ from hpsearch.benchmark.tasks import (
 )
 
 __all__ = [
-    "Analysis", "BenchmarkResult", "BenchmarkSpec", "DEFAULT_METHODS", "DEFAULT_TASKS", "METHODS", "Method",
-    "REFERENCE", "TABLES", "TASKS", "Table", "TableDef", "Task", "analyze", "build_table", "get_method",
-    "get_table_def", "get_task", "headline", "live_run", "load_or_build", "register_method", "register_table",
-    "register_task", "replay_run", "run_benchmark", "table_path", "write_export",
+    "Analysis", "Axis", "BenchmarkResult", "BenchmarkSpec", "DEFAULT_METHODS", "DEFAULT_TASKS", "LIVE_METHODS",
+    "METHODS", "Method", "REFERENCE", "TABLES", "TASKS", "Table", "TableDef", "Task", "analyze", "build_table",
+    "get_method", "get_table_def", "get_task", "grid_specs", "headline", "live_run", "load_or_build",
+    "mlp_table", "realsize", "register_method", "register_table", "register_task", "replay_run", "run_benchmark",
+    "table_path", "write_export",
 ]

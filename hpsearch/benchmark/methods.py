@@ -14,7 +14,8 @@ from hpsearch.registry import Registry
 from hpsearch.samplers.registry import check_sampler, pruner_name
 from hpsearch.space import SearchSpace
 
-__all__ = ["Method", "METHODS", "DEFAULT_METHODS", "REFERENCE", "get_method", "register_method", "narrow_rule"]
+__all__ = ["Method", "METHODS", "DEFAULT_METHODS", "LIVE_METHODS", "REFERENCE", "get_method", "register_method",
+           "narrow_rule"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class Method:
     rounds: int = 0
     top_fraction: float = 0.2
     description: str = ""
+    screen_fraction: float = 0.0
+    warm_start: bool = False
 
     def __post_init__(self) -> None:
         check_sampler(self.sampler)
@@ -37,14 +40,29 @@ class Method:
             raise ValueError(f"method {self.name!r}: rounds={self.rounds!r} must be an integer >= 0")
         if self.rounds and self.pruner != "none":
             raise ValueError(f"method {self.name!r}: the narrowing procedure runs without a pruner")
+        if not 0.0 <= self.screen_fraction < 1.0:
+            raise ValueError(f"method {self.name!r}: screen_fraction={self.screen_fraction!r} must be in [0, 1)")
+        if self.screen_fraction and (self.rounds or self.pruner != "none" or self.sampler != "random"):
+            raise ValueError(f"method {self.name!r}: the one-epoch screening draws random configurations, "
+                             "without rounds or a pruner")
 
     @property
     def narrowing(self) -> bool:
         return self.rounds > 0
 
+    @property
+    def screening(self) -> bool:
+        """One epoch for every configuration, then the best continue (:mod:`hpsearch.benchmark.procedures`)."""
+        return self.screen_fraction > 0
+
+    @property
+    def replay_only(self) -> bool:
+        return self.screening or self.warm_start
+
     def to_dict(self) -> dict[str, object]:
         return {"name": self.name, "sampler": self.sampler, "pruner": self.pruner, "rounds": self.rounds,
-                "top_fraction": self.top_fraction if self.narrowing else None, "description": self.description}
+                "top_fraction": self.top_fraction if self.narrowing else None, "description": self.description,
+                "screen_fraction": self.screen_fraction or None, "warm_start": self.warm_start}
 
 
 def narrow_rule(method: Method, space: SearchSpace) -> NarrowRule:
@@ -82,7 +100,16 @@ for _m in (
     Method("narrowing", "random", rounds=4, top_fraction=0.2,
            description="the book's procedure: 4 rounds of random search, each narrowed to the previous "
                        "round's best 20% (the rule of hpsearch.narrowing.rule, clipped to the task's box)"),
+    Method("one-epoch-top-k", "random", screen_fraction=0.5,
+           description="half the budget trains random configurations for one epoch each, the other half takes "
+                       "the best k of them to full length: successive halving with one rung at one epoch "
+                       "(Jamieson & Talwalkar 2016), the practitioner's 'train each for an epoch, keep the best'"),
+    Method("hpsearch-default", "tpe", "asha", warm_start=True,
+           description="what studies/fashion_mnist.py runs: the task's prior configurations first, a random "
+                       "start-up scaled to the budget, then TPE; cost-aware ASHA with rungs in seconds (replay: "
+                       "the table's stored seconds per evaluation, a simulated clock)"),
 ):
     register_method(_m)
 
 DEFAULT_METHODS: tuple[str, ...] = tuple(METHODS)
+LIVE_METHODS: tuple[str, ...] = tuple(name for name, m in METHODS.items() if not m.replay_only)

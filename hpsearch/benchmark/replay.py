@@ -26,10 +26,12 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from hpsearch.benchmark.methods import Method, narrow_rule
+from hpsearch.benchmark.procedures import CostRungs, WarmStart, screening_rows
 from hpsearch.benchmark.results import run_frames
 from hpsearch.benchmark.table import Table
 from hpsearch.benchmark.tasks import Task
 from hpsearch.narrowing.rule import Outcome, narrow
+from hpsearch.samplers.asha import CostSchedule
 from hpsearch.samplers.planned import plan
 from hpsearch.samplers.registry import is_planned, make_pruner, make_sampler
 from hpsearch.samplers.seeds import derive_seed, sampler_seed
@@ -62,26 +64,56 @@ def _look_up(table: Table, params: Mapping[str, Any], seed: int, slot: int) -> d
     at = (*cell, rep)
     n = int(table.epochs_run[at])
     return {"cell": at, "curve": table.val_acc[at][:n].astype(float), "n": n,
-            "seconds": float(table.seconds[at]), "diverged": bool(table.diverged[at]),
-            "train_seed": int(table.seed[at]), "replicate": rep}
+            "spent": table.eval_seconds[at][:n].astype(float), "value": float(table.value[at]),
+            "diverged": bool(table.diverged[at]), "train_seed": int(table.seed[at]), "replicate": rep,
+            "per_epoch": table.epochs // table.defn.settings.epochs}
 
 
 def _row(params: Mapping[str, Any], hit: dict[str, Any], *, done: int, pruned: bool, overhead: float,
          number: int, rnd: int, slot: int) -> dict[str, Any]:
+    """One replayed trial that ran ``done`` evaluations: its score is the trial's own (the stored ``value``)
+    when it ran to its end, else the score of its last evaluation; ``epochs`` counts epochs (evaluations
+    over evaluations per epoch)."""
+    whole = done == hit["n"] and not pruned
+    per = hit["per_epoch"]
     return {"round": rnd, "study": "", "number": number, "slot": slot,
-            "state": "PRUNED" if pruned else "COMPLETE", "value": float(hit["curve"][done - 1]),
-            "diverged": hit["diverged"] and not pruned, "epochs": done,
-            "seconds": hit["seconds"] * done / max(hit["n"], 1) + overhead, "train_seed": hit["train_seed"],
+            "state": "PRUNED" if pruned else "COMPLETE",
+            "value": hit["value"] if whole else float(hit["curve"][done - 1]),
+            "diverged": hit["diverged"] and not pruned, "epochs": done if per == 1 else done / per,
+            "seconds": float(hit["spent"][done - 1]) + overhead, "train_seed": hit["train_seed"],
             "replicate": hit["replicate"], **{f"param_{k}": v for k, v in params.items()}}
 
 
-def _study_rows(table: Table, task: Task, method: Method, seed: int, budget: int) -> list[dict[str, Any]]:
-    epochs = task.settings.epochs
-    limit = budget * epochs
+def _study(task: Task, method: Method, seed: int, evals: int, startup: int | None) -> optuna.Study:
     # the live study's name: Hyperband assigns brackets by a hash of (study name, trial number)
-    study = optuna.create_study(study_name=f"{task.name}-{method.name}-s{seed}", direction="maximize",
-                                sampler=make_sampler(method.sampler, seed=sampler_seed(seed, 0)),
-                                pruner=make_pruner(method.pruner, epochs=epochs))
+    return optuna.create_study(study_name=f"{task.name}-{method.name}-s{seed}", direction="maximize",
+                               sampler=make_sampler(method.sampler, seed=sampler_seed(seed, 0), startup=startup),
+                               pruner=make_pruner(method.pruner, epochs=evals))
+
+
+def _stop(trial: optuna.Trial, hit: dict[str, Any], rungs: CostRungs | None, prune: bool) -> tuple[int, bool]:
+    """Report the stored curve to the pruner (or run it through the cost rungs): (evaluations run, pruned)."""
+    if rungs is not None:
+        done, reason = rungs.stop(hit["curve"], hit["spent"])
+        for e in range(done):  # the intermediate values TPE reads for a pruned trial
+            trial.report(float(hit["curve"][e]), e)
+        return done, reason is not None
+    if prune:
+        for e in range(hit["n"]):
+            trial.report(float(hit["curve"][e]), e)
+            if trial.should_prune():
+                return e + 1, True
+    return hit["n"], False
+
+
+def _study_rows(table: Table, task: Task, method: Method, seed: int, budget: int) -> list[dict[str, Any]]:
+    evals = getattr(task.settings, "n_evals", task.settings.epochs)
+    limit = budget * evals
+    warm = WarmStart.for_run(table, task, seed, budget) if method.warm_start else None
+    rungs = None
+    if method.pruner == "asha":
+        rungs = CostRungs(warm.schedule if warm is not None else CostSchedule.for_budget(None, 1))
+    study = _study(task, method, seed, evals, warm.startup if warm is not None else None)
     prune = method.pruner != "none"
     planned: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
@@ -89,24 +121,20 @@ def _study_rows(table: Table, task: Task, method: Method, seed: int, budget: int
     while used < limit:
         k = len(rows)
         t0 = time.perf_counter()
-        if is_planned(method.sampler):
+        if warm is not None and k < len(warm.slots):
+            study.enqueue_trial(warm.slots[k])
+        elif is_planned(method.sampler):
             if k >= len(planned):
                 planned = plan(task.space, method.sampler, seed=seed, n=max(2 * len(planned), budget))
             study.enqueue_trial(planned[k])
         trial = study.ask()
         params = suggest(trial, task.space)
         hit = _look_up(table, params, seed, k)
-        done, pruned = hit["n"], False
-        if prune:
-            for e in range(hit["n"]):
-                trial.report(float(hit["curve"][e]), e)
-                if trial.should_prune():
-                    done, pruned = e + 1, True
-                    break
+        done, pruned = _stop(trial, hit, rungs, prune)
         if pruned:
             study.tell(trial, state=TrialState.PRUNED)
         else:
-            study.tell(trial, float(hit["curve"][done - 1]))
+            study.tell(trial, hit["value"] if done == hit["n"] else float(hit["curve"][done - 1]))
         overhead = time.perf_counter() - t0
         rows.append(_row(params, hit, done=done, pruned=pruned, overhead=overhead, number=trial.number, rnd=1,
                          slot=k))
@@ -145,7 +173,10 @@ def replay_run(table: Table, task: Task, method: Method, seed: int, *, budget: i
                          "replay it against a table built with the task's settings")
     t0 = time.perf_counter()
     with quiet_optuna():
-        rows = (_narrowing_rows if method.narrowing else _study_rows)(table, task, method, seed, budget)
+        if method.screening:
+            rows = screening_rows(table, task, method, seed, budget, look_up=_look_up, row=_row)
+        else:
+            rows = (_narrowing_rows if method.narrowing else _study_rows)(table, task, method, seed, budget)
     raw = pd.DataFrame(rows)
 
     def test_of(best: pd.Series) -> float:

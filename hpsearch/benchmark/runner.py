@@ -74,7 +74,7 @@ class BenchmarkSpec:
 
 
 # -- live ------------------------------------------------------------------------------------------------------
-def _raw_trials(study: Any, names: list[str], rnd: int) -> pd.DataFrame:
+def _raw_trials(study: Any, names: list[str], rnd: int, per_epoch: int = 1) -> pd.DataFrame:
     from hpsearch.export import trials_table
 
     t = trials_table(study.study_name, study.get_trials(deepcopy=False), names)
@@ -84,7 +84,8 @@ def _raw_trials(study: Any, names: list[str], rnd: int) -> pd.DataFrame:
     t["cost"] = wall.where(wall.notna(), t["seconds"])
     t = t.sort_values(["datetime_complete", "number"], kind="stable")
     return pd.DataFrame({"round": rnd, "study": t["study"], "number": t["number"], "state": t["state"],
-                         "value": t["value"], "diverged": t["diverged"], "epochs": t["epochs_run"],
+                         "value": t["value"], "diverged": t["diverged"],
+                         "epochs": t["epochs_run"] if per_epoch == 1 else t["epochs_run"] / per_epoch,
                          "seconds": t["cost"], "train_seed": t["seed"], "replicate": -1,
                          **{f"param_{n}": t[f"param_{n}"] for n in names}})
 
@@ -95,11 +96,12 @@ def _live_study(task: Task, method: Method, seed: int, *, budget: int, out_dir: 
     from hpsearch.spec import StudySpec
 
     spec = StudySpec(name=f"{task.name}-{method.name}-s{seed}", space=task.space, settings=task.settings,
-                     n_trials=budget, sampler=method.sampler, pruner=method.pruner, seed=seed, out_dir=str(out_dir))
+                     objective=task.objective, n_trials=budget, sampler=method.sampler, pruner=method.pruner,
+                     seed=seed, out_dir=str(out_dir))
     limit = budget * task.settings.epochs
     names = list(task.space.names)
     while True:
-        raw = _raw_trials(run(spec, n_jobs=n_jobs, progress=progress), names, 1)
+        raw = _raw_trials(run(spec, n_jobs=n_jobs, progress=progress), names, 1, task.evals_per_epoch)
         used = int(raw["epochs"].sum())
         if used >= limit or raw.empty:
             return raw, spec
@@ -114,8 +116,10 @@ def live_run(task: Task, method: Method, seed: int, *, budget: int, out_dir: str
     the test split (the narrowing procedure's own final pick does this for it)."""
     from threadpoolctl import threadpool_limits
 
-    from hpsearch.objectives.mlp import evaluate_on_test
+    from hpsearch.objectives.registry import get_objective
 
+    if method.replay_only:
+        raise ValueError(f"method {method.name!r} runs in replay only; use --mode replay or another method")
     out_dir = Path(out_dir)
     t0 = time.perf_counter()
     if method.narrowing:
@@ -125,23 +129,28 @@ def live_run(task: Task, method: Method, seed: int, *, budget: int, out_dir: str
 
         size = max(budget // method.rounds, 1)
         spec = StudySpec(name=f"{task.name}-{method.name}-s{seed}", space=task.space, settings=task.settings,
-                         n_trials=size, sampler=method.sampler, seed=seed, out_dir=str(out_dir))
+                         objective=task.objective, n_trials=size, sampler=method.sampler, seed=seed,
+                         out_dir=str(out_dir))
         res = run_narrowing(spec, rounds=method.rounds, rule=narrow_rule(method, task.space), n_jobs=n_jobs,
                             progress=progress, min_width=0.0, patience=method.rounds, final_top=1, final_seeds=1)
         parts = []
         for r in range(1, len(res.rounds) + 1):
             rspec = spec.replace(name=round_name(spec.name, r))
-            parts.append(_raw_trials(open_study(rspec, sampler_seed=0), list(task.space.names), r))
+            parts.append(_raw_trials(open_study(rspec, sampler_seed=0), list(task.space.names), r,
+                                     task.evals_per_epoch))
         raw = pd.concat(parts, ignore_index=True)
         test = float(res.final["test_mean"])
         return run_frames(raw, task, method, seed, budget=budget, wall=time.perf_counter() - t0,
                           test_of=lambda best: test)
     raw, spec = _live_study(task, method, seed, budget=budget, out_dir=out_dir, n_jobs=n_jobs, progress=progress)
 
+    objective = get_objective(task.objective)
+
     def test_of(best: pd.Series) -> float:
         params = {k[len("param_"):]: v for k, v in best.items() if str(k).startswith("param_") and pd.notna(v)}
-        with threadpool_limits(limits=1):
-            return evaluate_on_test(params, task.settings, seed=int(best["train_seed"]))[1]
+        with threadpool_limits(limits=1):  # the trial again with its seed, then one score on test
+            net, _ = objective.fit(params, task.settings, seed=int(best["train_seed"]))
+            return float(net.accuracy(*objective.test_split(task.settings)))
 
     return run_frames(raw, task, method, seed, budget=budget, wall=time.perf_counter() - t0, test_of=test_of)
 
@@ -183,6 +192,9 @@ def run_benchmark(spec: BenchmarkSpec, *, mode: str = "replay", n_jobs: int | No
     workers = worker_count(n_jobs)
     table_meta: dict[str, Any] = {}
     if mode == "live":
+        replay_only = [m.name for m in spec.methods if m.replay_only]
+        if replay_only:
+            raise ValueError(f"method {replay_only[0]!r} runs in replay only; use mode='replay' or drop it")
         parts = []
         for t, m, s in ((t, m, s) for t in spec.tasks for m in spec.methods for s in spec.seeds):
             parts.append(live_run(t, m, s, budget=spec.budget, out_dir=spec.run_dir / "live", n_jobs=workers,

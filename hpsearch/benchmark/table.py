@@ -2,18 +2,25 @@
 
 ``build_table(defn, out_dir=..., n_jobs=k)`` runs one ``grid`` study per replicate (study seed = replicate
 index, so replicate r of slot k trains with ``train_seed(r, k)``; study names carry a fingerprint of the
-grid) through :func:`hpsearch.run` on k parallel workers, with the ``table-mlp`` objective: the registered
-``mlp`` training, then one score on the TEST split.
-The exports become arrays saved in one ``.npz`` (no pickle; the definition and provenance as JSON text):
+grid) through :func:`hpsearch.run` on k parallel workers, with the definition's objective (``table-mlp`` or
+``table-cnn``, :mod:`hpsearch.benchmark.scoring`: the registered trial, then one score on the TEST split).
+The exports become arrays saved in one ``.npz`` (no pickle; the definition and provenance as JSON text, with
+``format`` 2), indexed [axis 1, ..., axis n, replicate(, evaluation)] in the definition's axis order:
 
-* ``val_acc`` float32 [lr, weight_decay, optimizer, init_scale, replicate, epoch] (NaN after divergence),
-* ``test_acc``, ``seconds`` float32, ``epochs_run`` int16, ``diverged`` bool, ``seed`` int64
-  [lr, weight_decay, optimizer, init_scale, replicate].
+* ``val_acc`` float32 [..., evaluation]: the score at each evaluation (NaN after divergence or the end),
+* ``eval_seconds`` float32 [..., evaluation]: the seconds the trial had spent at each evaluation,
+* ``value`` float32: the trial's score (its last evaluation, or the whole validation split when the
+  evaluations used a subsample),
+* ``test_acc``, ``seconds`` float32, ``epochs_run`` int16 (evaluations run), ``diverged`` bool, ``seed`` int64.
 
-Off-grid rule (:meth:`Table.cell`): each numeric parameter snaps to the nearest grid value in log10 units
-(values outside the grid snap to its edge; an exact tie goes to the lower value); categorical values must
-match a grid value exactly; a parameter the space does not have takes the objective's default (optimizer sgd,
-init scale 1), which must then be on the grid.
+Format 1 files (the book grids before the axes became data: no ``format``, no ``value``, no
+``eval_seconds``) load with ``value`` = the last evaluation and the seconds spread evenly over the
+evaluations, which is what their replays read; any other format is refused in one line.
+
+Off-grid rule (:meth:`Table.cell`): each axis snaps as :meth:`hpsearch.benchmark.grid.Axis.snap` says (log
+axes in log10 units, linear axes in plain units, categorical values exactly); a parameter the space does not
+have takes the definition's default, which must then be on the grid; a fixed parameter must equal the
+table's value.
 """
 
 from __future__ import annotations
@@ -24,35 +31,20 @@ import json
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hpsearch.benchmark.tasks import AXES, LOG_AXES, TableDef
+from hpsearch.benchmark.grid import TableDef
 from hpsearch.environment import machine, versions
-from hpsearch.objectives.mlp import PARAM_NAMES, ObjectiveSettings, evaluate_on_test
-from hpsearch.objectives.registry import Objective, register
-from hpsearch.objectives.training import TrialResult
 
-__all__ = ["Table", "build_table", "load_or_build", "table_path", "evaluate_with_test", "DEFAULTS"]
+__all__ = ["FORMAT", "Table", "build_table", "grid_specs", "load_or_build", "table_path"]
 
-DEFAULTS = {"optimizer": "sgd", "init_scale": 1.0}  # the objective's values for parameters a space lacks
-CELL_ARRAYS = ("test_acc", "seconds", "epochs_run", "diverged", "seed")
-
-
-def evaluate_with_test(params: Mapping[str, Any], settings: ObjectiveSettings, *, seed: int,
-                       on_epoch: object = None) -> TrialResult:
-    """The ``mlp`` trial, then one score on the test split, stored as the curve ``test_acc`` (NaN at every
-    epoch but the last). ``on_epoch`` is ignored: grid studies run without a pruner."""
-    res, test = evaluate_on_test(params, settings, seed=seed)
-    n = max(len(res.curves.get("val_acc", [])), 1)
-    return replace(res, curves={**res.curves, "test_acc": [math.nan] * (n - 1) + [test]})
-
-
-register(Objective("table-mlp", ObjectiveSettings, evaluate_with_test, PARAM_NAMES, required=("lr",),
-                   metric="val_acc"))
+FORMAT = 2
+CELL_ARRAYS = ("value", "test_acc", "seconds", "epochs_run", "diverged", "seed")
+CURVE_ARRAYS = ("val_acc", "eval_seconds")
 
 
 @dataclass(frozen=True)
@@ -61,6 +53,8 @@ class Table:
 
     defn: TableDef
     val_acc: np.ndarray
+    eval_seconds: np.ndarray
+    value: np.ndarray
     test_acc: np.ndarray
     seconds: np.ndarray
     epochs_run: np.ndarray
@@ -70,6 +64,7 @@ class Table:
 
     @property
     def epochs(self) -> int:
+        """Evaluations of a full trial (epochs times evaluations per epoch)."""
         return int(self.val_acc.shape[-1])
 
     @property
@@ -77,34 +72,29 @@ class Table:
         return int(self.val_acc.shape[-2])
 
     def cell(self, params: Mapping[str, Any]) -> tuple[int, ...]:
-        """Grid indices (lr, weight_decay, optimizer, init_scale) of ``params`` under the off-grid rule."""
+        """Grid indices (in axis order) of ``params`` under the off-grid rule."""
+        defn = self.defn
+        for name, want in defn.fixed.items():
+            if name in params and not _same(params[name], want):
+                raise ValueError(f"table {defn.name}: {name}={params[name]!r} but the table fixes it to {want!r}")
         index = []
-        for name in AXES:
-            axis = getattr(self.defn, name)
-            value = params.get(name, DEFAULTS.get(name))
+        for axis in defn.axes:
+            value = params.get(axis.name, defn.defaults.get(axis.name))
             if value is None:
-                raise ValueError(f"table {self.defn.name}: no value for {name!r}; put it in the task's space")
-            if name in LOG_AXES:
-                if not float(value) > 0:
-                    raise ValueError(f"table {self.defn.name}: {name}={value!r} cannot snap in log10 units")
-                dist = np.abs(np.log10(np.asarray(axis, dtype=float)) - math.log10(float(value)))
-                index.append(int(np.argmin(dist)))
-            else:
-                if value not in axis:
-                    raise ValueError(f"table {self.defn.name}: {name}={value!r} is not on the grid {list(axis)}")
-                index.append(axis.index(value))
+                raise ValueError(f"table {defn.name}: no value for {axis.name!r}; put it in the task's space")
+            index.append(axis.snap(value, f"table {defn.name}"))
         return tuple(index)
 
     def cell_params(self, cell: tuple[int, ...]) -> dict[str, Any]:
-        return {name: getattr(self.defn, name)[i] for name, i in zip(AXES, cell, strict=True)}
+        return {a.name: a.values[i] for a, i in zip(self.defn.axes, cell, strict=True)}
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        header = json.dumps({"defn": self.defn.to_dict(), "meta": self.meta}, default=str)
+        header = json.dumps({"format": FORMAT, "defn": self.defn.to_dict(), "meta": self.meta}, default=str)
         tmp = path.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, header=np.array(header), val_acc=self.val_acc,
-                            **{k: getattr(self, k) for k in CELL_ARRAYS})
+        np.savez_compressed(tmp, header=np.array(header), **{k: getattr(self, k) for k in (*CURVE_ARRAYS,
+                                                                                            *CELL_ARRAYS)})
         tmp.replace(path)
         return path
 
@@ -112,8 +102,32 @@ class Table:
     def load(cls, path: str | Path) -> Table:
         with np.load(Path(path), allow_pickle=False) as z:
             header = json.loads(str(z["header"]))
-            arrays = {k: z[k] for k in ("val_acc", *CELL_ARRAYS)}
+            arrays = {k: z[k] for k in z.files if k != "header"}
+        version = header.get("format", 1)
+        if version == 1:
+            arrays = _from_format_1(arrays)
+        elif version != FORMAT:
+            raise ValueError(f"{path}: table format {version!r} is not readable here (format {FORMAT}); "
+                             "delete the file to rebuild it")
         return cls(defn=TableDef.from_dict(header["defn"]), meta=header["meta"], **arrays)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool) \
+            and not isinstance(b, bool):
+        return math.isclose(float(a), float(b), rel_tol=1e-9)
+    return a == b
+
+
+def _from_format_1(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Format 1 arrays completed: the score is the last evaluation, the seconds are spread evenly."""
+    val, n = arrays["val_acc"], arrays["epochs_run"].astype(int)
+    last = np.take_along_axis(val, np.maximum(n - 1, 0)[..., None], axis=-1)[..., 0]
+    steps = np.arange(1, val.shape[-1] + 1, dtype=np.float64)
+    # float64 and in the order (seconds x evaluations) / evaluations run: the replay's arithmetic of format 1
+    spent = arrays["seconds"].astype(np.float64)[..., None] * steps / np.maximum(n, 1)[..., None]
+    spent = np.where(steps <= n[..., None], spent, np.nan)
+    return {**arrays, "value": last, "eval_seconds": spent}
 
 
 def fingerprint(defn: TableDef) -> str:
@@ -127,21 +141,42 @@ def table_path(defn: TableDef, out_dir: str | Path) -> Path:
 
 
 def _fill(defn: TableDef, r: int, trials: Any, curves: Any, arrays: dict[str, np.ndarray]) -> None:
-    lookup = {name: {v: i for i, v in enumerate(getattr(defn, name))} for name in AXES}
-    val = curves.loc[curves["metric"] == "val_acc"]
-    test = curves.loc[curves["metric"] == "test_acc"].dropna(subset=["value"])
-    val_by = {n: g.sort_values("epoch")["value"].to_numpy() for n, g in val.groupby("number")}
-    test_by = dict(zip(test["number"], test["value"], strict=True))
+    lookup = {a.name: {_key(v): i for i, v in enumerate(a.values)} for a in defn.axes}
+    by_metric = {m: {n: g.sort_values("epoch")["value"].to_numpy() for n, g in frame.groupby("number")}
+                 for m, frame in curves.groupby("metric") if m in ("val_acc", "seconds", "test_acc")}
     done = trials.loc[trials["state"] == "COMPLETE"]
     for row in done.itertuples(index=False):
-        cell = tuple(lookup[name][getattr(row, f"param_{name}")] for name in AXES) + (r,)
-        curve = val_by.get(row.number, np.empty(0))
-        arrays["val_acc"][cell + (slice(0, len(curve)),)] = curve
-        arrays["test_acc"][cell] = test_by.get(row.number, np.nan)
+        cell = tuple(lookup[a.name][_key(getattr(row, f"param_{a.name}"))] for a in defn.axes) + (r,)
+        curve = by_metric.get("val_acc", {}).get(row.number, np.empty(0))
+        n = len(curve)
+        spent = by_metric.get("seconds", {}).get(row.number, np.empty(0))[:n].astype(np.float64)
+        if len(spent) != n:  # no cost curve: the seconds spread evenly over the evaluations
+            spent = row.seconds * np.arange(1, n + 1) / max(n, 1)
+        elif n:  # the last evaluation's spend is the whole trial (a final full-validation score included)
+            spent[-1] = max(spent[-1], row.seconds)
+        test = by_metric.get("test_acc", {}).get(row.number, np.empty(0))
+        arrays["val_acc"][cell + (slice(0, n),)] = curve
+        arrays["eval_seconds"][cell + (slice(0, n),)] = spent
+        arrays["value"][cell] = row.value
+        arrays["test_acc"][cell] = test[-1] if len(test) else np.nan
         arrays["seconds"][cell] = row.seconds
         arrays["epochs_run"][cell] = row.epochs_run
         arrays["diverged"][cell] = row.diverged
         arrays["seed"][cell] = row.seed
+
+
+def _key(value: Any) -> Any:
+    """A grid value as the export gives it back (a categorical boolean may come back as text)."""
+    return str(bool(value)) if isinstance(value, bool | np.bool_) else value
+
+
+def grid_specs(defn: TableDef, *, out_dir: str | Path) -> list[Any]:
+    """The grid studies that build ``defn``: one :class:`hpsearch.spec.StudySpec` per replicate."""
+    from hpsearch.spec import StudySpec
+
+    return [StudySpec(name=f"table-{defn.name}-{fingerprint(defn)}-r{r}", space=defn.grid_space(),
+                      objective=defn.objective, settings=defn.settings, n_trials=defn.n_cells, sampler="grid",
+                      seed=r, out_dir=str(out_dir)) for r in range(defn.replicates)]
 
 
 def build_table(defn: TableDef, *, out_dir: str | Path, n_jobs: int | None = None, progress: bool = False
@@ -150,12 +185,13 @@ def build_table(defn: TableDef, *, out_dir: str | Path, n_jobs: int | None = Non
     :func:`table_path`. The studies' journals live in ``out_dir/table-<name>-<fingerprint>-r<replicate>/``."""
     from hpsearch.execution.launch import run
     from hpsearch.export import export
-    from hpsearch.spec import StudySpec
 
     shape = (*defn.shape, defn.replicates)
-    epochs = defn.settings.epochs
+    evals = getattr(defn.settings, "n_evals", defn.settings.epochs)
     arrays = {
-        "val_acc": np.full((*shape, epochs), np.nan, dtype=np.float32),
+        "val_acc": np.full((*shape, evals), np.nan, dtype=np.float32),
+        "eval_seconds": np.full((*shape, evals), np.nan, dtype=np.float32),
+        "value": np.full(shape, np.nan, dtype=np.float32),
         "test_acc": np.full(shape, np.nan, dtype=np.float32),
         "seconds": np.full(shape, np.nan, dtype=np.float32),
         "epochs_run": np.zeros(shape, dtype=np.int16),
@@ -165,10 +201,7 @@ def build_table(defn: TableDef, *, out_dir: str | Path, n_jobs: int | None = Non
     wall = 0.0
     studies = []
     load_start = os.getloadavg()
-    for r in range(defn.replicates):
-        spec = StudySpec(name=f"table-{defn.name}-{fingerprint(defn)}-r{r}", space=defn.grid_space(),
-                         objective="table-mlp", settings=defn.settings, n_trials=defn.n_cells, sampler="grid", seed=r,
-                         out_dir=str(out_dir))
+    for r, spec in enumerate(grid_specs(defn, out_dir=out_dir)):
         study = run(spec, n_jobs=n_jobs, progress=progress)
         tables = export(study, out_dir=False)
         _fill(defn, r, tables.trials, tables.curves, arrays)
@@ -183,8 +216,9 @@ def build_table(defn: TableDef, *, out_dir: str | Path, n_jobs: int | None = Non
         "versions": versions(), "n_jobs": n_jobs,
         "load_average": {"start": list(load_start), "end": list(os.getloadavg())},
         "seed_rule": "replicate r = grid study of seed r: slot k trains with SeedSequence([r, 0, k])",
-        "off_grid_rule": "each numeric parameter snaps to the nearest grid value in log10 units (outside the "
-                         "grid: its edge; exact ties: the lower value); categorical values match exactly",
+        "off_grid_rule": "log axes snap to the nearest grid value in log10 units, linear axes in plain units "
+                         "(outside the grid: its edge; exact ties: the lower value); categorical values match "
+                         "exactly; fixed parameters must equal the table's",
     }
     table = Table(defn=defn, meta=meta, **arrays)
     table.save(table_path(defn, out_dir))

@@ -14,91 +14,53 @@ training) or in replay (look-ups in the table). Tasks:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
+from hpsearch.benchmark.grid import TableDef, decades, mlp_table
 from hpsearch.objectives.mlp import ObjectiveSettings
+from hpsearch.objectives.settings import TrainingSettings
 from hpsearch.registry import Registry
 from hpsearch.space import ParamSpec, SearchSpace, book_space
 
-__all__ = ["AXES", "TableDef", "Task", "TABLES", "TASKS", "DEFAULT_TASKS", "get_table_def", "get_task",
-           "register_table", "register_task", "decades"]
-
-AXES = ("lr", "weight_decay", "optimizer", "init_scale")  # the grid's axes, in storage order
-LOG_AXES = ("lr", "weight_decay", "init_scale")  # snapped in log10 units
-
-
-def decades(low_exp: float, high_exp: float, per_decade: int) -> tuple[float, ...]:
-    """Grid values 10^e for e from ``low_exp`` to ``high_exp`` in steps of 1/``per_decade`` (12 significant
-    digits, so values print and round-trip cleanly)."""
-    n = int(round((high_exp - low_exp) * per_decade)) + 1
-    return tuple(float(f"{10.0 ** e:.12g}") for e in np.linspace(low_exp, high_exp, n))
-
-
-@dataclass(frozen=True)
-class TableDef:
-    """A grid of full learning curves: every (lr, weight_decay, optimizer, init_scale) cell trained with
-    ``replicates`` training seeds under ``settings``. Built once by :func:`hpsearch.benchmark.table.build_table`."""
-
-    name: str
-    settings: ObjectiveSettings = field(default_factory=ObjectiveSettings)
-    lr: tuple[float, ...] = decades(-6, -1, 3)
-    weight_decay: tuple[float, ...] = decades(-8, -4, 1)
-    optimizer: tuple[str, ...] = ("sgd", "momentum", "adagrad", "adam")
-    init_scale: tuple[float, ...] = decades(-0.5, 0.5, 2)
-    replicates: int = 2
-
-    def __post_init__(self) -> None:
-        for name in AXES:
-            values = tuple(getattr(self, name))
-            object.__setattr__(self, name, values)
-            if not values or len(set(values)) != len(values):
-                raise ValueError(f"table {self.name!r}: axis {name} needs distinct values, got {values!r}")
-            if name in LOG_AXES and (min(values) <= 0 or list(values) != sorted(values)):
-                raise ValueError(f"table {self.name!r}: axis {name} needs increasing positive values")
-        if isinstance(self.replicates, bool) or not isinstance(self.replicates, int) or self.replicates < 1:
-            raise ValueError(f"table {self.name!r}: replicates={self.replicates!r} must be an integer >= 1")
-
-    def axes(self) -> dict[str, tuple[Any, ...]]:
-        return {name: getattr(self, name) for name in AXES}
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(len(getattr(self, name)) for name in AXES)
-
-    @property
-    def n_cells(self) -> int:
-        return int(np.prod(self.shape))
-
-    def grid_space(self) -> SearchSpace:
-        """The grid as a search space of categorical axes (exact values) for a ``grid`` study."""
-        return SearchSpace(tuple(ParamSpec(name, kind="categorical", choices=getattr(self, name)) for name in AXES))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "settings": self.settings.to_dict(), "replicates": self.replicates,
-                **{name: list(getattr(self, name)) for name in AXES}}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TableDef:
-        return cls(name=d["name"], settings=ObjectiveSettings.from_dict(d["settings"]), replicates=d["replicates"],
-                   **{name: tuple(d[name]) for name in AXES})
+__all__ = ["TableDef", "Task", "TABLES", "TASKS", "DEFAULT_TASKS", "get_table_def", "get_task", "register_table",
+           "register_task", "decades"]
 
 
 @dataclass(frozen=True)
 class Task:
-    """One benchmark task: ``space`` searched with trials run under ``settings``; replays read ``table``."""
+    """One benchmark task: ``space`` searched with trials of ``objective`` run under ``settings``; replays read
+    ``table``. ``priors``: configurations a warm-started method tries first (``{"params", "source"}`` each);
+    ``target``: the validation score time-to-target counts to (None: the reference method's median final best).
+    """
 
     name: str
     space: SearchSpace
-    settings: ObjectiveSettings = field(default_factory=ObjectiveSettings)
+    settings: TrainingSettings = field(default_factory=ObjectiveSettings)
     table: str = "book"
     description: str = ""
+    objective: str = "mlp"
+    priors: tuple[Mapping[str, Any], ...] = ()
+    target: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "priors", tuple(dict(p) for p in self.priors))
+        if self.target is not None and not 0.0 < float(self.target) <= 1.0:
+            raise ValueError(f"task {self.name!r}: target={self.target!r} must be a validation score in (0, 1]")
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.table, self.objective))
+
+    @property
+    def evals_per_epoch(self) -> int:
+        """Evaluations a trial reports per epoch (a replay's and a pruner's resource unit)."""
+        return getattr(self.settings, "n_evals", self.settings.epochs) // self.settings.epochs
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "space": self.space.to_dict(), "settings": self.settings.to_dict(),
-                "table": self.table, "description": self.description}
+                "table": self.table, "description": self.description, "objective": self.objective,
+                "priors": [dict(p) for p in self.priors], "target": self.target}
 
 
 TABLES: Registry[TableDef] = Registry("table", TableDef)
@@ -147,8 +109,8 @@ def wide_task_space(optimizers: tuple[str, ...] = ("sgd", "momentum", "adagrad",
 
 FASHION = ObjectiveSettings(dataset="fashion-mnist")
 
-register_table(TableDef("book"))
-register_table(TableDef("fashion", settings=FASHION, optimizer=("sgd",), init_scale=(1.0,)))
+register_table(mlp_table("book"))
+register_table(mlp_table("fashion", settings=FASHION, optimizer=("sgd",), init_scale=(1.0,)))
 
 register_task(Task("book", book_space(), ObjectiveSettings(), "book",
                    "the book's section 6.5 search on 500 embedded MNIST digits"))

@@ -87,4 +87,5 @@ lazy("activation-hist", "hpsearch.experiments.weight_init")
 lazy("batch-norm", "hpsearch.experiments.batch_norm")
 lazy("overfit", "hpsearch.experiments.overfit")
 lazy("mlp-test", "hpsearch.experiments.fair")
-lazy("table-mlp", "hpsearch.benchmark.table")  # mlp plus one test score: the tabular benchmark grids
+lazy("table-mlp", "hpsearch.benchmark.scoring")  # mlp plus one test score: the tabular benchmark grids
+lazy("table-cnn", "hpsearch.benchmark.scoring")  # cnn plus one test score: the real-size grid

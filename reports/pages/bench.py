@@ -36,16 +36,19 @@ from safefiles import own_dir
 def _headline(exp: BenchmarkExport) -> str:
     head = exp.meta.get("headline") or {}
     bench = exp.meta.get("benchmark") or {}
-    lo, hi = head.get("ci_epochs") or [None, None]
+    axis = head.get("axis") or "epochs"
+    lo, hi = head.get(f"ci_{axis}") or [None, None]
     verdict = speedup_verdict(lo, hi, head.get("runs")) if head.get("method") else "no method reached the target"
     winner = head.get("method") if verdict.startswith("faster") else f"none: {verdict}"
     rows = [("task", head.get("task")), ("clear winner", winner),
-            ("fastest point estimate", head.get("method")), ("reference", head.get("reference")),
+            ("method" if head.get("chosen") else "fastest point estimate", head.get("method")),
+            ("reference", head.get("reference")), ("verdict on", axis),
             ("target (val acc)", head.get("target")),
             ("speed-up in epochs", ci_cell(head.get("speedup_epochs", np.nan), lo, hi, ".2f", head.get("runs"))),
             ("speed-up in seconds", ci_cell(head.get("speedup_seconds", np.nan),
                                             *(head.get("ci_seconds") or [np.nan] * 2), ".2f", head.get("runs"))),
-            ("ERT (epochs) best / reference", f"{head.get('ert_epochs')} / {head.get('ert_reference_epochs')}"),
+            ("ERT (epochs) method / reference", f"{head.get('ert_epochs')} / {head.get('ert_reference_epochs')}"),
+            ("ERT (seconds) method / reference", f"{head.get('ert_seconds')} / {head.get('ert_reference_seconds')}"),
             ("seeds per method", head.get("runs")), ("budget (trials of full epochs)", bench.get("budget")),
             ("mode", exp.meta.get("mode"))]
     text = head.get("text") or "no headline (the export has no meta.json headline)"
@@ -57,18 +60,29 @@ def _headline(exp: BenchmarkExport) -> str:
             + per_task)
 
 
+def _target_words(exp: BenchmarkExport, task: str) -> str:
+    """What the task's target is: its own fixed score, or the reference's median final best."""
+    for t in (exp.meta.get("benchmark") or {}).get("tasks") or []:
+        if isinstance(t, Mapping) and t.get("name") == task and t.get("target") is not None:
+            return f"the task's own target, {float(t['target']):.3f} validation accuracy"
+    return f"{exp.reference}'s median final best"
+
+
 def _task_plans(exp: BenchmarkExport, task: str, colors: Mapping[str, str]) -> list[FigurePlan]:
     bsf, ttt, final = exp["best_so_far"], exp["time_to_target"], exp["final"]
     target = ttt.loc[ttt["task"] == task, "target"]
     goal = float(target.iloc[0]) if len(target) else None
+    words = _target_words(exp, task)
     plans = []
     for axis in ("epochs", "seconds"):
         data = bsf.loc[(bsf["task"] == task) & (bsf["axis"] == axis)] if len(bsf) else bsf
+        what = ("seconds: the trials' training seconds summed in completion order (replay: the table's stored "
+                "seconds, a simulated clock), observed up to the least any run spent; " if axis == "seconds" else "")
         plans.append(FigurePlan(
             f"{slug(task)}_best_{axis}", f"{task}: best so far vs {axis}",
-            f"IQM over seeds as a step line, with a 95% bootstrap band (none from fewer than {MIN_CI} seeds); "
+            f"{what}IQM over seeds as a step line, with a 95% bootstrap band (none from fewer than {MIN_CI} seeds); "
             "a method's line starts once every seed has a COMPLETE trial (an IQM over the early seeds alone would "
-            f"flatter it); dashed: the target ({exp.reference}'s median final best).",
+            f"flatter it); dashed: the target ({words}).",
             lambda d=data, a=axis: FB.plot_best_so_far(d, axis=a, target=goal, colors=colors)))
     if len(ttt):
         data = ttt.loc[(ttt["task"] == task) & (ttt["axis"] == "epochs")]
@@ -118,8 +132,7 @@ def _setup(exp: BenchmarkExport) -> str:
     tasks = pd.DataFrame([{k: t.get(k) for k in ("name", "table", "description")} for t in bench.get("tasks") or []])
     grids = [{"table": name, "trials": g.get("trials"), "built": g.get("built"), "wall seconds": g.get("wall_seconds"),
               "replicates": (g.get("defn") or {}).get("replicates"),
-              "axes": "; ".join(f"{a}: {len((g.get('defn') or {}).get(a) or [])}" for a in
-                                ("lr", "weight_decay", "optimizer", "init_scale")),
+              "axes": _axes_text(g.get("defn") or {}),
               "off-grid rule": g.get("off_grid_rule")} for name, g in (meta.get("grid_tables") or {}).items()]
     defs = list((meta.get("definitions") or {}).items())
     return (H.cards([H.kv_table(run_rows, title="Run"), H.kv_table(list(machine.items()), title="Machine"),
@@ -129,6 +142,13 @@ def _setup(exp: BenchmarkExport) -> str:
             + ("<h3>Grid tables (replay)</h3>" + H.data_table(pd.DataFrame(grids), table_id="grids") if grids else "")
             + "<h3>Definitions</h3>"
             + H.data_table(pd.DataFrame(defs, columns=["term", "definition"]), table_id="definitions", sortable=False))
+
+
+def _axes_text(defn: Mapping) -> str:
+    """A grid's axes as 'name: n values' (a definition of format 1 holds the four book axes as keys)."""
+    if "axes" in defn:
+        return "; ".join(f"{a.get('name')}: {len(a.get('values') or [])}" for a in defn["axes"])
+    return "; ".join(f"{a}: {len(defn.get(a) or [])}" for a in ("lr", "weight_decay", "optimizer", "init_scale"))
 
 
 def _with_note(table: pd.DataFrame, table_id: str, **kw) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hpsearch import ObjectiveSettings, book_space
-from hpsearch.benchmark import TableDef, Task, build_table
+from hpsearch.benchmark import Task, build_table, mlp_table
 from hpsearch.benchmark import tasks as T
 from reports import load_benchmark
 
@@ -27,7 +27,7 @@ def _main():
 
 @pytest.fixture
 def tiny_task(tmp_path, monkeypatch):
-    defn = TableDef("tiny-study", settings=TINY, lr=(1e-4, 1e-3, 1e-2, 1e-1), weight_decay=(1e-6, 1e-4),
+    defn = mlp_table("tiny-study", settings=TINY, lr=(1e-4, 1e-3, 1e-2, 1e-1), weight_decay=(1e-6, 1e-4),
                     optimizer=("sgd",), init_scale=(1.0,), replicates=2)
     monkeypatch.setitem(T.TABLES, defn.name, defn)
     monkeypatch.setitem(T.TASKS, "tiny", Task("tiny", book_space(lr=(1e-4, 1e-1), weight_decay=(1e-6, 1e-4)),
@@ -42,7 +42,7 @@ def test_the_script_replays_and_reports_the_headline(tiny_task, tmp_path, capsys
                     "--out", str(out), "--tables-dir", str(tiny_task), "--n-boot", "200"])
     printed = capsys.readouterr().out
     assert code == 0, printed
-    assert "7 methods x 1 tasks x 10 seeds = 70 runs" in printed
+    assert "9 methods x 1 tasks x 10 seeds = 90 runs" in printed
     page = Path(re.search(r"report: (\S+)", printed).group(1))
     assert page == out / "search-methods-replay" / "index.html"
     html = page.read_text(encoding="utf-8")
@@ -50,7 +50,7 @@ def test_the_script_replays_and_reports_the_headline(tiny_task, tmp_path, capsys
                  "Final scores", "tiny: best so far vs epochs", "off-grid rule", "<img"):
         assert text in html, text
     exp = load_benchmark(out / "search-methods-replay" / "export")
-    assert len(exp["runs"]) == 70 and set(exp["runs"]["method"]) >= {"random", "narrowing", "tpe-hyperband"}
+    assert len(exp["runs"]) == 90 and set(exp["runs"]["method"]) >= {"random", "narrowing", "tpe-hyperband"}
     head = json.loads((out / "search-methods-replay" / "export" / "meta.json").read_text())["headline"]
     assert head["text"] in printed
     assert head["verdict"] in ("faster", "slower", "no clear winner", "no CI")  # the console carries the verdict

@@ -17,6 +17,7 @@ from hpsearch.benchmark import (
     Task,
     get_method,
     get_task,
+    mlp_table,
     register_method,
     register_task,
 )
@@ -57,7 +58,7 @@ def test_every_task_is_covered_by_its_grid(name):
     defn = TABLES[task.table]
     assert defn.settings == task.settings  # a replay is the same trial as a live run
     for p in task.space.params:
-        axis = getattr(defn, p.name)
+        axis = defn.values(p.name)
         if p.is_fixed:
             assert p.fixed in axis, f"{name}: fixed {p.name}={p.fixed} must be a grid value"
         elif p.kind == "categorical":
@@ -68,8 +69,9 @@ def test_every_task_is_covered_by_its_grid(name):
 
 def test_the_book_grid():
     defn = TABLES["book"]
-    assert defn.lr[0] == 1e-6 and defn.lr[-1] == 0.1 and len(defn.lr) == 16  # 3 per decade
-    assert defn.weight_decay == (1e-8, 1e-7, 1e-6, 1e-5, 1e-4)
+    lr = defn.values("lr")
+    assert lr[0] == 1e-6 and lr[-1] == 0.1 and len(lr) == 16  # 3 per decade
+    assert defn.values("weight_decay") == (1e-8, 1e-7, 1e-6, 1e-5, 1e-4)
     assert defn.replicates == 2 and defn.n_cells == 16 * 5 * 4 * 3
     assert math.isclose(decades(-1, 0, 2)[1], 10**-0.5, rel_tol=1e-11)
 
@@ -87,10 +89,10 @@ def test_unknown_names_and_bad_definitions_fail_with_the_fix():
         Method("x", "annealing")
     with pytest.raises(ValueError, match="without a pruner"):
         Method("x", rounds=2, pruner="median")
-    with pytest.raises(ValueError, match="increasing positive"):
-        TableDef("x", lr=(1e-2, 1e-3))
+    with pytest.raises(ValueError, match="increasing"):
+        mlp_table("x", lr=(1e-2, 1e-3))
     with pytest.raises(ValueError, match="distinct"):
-        TableDef("x", optimizer=())
+        mlp_table("x", optimizer=())
     with pytest.raises(ValueError, match="rounds"):
         BenchmarkSpec(methods=("narrowing",), budget=3)
     with pytest.raises(ValueError, match="budget"):

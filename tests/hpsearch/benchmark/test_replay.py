@@ -12,13 +12,13 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from hpsearch import ObjectiveSettings, book_space, evaluate
-from hpsearch.benchmark import METHODS, Table, TableDef, Task, build_table, load_or_build, replay_run, table_path
+from hpsearch.benchmark import METHODS, Table, Task, build_table, load_or_build, mlp_table, replay_run, table_path
 from hpsearch.benchmark.table import fingerprint
 from hpsearch.objectives.mlp import evaluate_on_test
 from hpsearch.samplers.planned import plan
 
 TINY = ObjectiveSettings(n_samples=150, hidden=(16, 16), epochs=3, batch_size=40)
-DEFN = TableDef("tiny", settings=TINY, lr=(1e-4, 1e-3, 1e-2, 1e-1), weight_decay=(1e-6, 1e-4),
+DEFN = mlp_table("tiny", settings=TINY, lr=(1e-4, 1e-3, 1e-2, 1e-1), weight_decay=(1e-6, 1e-4),
                 optimizer=("sgd", "adam"), init_scale=(1.0,), replicates=2)
 TASK = Task("tiny", book_space(lr=(1e-4, 1e-1), weight_decay=(1e-6, 1e-4)), TINY, table="tiny")
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from hpsearch import ObjectiveSettings, book_space, train_seed
-from hpsearch.benchmark import BenchmarkSpec, TableDef, Task, analyze, build_table, run_benchmark, write_export
+from hpsearch.benchmark import BenchmarkSpec, Task, analyze, build_table, mlp_table, run_benchmark, write_export
 from hpsearch.benchmark.export import TABLES
 from hpsearch.samplers.planned import plan
 
@@ -51,7 +51,7 @@ def test_live_benchmark_two_methods_two_seeds(tmp_path):
 
 
 def test_replay_on_two_workers_equals_one_and_exports_every_table(tmp_path):
-    defn = TableDef("tiny-runner", settings=TINY, lr=(1e-4, 1e-3, 1e-2, 1e-1), weight_decay=(1e-6, 1e-4),
+    defn = mlp_table("tiny-runner", settings=TINY, lr=(1e-4, 1e-3, 1e-2, 1e-1), weight_decay=(1e-6, 1e-4),
                     optimizer=("sgd",), init_scale=(1.0,), replicates=2)
     table = build_table(defn, out_dir=tmp_path / "tables", n_jobs=1)
     spec = BenchmarkSpec(name="r", tasks=(TASK,), methods=("random", "tpe", "random-median"), seeds=(0, 1, 2),
