@@ -5,16 +5,21 @@
 for :data:`EPOCHS` epochs, on the grid
 
 * lr 10^-3, 10^-2.5, 10^-2, 10^-1.5 (log axis) x optimizer momentum, adam
-* x filters1 16, 32 x filters2 32, 64 (log axes: the script's ranges' ends) x batch norm on, off,
+* x filters1 16, 32 x filters2 32, 64 (log axes: the ends of the script's ranges) x batch norm on, off,
 
-2 conv blocks of 3x3 kernels, dense 128, dropout 0.3, weight decay 5e-4... fixed as :data:`FIXED` says; one
-training replicate per cell (64 trials). Its cost, from docs/fullsize.md's figures (two workers side by side:
-a 32-64 net with batch norm about 46 s an epoch, without about 31 s; a 16-32 net about a third of that, the
-mixed widths about half): about 23 s an epoch on average, so 64 cells x 8 epochs on 2 workers take about
-100 minutes, plus about a tenth for the evaluations and the test scores: about 1 h 50 min on a quiet 2-core
-machine. The task searches the grid's box and starts warm from the script's prior configurations moved into
-it; its target is 0.92 validation accuracy (issue 21's real-size comparison; the quick task's is the
-reference's median final best, as every other task's).
+with 2 conv blocks of 3x3 kernels, dense 128, dropout 0.3, weight decay 1e-6 and init scale 1 fixed
+(:data:`FIXED`: the script's priors' choices; weight decay the book prior's, as the L2 term of a coupled
+decay would pull Adam's weights hard at 5e-4); one training replicate per cell: 64 trials of 32 evaluations.
+
+Its cost: quarter epochs of each of the 8 architectures timed on one worker (2026-12-06, a 2-core EPYC VM
+busy with another job, load average 2.7-3.7) gave 12-76 s an epoch; scaled by 46/76 (docs/fullsize.md: the
+32-64 net with batch norm takes 46 s an epoch with two workers side by side on the quiet machine), an epoch
+averages 22 s over the architectures (16-32: 7 s without batch norm, 13 s with; 32-64: 41 and 46 s), so
+64 cells x 8 epochs on 2 workers take about 95 minutes, the evaluations included, plus under 2% for the final
+validation and test scores: about 1 h 40 min on a quiet 2-core machine. The script times a few trials on the
+machine at hand and prints its own estimate before it builds. The task searches the grid's box and starts
+warm from the script's prior configurations moved into it; its target is 0.92 validation accuracy (issue
+21's real-size comparison; the quick task's is the reference's median final best, as every other task's).
 
 ``fashion-cnn-quick``: the same axes made tiny (2 learning rates, 400 mnist-5k images, 4-8 / 8-16 filters,
 dense 16, two epochs of batch 20 with two evaluations each: 32 trials), built in seconds: the tests' and
@@ -31,8 +36,8 @@ from hpsearch.objectives.protocol import PRIOR_CONFIGS, fullsize_settings
 __all__ = ["EPOCHS", "FIXED", "cnn_table"]
 
 EPOCHS = 8
-# the script's priors' choices where the grid holds no axis (weight decay the practice prior's 5e-4)
-FIXED = {"blocks": 2, "kernel_size": 3, "dense": 128, "dropout": 0.3, "weight_decay": 5e-4, "init_scale": 1.0}
+# the script's priors' choices where the grid holds no axis (weight decay the book prior's 1e-6)
+FIXED = {"blocks": 2, "kernel_size": 3, "dense": 128, "dropout": 0.3, "weight_decay": 1e-6, "init_scale": 1.0}
 TARGET = 0.92
 
 

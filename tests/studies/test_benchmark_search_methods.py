@@ -73,3 +73,30 @@ def test_quick_keeps_explicit_seeds_and_dataset_selects_tasks(tiny_task, tmp_pat
 def test_bad_arguments_exit_with_code_2(capsys):
     assert _main()(["--tasks", "nope", "--out", "unused"]) == 2
     assert "task 'nope' is unknown" in capsys.readouterr().err
+
+
+def test_the_real_size_comparison_runs_end_to_end_on_its_quick_stand_in(tmp_path, capsys):
+    """--tasks fashion-cnn-quick: the grid is timed, built once (cached for the next run) and replayed; the page
+    lists the new methods; the headline is about hpsearch-default against TPE + Hyperband, in seconds."""
+    out, tables = tmp_path / "runs", tmp_path / "tables"
+    argv = ["--tasks", "fashion-cnn-quick", "--seeds", "3", "--budget", "4", "--n-jobs", "2", "--out", str(out),
+            "--tables-dir", str(tables), "--n-boot", "50", "--reference", "tpe-hyperband",
+            "--headline-method", "hpsearch-default", "--headline-axis", "seconds"]
+    assert _main()(argv) == 0
+    printed = capsys.readouterr().out
+    assert "grid fashion-cnn-quick: not built yet" in printed and "building it takes about" in printed
+    assert "9 methods x 1 tasks x 3 seeds = 27 runs" in printed
+    html = Path(re.search(r"report: (\S+)", printed).group(1)).read_text(encoding="utf-8")
+    for text in ("one-epoch-top-k", "hpsearch-default", "fashion-cnn-quick: best so far vs seconds",
+                 "a simulated clock", "lr: 2; optimizer: 2; filters1: 2; filters2: 2; batch_norm: 2"):
+        assert text in html, text
+    meta = json.loads((out / "search-methods-replay" / "export" / "meta.json").read_text())
+    head = meta["headline"]
+    assert head["reference"] == "tpe-hyperband" and head["axis"] == "seconds"
+    assert head.get("method") in (None, "hpsearch-default") and head["text"] in printed
+    runs = load_benchmark(out / "search-methods-replay" / "export")["runs"]
+    assert set(runs["method"]) >= {"one-epoch-top-k", "hpsearch-default", "tpe-hyperband", "random"}
+    assert _main()([*argv, "--seeds", "1", "--methods", "random,tpe-hyperband,hpsearch-default"]) == 0
+    assert "grid fashion-cnn-quick: cached in" in capsys.readouterr().out  # built once
+    assert _main()([*argv[:-6], "--headline-method", "nope"]) == 2
+    assert "method 'nope' is not among the methods compared" in capsys.readouterr().err
