@@ -1,16 +1,21 @@
 """Replay a search method against a tabular benchmark: the same Optuna samplers and pruners, no training.
 
 Each replayed run is an Optuna study IN MEMORY (``optuna.create_study(storage=None)``) driven by ask/tell.
-A trial's parameters are snapped to a grid cell (:meth:`hpsearch.benchmark.table.Table.cell`: nearest grid
-value in log10 units, categorical exact), one of the cell's training replicates is drawn for it (from a
-Generator seeded by (run seed, trial slot)), and the replicate's stored validation curve is reported epoch by
-epoch to the pruner exactly as a live worker would; a pruned trial ends at that epoch. A trial's seconds are
-the stored training seconds of the epochs it ran plus the measured cost of asking, reporting and telling.
+A trial's parameters are snapped to a grid cell (:meth:`hpsearch.benchmark.table.Table.cell`: the off-grid
+rule of each axis), one of the cell's training replicates is drawn for it (from a Generator seeded by (run
+seed, trial slot)), and the replicate's stored validation curve is reported evaluation by evaluation to the
+pruner exactly as a live worker would; a pruned trial ends at that evaluation. A trial that runs to its end
+scores the stored trial score (the whole validation split), a pruned one its last evaluation. A trial's
+seconds are the stored seconds it had spent at its last evaluation (a simulated clock) plus the measured cost
+of asking, reporting and telling; its ``epochs`` are its evaluations over the evaluations per epoch.
 
 Like a live run, a replayed run continues until its trials have spent the epoch budget (``budget`` trials of
-the task's full epochs); the narrowing procedure instead runs its rounds of ``budget // rounds`` trials.
-Planned samplers (random, qmc) take the same parameters as live (``hpsearch.samplers.planned``); adaptive ones get the
-sampler seed a live worker 0 gets.
+the task's full epochs); the narrowing procedure instead runs its rounds of ``budget // rounds`` trials, and
+the one-epoch screening its plan (:mod:`hpsearch.benchmark.procedures`). With the ``asha`` pruner the stop
+decisions are the cost-aware rungs of :class:`hpsearch.benchmark.procedures.CostRungs` on the stored seconds;
+a warm-started method (``hpsearch-default``) first enqueues the task's prior configurations and its start-up.
+Planned samplers (random, qmc) take the same parameters as live (``hpsearch.samplers.planned``); adaptive ones
+get the sampler seed a live worker 0 gets.
 """
 
 from __future__ import annotations

@@ -212,6 +212,7 @@ def build_table(defn: TableDef, *, out_dir: str | Path, n_jobs: int | None = Non
         raise RuntimeError(f"table {defn.name}: {missing} cell(s) have no finished trial; run it again to resume")
     meta = {
         "studies": studies, "wall_seconds": wall, "trials": int(np.prod(shape)),
+        "best_value": float(np.nanmax(arrays["value"])),
         "built": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), "machine": machine(),
         "versions": versions(), "n_jobs": n_jobs,
         "load_average": {"start": list(load_start), "end": list(os.getloadavg())},

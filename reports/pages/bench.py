@@ -132,7 +132,7 @@ def _setup(exp: BenchmarkExport) -> str:
     tasks = pd.DataFrame([{k: t.get(k) for k in ("name", "table", "description")} for t in bench.get("tasks") or []])
     grids = [{"table": name, "trials": g.get("trials"), "built": g.get("built"), "wall seconds": g.get("wall_seconds"),
               "replicates": (g.get("defn") or {}).get("replicates"),
-              "axes": _axes_text(g.get("defn") or {}),
+              "axes": _axes_text(g.get("defn") or {}), "best cell (val)": g.get("best_value"),
               "off-grid rule": g.get("off_grid_rule")} for name, g in (meta.get("grid_tables") or {}).items()]
     defs = list((meta.get("definitions") or {}).items())
     return (H.cards([H.kv_table(run_rows, title="Run"), H.kv_table(list(machine.items()), title="Machine"),
