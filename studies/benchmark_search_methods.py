@@ -63,8 +63,9 @@ from hpsearch.benchmark import (
     write_export,
 )
 from hpsearch.benchmark.grid import decades
+from hpsearch.benchmark.table import time_cells
 from hpsearch.errors import OneLineParser
-from hpsearch.execution.estimate import duration, estimate_run
+from hpsearch.execution.estimate import estimate
 from hpsearch.execution.preflight import script_workers
 from netcore.data import DATASETS
 from reports import render_benchmark
@@ -103,13 +104,11 @@ def _announce_tables(spec: BenchmarkSpec, folder: Path, n_jobs: int) -> None:
         if cached is not None and cached.defn == defn:
             print(f"grid {name}: cached in {path}; its best cell scores {np.nanmax(cached.value):.4f} on validation")
             continue
-        print(f"grid {name}: not built yet; timing a few of its trials ...", flush=True)
-        estimates = [estimate_run(s, n_jobs) for s in grid_specs(defn, out_dir=folder)]
-        seconds = sum(e.seconds for e in estimates)
-        print(f"grid {name}: {defn.n_cells} cells x {defn.replicates} replicate(s) of "
-              f"{defn.settings.epochs} epochs; building it takes about {duration(seconds)} on {n_jobs} worker(s) "
-              f"(~{duration(estimates[0].per_trial)} a trial, timed on this machine), once: it is cached in {path}",
-              flush=True)
+        print(f"grid {name}: not built yet; timing one evaluation of a few of its cells ...", flush=True)
+        specs = grid_specs(defn, out_dir=folder)
+        est = estimate(specs[0], n_jobs, per_trial=time_cells(defn), studies=len(specs))
+        print(f"grid {name} ({defn.n_cells} cells x {defn.replicates} replicate(s) of {defn.settings.epochs} "
+              f"epochs, built once and cached in {path}): " + est.line("building it"), flush=True)
 
 
 def _on_dataset(tasks: tuple[str, ...], dataset: str | None) -> tuple[str, ...]:

@@ -40,7 +40,7 @@ import numpy as np
 from hpsearch.benchmark.grid import TableDef
 from hpsearch.environment import machine, versions
 
-__all__ = ["FORMAT", "Table", "build_table", "grid_specs", "load_or_build", "table_path"]
+__all__ = ["FORMAT", "Table", "build_table", "grid_specs", "load_or_build", "table_path", "time_cells"]
 
 FORMAT = 2
 CELL_ARRAYS = ("value", "test_acc", "seconds", "epochs_run", "diverged", "seed")
@@ -177,6 +177,32 @@ def grid_specs(defn: TableDef, *, out_dir: str | Path) -> list[Any]:
     return [StudySpec(name=f"table-{defn.name}-{fingerprint(defn)}-r{r}", space=defn.grid_space(),
                       objective=defn.objective, settings=defn.settings, n_trials=defn.n_cells, sampler="grid",
                       seed=r, out_dir=str(out_dir)) for r in range(defn.replicates)]
+
+
+def time_cells(defn: TableDef, *, probes: int = 8, seed: int = 0) -> float:
+    """Seconds a full trial of ``defn`` takes on one worker here: the mean over ``probes`` cells drawn at random
+    (seeded; cells of another architecture cost another time) of one evaluation each, on one BLAS thread as a
+    build worker trains, times the evaluations of a trial. The data is loaded first and not counted."""
+    import time
+
+    from threadpoolctl import threadpool_limits
+
+    from hpsearch.objectives.data import load_data
+    from hpsearch.objectives.registry import get_objective
+    from hpsearch.samplers.planned import plan
+
+    evaluate = get_objective(defn.objective).evaluate
+    evals = getattr(defn.settings, "n_evals", defn.settings.epochs)
+    cells = [dict(c) for c in {tuple(sorted(p.items(), key=str)) for p in
+                               plan(defn.grid_space(), "random", seed=seed, n=probes)}]
+    spent = []
+    with threadpool_limits(limits=1):
+        load_data(defn.settings)
+        for params in sorted(cells, key=str):
+            t0 = time.perf_counter()
+            evaluate(params, defn.settings, seed=0, on_epoch=lambda epoch, value: True)  # stop at the first
+            spent.append(time.perf_counter() - t0)
+    return float(np.mean(spent)) * evals
 
 
 def build_table(defn: TableDef, *, out_dir: str | Path, n_jobs: int | None = None, progress: bool = False

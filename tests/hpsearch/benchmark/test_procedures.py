@@ -88,3 +88,13 @@ def test_hpsearch_default_replays_the_cnn_table_deterministically(cnn_table):
     b, run_b = replay_run(cnn_table, CNN_TASK, METHODS["hpsearch-default"], 2, budget=8)
     pd.testing.assert_frame_equal(a[CORE], b[CORE])
     assert run_a["best_value"] == run_b["best_value"] and run_a["epochs_used"] <= 8 * 3
+
+
+def test_the_replay_only_methods_are_refused_live_in_one_line(tmp_path):
+    from hpsearch.benchmark import BenchmarkSpec, run_benchmark
+
+    spec = BenchmarkSpec(name="x", tasks=(TASK,), methods=("random", "one-epoch-top-k"), seeds=(0,), budget=2,
+                         out_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="'one-epoch-top-k' runs in replay only"):
+        run_benchmark(spec, mode="live")
+    assert not any(tmp_path.iterdir())  # refused before anything trained or was written
