@@ -6,8 +6,9 @@ cost-aware ASHA in seconds; these two in replay only), on every task of ``hpsear
 book's section 6.5 search on the embedded digits, the same on Fashion-MNIST, the learning rate alone per
 optimizer, a wide 4-parameter space), over >= 10 seeds per method, at equal budgets (``--budget`` trials'
 worth of epochs). ``--tasks fashion-cnn`` is the real-size comparison: the conv-net family on the full
-Fashion-MNIST, its grid (64 cells x 8 epochs) built once, about 1 h 40 min on 2 cores (the script times a
-few of its trials and prints its estimate first); ``--tasks fashion-cnn-quick`` is its stand-in of seconds.
+Fashion-MNIST, its grid (64 cells x 8 epochs) built once, about 1 h 40 min to 2 h on 2 quiet cores (the
+script times a few of its cells and prints its estimate first); ``--tasks fashion-cnn-quick`` is its stand-in
+of seconds.
 
 ``--mode replay`` (default) looks every trial up in a tabular benchmark: each task's grid of full learning
 curves (lr x weight decay x optimizer x init scale x 2 training seeds) is trained ONCE on the parallel

@@ -16,8 +16,10 @@ busy with another job, load average 2.7-3.7) gave 12-76 s an epoch; scaled by 46
 32-64 net with batch norm takes 46 s an epoch with two workers side by side on the quiet machine), an epoch
 averages 22 s over the architectures (16-32: 7 s without batch norm, 13 s with; 32-64: 41 and 46 s), so
 64 cells x 8 epochs on 2 workers take about 95 minutes, the evaluations included, plus under 2% for the final
-validation and test scores: about 1 h 40 min on a quiet 2-core machine. The benchmark script times one
-evaluation of a few cells on the machine at hand and prints its own estimate before it builds. The task
+validation and test scores: about 1 h 40 min on a quiet 2-core machine, 2 h if the scaling flatters (it is
+rough: the load moved while timing; the benchmark script's own timing on the busy machine, load 3.6, said
+3 h 22 min). The benchmark script times one evaluation of a few cells on the machine at hand and prints its
+own estimate before it builds. The task
 searches the grid's box and starts warm from the script's prior configurations moved into it; its target is
 0.92 validation accuracy (issue 21's real-size comparison; the quick task's is the reference's median final
 best, as every other task's).
