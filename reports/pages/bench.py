@@ -78,11 +78,15 @@ def _task_plans(exp: BenchmarkExport, task: str, colors: Mapping[str, str]) -> l
         data = bsf.loc[(bsf["task"] == task) & (bsf["axis"] == axis)] if len(bsf) else bsf
         what = ("seconds: the trials' training seconds summed in completion order (replay: the table's stored "
                 "seconds, a simulated clock), observed up to the least any run spent; " if axis == "seconds" else "")
+        drawn = set(data.dropna(subset=["iqm"])["method"]) if len(data) else set()
+        absent = [m for m in dict.fromkeys(data["method"]) if m not in drawn] if len(data) else []
+        gap = (f" Not drawn: {', '.join(absent)} (some seed finished no trial within the {axis} shown)."
+               if absent else "")
         plans.append(FigurePlan(
             f"{slug(task)}_best_{axis}", f"{task}: best so far vs {axis}",
             f"{what}IQM over seeds as a step line, with a 95% bootstrap band (none from fewer than {MIN_CI} seeds); "
             "a method's line starts once every seed has a COMPLETE trial (an IQM over the early seeds alone would "
-            f"flatter it); dashed: the target ({words}).",
+            f"flatter it); dashed: the target ({words}).{gap}",
             lambda d=data, a=axis: FB.plot_best_so_far(d, axis=a, target=goal, colors=colors)))
     if len(ttt):
         data = ttt.loc[(ttt["task"] == task) & (ttt["axis"] == "epochs")]

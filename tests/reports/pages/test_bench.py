@@ -62,3 +62,25 @@ def test_a_method_missing_from_the_speed_up_figure_is_named_under_it(tmp_path, b
     assert "the dashed line at 1 is random itself" in text
     assert "a method's line starts once every seed has a COMPLETE trial" in text
     assert "1 (the reference)" in text and "1.00 [0.50, inf]" not in text
+
+
+def test_the_page_names_a_method_without_a_line_and_a_task_of_its_own_target(tmp_path, bench_tables):
+    """A method none of whose seeds finished a trial within the seconds shown has no best-so-far line: the caption
+    says so; a task with its own target says which; the headline's verdict is on the headline's axis."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    bsf = bench_tables["best_so_far"]
+    bench_tables["best_so_far"] = bsf.assign(iqm=bsf["iqm"].where(~((bsf["method"] == "tpe")
+                                                                    & (bsf["axis"] == "seconds"))))
+    for name, frame in bench_tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    head = {"task": "book", "method": "tpe", "reference": "random", "axis": "seconds", "chosen": True,
+            "ci_epochs": [0.5, 0.9], "ci_seconds": [1.5, 3.0], "runs": 10, "text": "a sentence"}
+    tasks = [{"name": "book", "target": 0.92}]
+    (folder / "meta.json").write_text(json.dumps({"benchmark": {"reference": "random", "tasks": tasks},
+                                                  "headline": head}))
+    html = render_benchmark(folder).read_text(encoding="utf-8")
+    assert "Not drawn: tpe (some seed finished no trial within the seconds shown)" in html
+    assert "within the epochs shown" not in html  # the epochs figures draw it
+    assert "the task&#x27;s own target, 0.920 validation accuracy" in html
+    assert "<th>clear winner</th><td>tpe</td>" in html and "<th>verdict on</th><td>seconds</td>" in html
