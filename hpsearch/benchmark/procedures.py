@@ -8,17 +8,18 @@ epoch each; the best ``k`` by their one-epoch score, with ``k`` what the rest of
 trained on to full length in the order of their rank. A configuration kept for the second phase shows twice:
 ``PAUSED`` at its first epoch, then ``COMPLETE`` with the epochs it ran on; the others are ``PRUNED``.
 
-``hpsearch-default`` (:class:`WarmStart` and :class:`CostRungs`, used by :mod:`hpsearch.benchmark.replay`):
-what ``studies/fashion_mnist.py`` runs. The task's prior configurations come first (each moved into the task's
+``hpsearch-default`` (:class:`WarmStart`, used by :mod:`hpsearch.benchmark.replay`): what
+``studies/fashion_mnist.py`` runs. The task's prior configurations come first (each moved into the task's
 box: a numeric value outside it to its edge, a categorical value not among its choices left to the sampler),
 then a random start-up of :func:`hpsearch.samplers.priors.startup_for_budget` trials, then TPE. Trials are
-stopped by the cost-aware ASHA of :mod:`hpsearch.samplers.asha` (its :class:`CostSchedule`, ``crossed_rungs``
-and ``promotable``), rungs in seconds on a simulated clock: a trial's seconds at each evaluation are the
-table's stored ones. A replay's budget is counted in epochs, so its seconds budget, from which the schedule
-and the start-up are scaled as a live launch scales them from ``--time-budget``, is the budget's trials times
-the table's mean seconds of a full trial on one worker. The replay is sequential: a trial meets at each rung
-every earlier trial that reached it (a live worker also meets the running ones), and the deadline's end-game
-is not simulated (a replay ends at its epoch budget, not at a time).
+stopped by the cost-aware ASHA of :mod:`hpsearch.samplers.asha` (its :class:`CostSchedule`, rungs in seconds)
+through the live workers' own :class:`hpsearch.execution.scheduling.TrialScheduler`, on a simulated clock: a
+trial's seconds at each evaluation are the table's stored ones. A replay's budget is counted in epochs, so
+its seconds budget, from which the schedule and the start-up are scaled as a live launch scales them from
+``--time-budget``, is the budget's trials times the table's mean seconds of a full trial on one worker. The
+replay is sequential: a trial meets at each rung every earlier trial that reached it (a live worker also
+meets the running ones), and the deadline's end-game is not simulated (a replay ends at its epoch budget,
+not at a time).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,12 +35,12 @@ import numpy as np
 from hpsearch.benchmark.methods import Method
 from hpsearch.benchmark.table import Table
 from hpsearch.benchmark.tasks import Task
-from hpsearch.samplers.asha import CostSchedule, crossed_rungs, promotable
+from hpsearch.samplers.asha import CostSchedule
 from hpsearch.samplers.planned import plan
 from hpsearch.samplers.priors import check_priors, prior_slots, startup_for_budget
 from hpsearch.space import SearchSpace
 
-__all__ = ["CostRungs", "WarmStart", "into_space", "screening_plan", "screening_rows"]
+__all__ = ["WarmStart", "into_space", "screening_plan", "screening_rows"]
 
 Row = Callable[..., dict[str, Any]]  # replay's row builder: (params, hit, done=, pruned=, ...) -> row
 
@@ -70,42 +71,25 @@ class WarmStart:
     schedule: CostSchedule
     seconds_budget: float
 
+    @staticmethod
+    def seconds_for(table: Table, budget: int) -> float:
+        """The seconds budget of ``budget`` trials: that many times the table's mean full-trial seconds."""
+        return float(np.nanmean(table.seconds)) * budget
+
+    @classmethod
+    def schedule_for(cls, table: Table, budget: int) -> CostSchedule:
+        """The cost schedule a launch of that seconds budget on one worker sets (first rung 1/200 of it...)."""
+        return CostSchedule.for_budget(cls.seconds_for(table, budget), 1)
+
     @classmethod
     def for_run(cls, table: Table, task: Task, seed: int, budget: int) -> WarmStart:
-        seconds = float(np.nanmean(table.seconds)) * budget
-        schedule = CostSchedule.for_budget(seconds, 1)
+        seconds = cls.seconds_for(table, budget)
+        schedule = cls.schedule_for(table, budget)
         startup = startup_for_budget(seconds, 1, schedule.min_resource)
         configs = [{"params": into_space(c["params"], task.space), "source": c.get("source", "task")}
                    for c in task.priors]
         priors = check_priors({"configs": configs, "box": None, "startup_trials": startup}, task.space)
         return cls(prior_slots(priors, task.space, seed=seed), len(configs) + startup, schedule, seconds)
-
-
-@dataclass
-class CostRungs:
-    """ASHA's stop decisions on simulated seconds, for the trials of one replayed run, one after another."""
-
-    schedule: CostSchedule
-    values: dict[int, list[float]] = field(default_factory=dict)  # rung -> every value recorded there
-
-    def stop(self, curve: np.ndarray, spent: np.ndarray) -> tuple[int, str | None]:
-        """Run one trial of ``curve`` (scores) and ``spent`` (seconds at each evaluation) through the rungs:
-        (evaluations run, the stop reason or None). As :class:`hpsearch.execution.scheduling.TrialScheduler`:
-        a crossed rung records the score and compares it with the others'; past the cap the trial stops."""
-        reached = 0
-        n = len(curve)
-        for e in range(n):
-            value, now = float(curve[e]), float(spent[e])
-            for k in range(reached, crossed_rungs(self.schedule, now)):
-                others = list(self.values.get(k, []))
-                self.values.setdefault(k, []).append(value)
-                reached = k + 1
-                if not promotable(value, others, self.schedule.reduction_factor):
-                    return e + 1, "asha"
-            cap = self.schedule.max_trial_seconds
-            if cap is not None and now >= cap and e + 1 < n:
-                return e + 1, "cap"
-        return n, None
 
 
 def screening_plan(budget: int, evals: int, per_epoch: int, fraction: float) -> tuple[int, int]:

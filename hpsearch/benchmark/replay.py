@@ -12,7 +12,7 @@ of asking, reporting and telling; its ``epochs`` are its evaluations over the ev
 Like a live run, a replayed run continues until its trials have spent the epoch budget (``budget`` trials of
 the task's full epochs); the narrowing procedure instead runs its rounds of ``budget // rounds`` trials, and
 the one-epoch screening its plan (:mod:`hpsearch.benchmark.procedures`). With the ``asha`` pruner the stop
-decisions are the cost-aware rungs of :class:`hpsearch.benchmark.procedures.CostRungs` on the stored seconds;
+decisions are the live workers' (:class:`hpsearch.execution.scheduling.TrialScheduler`) on the stored seconds;
 a warm-started method (``hpsearch-default``) first enqueues the task's prior configurations and its start-up.
 Planned samplers (random, qmc) take the same parameters as live (``hpsearch.samplers.planned``); adaptive ones
 get the sampler seed a live worker 0 gets.
@@ -31,10 +31,12 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from hpsearch.benchmark.methods import Method, narrow_rule
-from hpsearch.benchmark.procedures import CostRungs, WarmStart, screening_rows
+from hpsearch.benchmark.procedures import WarmStart, screening_rows
 from hpsearch.benchmark.results import run_frames
 from hpsearch.benchmark.table import Table
 from hpsearch.benchmark.tasks import Task
+from hpsearch.execution.scheduling import TrialScheduler
+from hpsearch.execution.stopping import Deadline
 from hpsearch.narrowing.rule import Outcome, narrow
 from hpsearch.samplers.asha import CostSchedule
 from hpsearch.samplers.planned import plan
@@ -96,16 +98,23 @@ def _study(task: Task, method: Method, seed: int, evals: int, startup: int | Non
                                pruner=make_pruner(method.pruner, epochs=evals))
 
 
-def _stop(trial: optuna.Trial, hit: dict[str, Any], rungs: CostRungs | None, prune: bool) -> tuple[int, bool]:
-    """Report the stored curve to the pruner (or run it through the cost rungs): (evaluations run, pruned)."""
-    if rungs is not None:
-        done, reason = rungs.stop(hit["curve"], hit["spent"])
-        for e in range(done):  # the intermediate values TPE reads for a pruned trial
-            trial.report(float(hit["curve"][e]), e)
-        return done, reason is not None
-    if prune:
-        for e in range(hit["n"]):
-            trial.report(float(hit["curve"][e]), e)
+def _stop(study: optuna.Study, trial: optuna.Trial, hit: dict[str, Any], *, prune: bool,
+          schedule: CostSchedule | None, n_evals: int) -> tuple[int, bool]:
+    """Report the stored curve evaluation by evaluation, to the pruner or, with a cost ``schedule``, to the
+    live workers' own :class:`hpsearch.execution.scheduling.TrialScheduler` on the stored seconds (a simulated
+    clock, no deadline): (evaluations run, pruned)."""
+    scheduler = None
+    if schedule is not None:
+        scheduler = TrialScheduler(study, trial, schedule, maximize=True, n_evals=n_evals, deadline=Deadline(),
+                                   clock=time.perf_counter)
+    for e in range(hit["n"]):
+        value = float(hit["curve"][e])
+        if scheduler is not None:
+            trial.report(value, e)  # the intermediate values TPE reads for a pruned trial
+            if scheduler.check(e, value, float(hit["spent"][e])) is not None:
+                return e + 1, True
+        elif prune:
+            trial.report(value, e)
             if trial.should_prune():
                 return e + 1, True
     return hit["n"], False
@@ -115,9 +124,9 @@ def _study_rows(table: Table, task: Task, method: Method, seed: int, budget: int
     evals = getattr(task.settings, "n_evals", task.settings.epochs)
     limit = budget * evals
     warm = WarmStart.for_run(table, task, seed, budget) if method.warm_start else None
-    rungs = None
+    schedule = None
     if method.pruner == "asha":
-        rungs = CostRungs(warm.schedule if warm is not None else CostSchedule.for_budget(None, 1))
+        schedule = warm.schedule if warm is not None else WarmStart.schedule_for(table, budget)
     study = _study(task, method, seed, evals, warm.startup if warm is not None else None)
     prune = method.pruner != "none"
     planned: list[dict[str, Any]] = []
@@ -135,7 +144,7 @@ def _study_rows(table: Table, task: Task, method: Method, seed: int, budget: int
         trial = study.ask()
         params = suggest(trial, task.space)
         hit = _look_up(table, params, seed, k)
-        done, pruned = _stop(trial, hit, rungs, prune)
+        done, pruned = _stop(study, trial, hit, prune=prune, schedule=schedule, n_evals=evals)
         if pruned:
             study.tell(trial, state=TrialState.PRUNED)
         else:
