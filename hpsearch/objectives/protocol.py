@@ -7,8 +7,7 @@ epoch on a fixed 2,000-image validation subsample (and 1,000 training images); o
 a test) the script's quick sizes. :func:`modern_recipe` is the script's ``--recipe modern``: shifts of up to
 2 pixels, horizontal flips on Fashion-MNIST only, label smoothing 0.1, an EMA of the weights whose horizon is
 a tenth of a full trial's updates, a warm-up + cosine schedule. :data:`PRIOR_CONFIGS` are the configurations
-the script's search starts from, each naming its source. The numbers are the script's; the script keeps its
-own copy (a later change can make it read these).
+the script's search starts from, each naming its source. The script reads its recipe and conv-net priors from here.
 """
 
 from __future__ import annotations
