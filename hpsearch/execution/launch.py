@@ -171,7 +171,7 @@ def run(
                  spec.n_trials)
         raise KeyboardInterrupt(f"study {spec.name} interrupted: {done}/{spec.n_trials} trials finished")
     done = finished_count(study, spec.n_trials)
-    # with the asha end-game, workers stop before the deadline: nothing left could reach a rung, or finish, in time
+    # with the asha end-game, workers stop shortly before the deadline: nothing left could reach a rung in time
     expired = done < spec.n_trials and deadline.at is not None and (deadline.passed() or schedule is not None)
     if lost and not expired:
         if done < spec.n_trials:

@@ -12,8 +12,7 @@ not in the top ``1/eta``, the trial stops (``stopped_by="asha"``). A trial that 
 ``max_trial_seconds`` stops too (``"cap"``).
 
 The end-game, when the launch has a deadline: a worker starts no trial that cannot reach its first rung
-before the deadline, nor, once a trial has finished, one that could not finish in the time the fastest
-finished trial took (:func:`can_start`), and a running trial whose pace so far says it cannot end before the
+before the deadline (:func:`can_start`), and a running trial whose pace so far says it cannot end before the
 deadline stops at once (``"endgame"``) instead of being cut off there: its worker then starts nothing more,
 so the budget's last part goes to the trials that can still finish. Trials the end-game or the pruner
 stop are PRUNED, with their curves and the reason recorded.
@@ -30,8 +29,7 @@ from hpsearch.samplers.asha import CostSchedule, crossed_rungs, promotable
 from hpsearch.spec import StudySpec
 from hpsearch.storages.locks import study_lock
 
-__all__ = ["RUNGS_ATTR", "SCHEDULE_ATTR", "TrialScheduler", "can_start", "ensure_schedule", "shortest_complete",
-           "stored_schedule"]
+__all__ = ["RUNGS_ATTR", "SCHEDULE_ATTR", "TrialScheduler", "can_start", "ensure_schedule", "stored_schedule"]
 
 SCHEDULE_ATTR = "schedule"
 RUNGS_ATTR = "asha_rungs"
@@ -60,29 +58,11 @@ def stored_schedule(study: optuna.Study, spec: StudySpec) -> CostSchedule | None
     return CostSchedule.from_dict(stored) if stored is not None else CostSchedule.for_budget(None, 1)
 
 
-def shortest_complete(study: optuna.Study) -> float | None:
-    """The fewest seconds any COMPLETE trial of ``study`` spent (its last recorded cost, else its result's
-    seconds); None before the first."""
-    spent = []
-    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
-        costs = t.user_attrs.get("curves", {}).get("seconds") or []
-        seconds = costs[-1] if costs else t.user_attrs.get("result", {}).get("seconds")
-        if isinstance(seconds, int | float) and seconds > 0:
-            spent.append(float(seconds))
-    return min(spent) if spent else None
-
-
-def can_start(schedule: CostSchedule | None, deadline: Deadline, study: optuna.Study | None = None) -> bool:
-    """Whether a new trial may start: without an end-game always; else only if it can reach its first rung
-    and, once ``study`` holds a COMPLETE trial, only if the time left would let the fastest of them finish
-    again (a trial that cannot finish before the deadline would only be stopped by the end-game, its time
-    spent for nothing)."""
+def can_start(schedule: CostSchedule | None, deadline: Deadline) -> bool:
+    """Whether a new trial may start: without an end-game always; else only if it can reach its first rung."""
     if schedule is None or not schedule.endgame:
         return not deadline.passed()
-    need = START_MARGIN * schedule.min_resource
-    if study is not None and deadline.at is not None:
-        need = max(need, shortest_complete(study) or 0.0)
-    return deadline.remaining() >= need
+    return deadline.remaining() >= START_MARGIN * schedule.min_resource
 
 
 class TrialScheduler:

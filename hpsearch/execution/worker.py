@@ -201,7 +201,7 @@ def run_worker(
     with limits, stop_on_sigint(stop):
         study = open_study(spec, sampler_seed=seed)
         schedule = stored_schedule(study, spec)
-        while not stop.is_set() and can_start(schedule, deadline, study):
+        while not stop.is_set() and can_start(schedule, deadline):
             fail_stale(study, grace_period=spec.grace_period)
             trial = claim(study, spec.n_trials)
             if trial is not None:
@@ -227,4 +227,4 @@ def run_worker(
             time.sleep(poll)
     log.info("worker %s (index %d) ran %d trial(s)", worker_id(), index, ran)
     return {"worker": worker_id(), "index": index, "trials": ran, "interrupted": stop.is_set(),
-            "out_of_time": deadline.passed() or not can_start(schedule, deadline, study)}
+            "out_of_time": deadline.passed() or not can_start(schedule, deadline)}

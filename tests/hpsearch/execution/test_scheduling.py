@@ -164,24 +164,6 @@ def test_a_trial_that_cannot_finish_before_the_deadline_stops_and_its_worker_sta
     assert len(study.trials) == 1  # slot 1 has no trial: never claimed
 
 
-def test_no_trial_starts_that_could_not_finish_as_fast_as_the_fastest_finished_one(make_spec):
-    schedule = CostSchedule(4.0, 3)
-    spec = _spec(make_spec, "endgame-full", [0.001, 0.002, 0.003])
-    study = _study(spec, schedule)
-    objective = _simulated(lambda lr: 1.0, lambda lr, e: 0.5)  # 1 s an evaluation: 12 s a full trial
-    done = _run_slot(study, spec, objective, schedule)
-    assert done.state == TrialState.COMPLETE and done.user_attrs["curves"]["seconds"][-1] == 12.0
-    # 8 s left: enough for the first rung (4 s), not for a full trial: nothing starts (before, slot 1 started
-    # and the end-game stopped it at its first evaluation)
-    seen = []
-    objective = _simulated(lambda lr: 1.0, lambda lr, e: 0.5, seen)
-    out = run_worker(spec, 0, objective=objective, blas_threads=None, deadline=time.time() + 8.0)
-    assert out["trials"] == 0 and out["out_of_time"] and seen == [] and len(study.trials) == 1
-    # 30 s left: a full trial fits, so the next slot starts (and finishes: its pace says it can)
-    out = run_worker(spec, 0, objective=objective, blas_threads=None, deadline=time.time() + 30.0)
-    assert out["trials"] >= 1 and study.trials[1].state == TrialState.COMPLETE
-
-
 def test_the_first_launch_stores_the_schedule_for_every_worker(make_spec):
     spec = make_spec("stored", pruner="asha")
     study = create_study(spec)
