@@ -86,7 +86,7 @@ def test_a_study_made_with_every_slot_up_front_still_resumes(kind, make_spec, mo
     storage = storage_of(kind)
     spec = make_spec(f"lazy-old-{kind}", n_trials=6, storage=storage)
     with monkeypatch.context() as old:  # the earlier format: every slot a WAITING trial at creation
-        old.setattr("hpsearch.study.serialises", lambda storage: False)
+        old.setattr("hpsearch.study.slots.serialises", lambda storage: False)
         create_study(spec)
     before = _fresh(spec).trials
     assert [t.state for t in before] == [TrialState.WAITING] * 6

@@ -65,7 +65,7 @@ def test_cnn_spec_needs_cnn_settings():
 
 def test_pruner_resource_counts_every_evaluation():
     spec = StudySpec(name="x", objective="cnn", space=cnn_space(), settings=TINY, pruner="hyperband")
-    from hpsearch.study import _pruner
+    from hpsearch.study.lifecycle import _pruner
 
     pruner = _pruner(spec)
     assert isinstance(pruner, optuna.pruners.HyperbandPruner) and pruner._max_resource == 4

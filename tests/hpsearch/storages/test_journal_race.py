@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import optuna
 
-import hpsearch.storages.journal as journal
+import hpsearch.storages.journal.lock as journal  # where repair_journal reads _tail_start
 import hpsearch.storages.opener as st
 
 
