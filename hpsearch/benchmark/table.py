@@ -159,7 +159,7 @@ def _fill(defn: TableDef, r: int, trials: Any, curves: Any, arrays: dict[str, np
         arrays["eval_seconds"][cell + (slice(0, n),)] = spent
         arrays["value"][cell] = row.value
         arrays["test_acc"][cell] = test[-1] if len(test) else np.nan
-        arrays["seconds"][cell] = row.seconds
+        arrays["seconds"][cell] = spent[-1] if n else row.seconds  # the worker's clock may read a little more
         arrays["epochs_run"][cell] = row.epochs_run
         arrays["diverged"][cell] = row.diverged
         arrays["seed"][cell] = row.seed
