@@ -9,10 +9,12 @@ searches (one study). In the objective's direction (maximize or minimize; diverg
    used, once per seed, and the best mean validation score wins (ties: the better search score);
    with ``top=1`` the best trial is the pick;
 3. optionally (``longer=factor``), a length check decides how long the pick is retrained: on the split the
-   search used, the pick is trained with one seed for its trial's epochs and for ``factor`` times as many,
-   side by side; the longer run is kept only if its validation score is better by at least ``min_gain``
-   (default 0.002: 20 of 10,000 validation images, about the spread between retraining seeds). One paired
-   comparison on validation, not a significance test; the test split is not read;
+   search used, the pick is trained with one seed for its trial's epochs, for twice as many, doubling while
+   under ``factor`` times as many, and for ``factor`` times as many (factor 2: two runs; 4: three), side by
+   side; the shortest length whose validation score is within ``min_gain`` of the best length's is kept
+   (default 0.002: 20 of 10,000 validation images, about the spread between retraining seeds), so a longer
+   run must beat every shorter one by the margin. Paired comparisons on validation, not a significance test;
+   the test split is not read;
 4. the pick is trained once per seed on the training split (``retrain="train"``) or on training +
    validation (``retrain="train+val"``: more data, the validation split then no longer held out), for the
    epochs step 3 chose (else its trial's), and each net is scored once on the dataset's test split, which
@@ -46,7 +48,8 @@ from hpsearch.objectives.registry import Objective, get_objective
 from hpsearch.spec import StudySpec
 from netcore.trainer import TrainData
 
-__all__ = ["MIN_GAIN", "RETRAIN", "final_pick", "full_params", "longer_pays"]
+__all__ = ["MIN_GAIN", "RETRAIN", "chosen_length", "final_pick", "full_params", "lengths_for",
+           "makespan"]
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +79,10 @@ def _candidates(specs: Sequence[StudySpec], studies: Sequence[optuna.Study], top
         if key in seen:
             continue
         seen.add(key)
+        result = t.user_attrs.get("result", {})
         out.append({"study": spec.name, "trial": t.number, "params": params, "search_value": float(t.value),
-                    "seed": int(t.user_attrs.get("seed", 0))})
+                    "seed": int(t.user_attrs.get("seed", 0)), "seconds": result.get("seconds"),
+                    "epochs_run": result.get("epochs_run")})
         if len(out) == top:
             break
     return out
@@ -143,17 +148,29 @@ def _validate_lengths(spec: StudySpec | dict[str, Any], params: dict[str, Any], 
     return out
 
 
+def _shares(weights: Sequence[float], jobs: int) -> list[list[int]]:
+    """Indices of ``weights`` shared out among ``jobs`` workers, longest first to the least loaded one (equal
+    weights: round robin)."""
+    loads, shares = [0.0] * jobs, [[] for _ in range(jobs)]
+    for i in sorted(range(len(weights)), key=lambda i: -weights[i]):  # stable: equal weights keep their order
+        k = loads.index(min(loads))
+        shares[k].append(i)
+        loads[k] += weights[i]
+    return [sorted(share) for share in shares if share]
+
+
 def _side_by_side(task: Callable[..., list], spec: StudySpec, params: dict[str, Any], items: Sequence[Any],
-                  n_jobs: int, *args: Any) -> list:
+                  n_jobs: int, *args: Any, weights: Sequence[float] | None = None) -> list:
     """``task(spec, params, share, *args)`` over ``items``, shared out among up to ``n_jobs`` worker processes
-    (one BLAS thread each, the same results as in this process); the results in the order of ``items``."""
+    (one BLAS thread each, the same results as in this process; ``weights``: the items' costs, the longest
+    go first to the least loaded worker); the results in the order of ``items``."""
     jobs = max(1, min(n_jobs, len(items)))
     if jobs == 1:
         return task(spec, params, list(items), *args)
     # loky's reusable executor, as the launch's workers (joblib.Parallel would clash with it in a process that
     # launched a study: both share loky's one executor)
     executor = get_reusable_executor(max_workers=jobs)
-    shares = [list(range(len(items)))[k::jobs] for k in range(jobs)]
+    shares = _shares(weights if weights is not None else [1.0] * len(items), jobs)
     futures = [executor.submit(task, spec.to_dict(), params, [items[i] for i in share], *args) for share in shares]
     out: list = [None] * len(items)
     for share, future in zip(shares, futures, strict=True):
@@ -162,25 +179,62 @@ def _side_by_side(task: Callable[..., list], spec: StudySpec, params: dict[str, 
     return out
 
 
-def longer_pays(base: float, longer: float, *, min_gain: float = MIN_GAIN, maximize: bool = True) -> bool:
-    """Whether a longer run's validation score ``longer`` beats ``base`` by at least ``min_gain`` (in the
-    objective's direction); a NaN never pays."""
-    gain = (longer - base) if maximize else (base - longer)
-    return gain >= min_gain  # False for a NaN
+def makespan(weights: Sequence[float], n_jobs: int) -> float:
+    """The wall time of ``weights`` shared out as :func:`_side_by_side` does on ``n_jobs`` workers."""
+    jobs = max(1, min(n_jobs, len(weights)))
+    return max((sum(weights[i] for i in share) for share in _shares(weights, jobs)), default=0.0)
+
+
+def lengths_for(base: int, factor: float) -> list[int]:
+    """The lengths (epochs) a length check trains: the trial's ``base``, doubled while under ``factor`` times
+    it, and ``factor`` times it (factor 2: [base, 2 base]; 4: [base, 2 base, 4 base]; 3: [base, 2 base,
+    3 base])."""
+    top = max(base + 1, round(factor * base))
+    lengths = [int(base)]
+    while 2 * lengths[-1] < top:
+        lengths.append(2 * lengths[-1])
+    return [*lengths, int(top)]
+
+
+def chosen_length(lengths: Sequence[int], values: Sequence[float], diverged: Sequence[bool], *,
+                  min_gain: float = MIN_GAIN, maximize: bool = True) -> int:
+    """The shortest length whose validation score is within ``min_gain`` of the best length's: a longer run is
+    kept only if it beats every shorter one by at least the margin. Diverged or NaN runs never count; none
+    left: the first length."""
+    sign = 1.0 if maximize else -1.0
+    ok = [i for i, v in enumerate(values) if not diverged[i] and np.isfinite(v)]
+    if not ok:
+        return int(lengths[0])
+    best = max(sign * values[i] for i in ok)
+    return int(next(lengths[i] for i in ok if best - sign * values[i] < min_gain))
 
 
 def _length_check(chosen: dict[str, Any], spec: StudySpec, factor: float, min_gain: float, seed: int, sign: float,
                   n_jobs: int, blas_threads: int | None) -> dict[str, Any]:
-    """Step 3 of the module docstring: the trial's epochs against ``factor`` times as many, one seed, side by
-    side; the record says what ran and what was decided."""
-    base = int(spec.settings.epochs)
-    long = max(base + 1, round(factor * base))
-    runs = _side_by_side(_validate_lengths, spec, chosen["params"], [base, long], n_jobs, seed, blas_threads)
-    (v_base, s_base, _), (v_long, s_long, diverged) = runs
-    paid = not diverged and longer_pays(v_base, v_long, min_gain=min_gain, maximize=sign > 0)
-    return {"factor": float(factor), "epochs": [base, long], "seed": int(seed), "values": [v_base, v_long],
-            "gain": sign * (v_long - v_base), "min_gain": float(min_gain), "paid": bool(paid),
-            "seconds": [s_base, s_long], "chosen_epochs": long if paid else base}
+    """Step 3 of the module docstring: the trial's epochs against longer runs (:func:`lengths_for`), one seed,
+    side by side; the record says what ran and what was decided."""
+    lengths = lengths_for(int(spec.settings.epochs), factor)
+    runs = _side_by_side(_validate_lengths, spec, chosen["params"], lengths, n_jobs, seed, blas_threads,
+                         weights=lengths)
+    values, seconds, diverged = ([r[k] for r in runs] for k in range(3))
+    epochs = chosen_length(lengths, values, diverged, min_gain=min_gain, maximize=sign > 0)
+    at = lengths.index(epochs)
+    return {"factor": float(factor), "epochs": lengths, "seed": int(seed), "values": values,
+            "diverged": diverged, "gain": sign * (values[at] - values[0]) if at else 0.0,
+            "min_gain": float(min_gain), "paid": epochs != lengths[0], "seconds": seconds, "chosen_epochs": epochs}
+
+
+def _pace(chosen: dict[str, Any]) -> float | None:
+    """Seconds an epoch of the chosen trial took in the search (None: not recorded)."""
+    seconds, epochs = chosen.get("seconds"), chosen.get("epochs_run")
+    return seconds / epochs if seconds and epochs else None
+
+
+def _about(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    about = f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+    return f"; about {about} at the search's pace"
 
 
 def _test(chosen: dict[str, Any], spec: StudySpec, seeds: Sequence[int], retrain: str, n_jobs: int,
@@ -262,13 +316,19 @@ def final_pick(
         runs = list(seeds) if seeds is not None else [chosen["seed"]]
         spec = by_name[chosen["study"]]
         check = None
+        pace = _pace(chosen)
         if longer is not None:
-            phase(f"final pick: length check ({spec.settings.epochs} epochs against {longer:g} times as many, "
-                  "on validation)")
+            lengths = lengths_for(int(spec.settings.epochs), longer)
+            wall = pace and pace * makespan(lengths, n_jobs)
+            phase(f"final pick: length check on validation ({', '.join(map(str, lengths))} epochs side by side"
+                  f"{_about(wall)})")
             check = _length_check(chosen, spec, longer, min_gain, runs[0], sign, n_jobs, blas_threads)
         epochs = check["chosen_epochs"] if check else int(spec.settings.epochs)
+        data = load_data(spec.settings)
+        more = 1.0 + (len(data.x_val) / len(data.x_train) if retrain == "train+val" else 0.0)  # images an epoch
+        wall = pace and pace * more * makespan([epochs] * len(runs), n_jobs)
         phase(f"final pick: scoring the chosen configuration on the test split ({len(runs)} seed(s), "
-              f"{epochs} epochs)")
+              f"{epochs} epochs{_about(wall)})")
         scored = _test(chosen, spec, runs, retrain, n_jobs, blas_threads, epochs)
     final = {
         "studies": names, "direction": objective.direction, "candidates": candidates, "chosen": chosen,

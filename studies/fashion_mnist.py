@@ -18,9 +18,12 @@ deadline nothing starts that cannot reach its first rung and nothing runs that c
 `--time-budget` seconds. The best trial on validation is then retrained on training + validation (or on
 training only: `--retrain train`), once per retraining seed (3 by default, side by side on the workers), and
 each net is scored once on the 10,000 test images; the report puts their mean and spread beside published
-results. How long it is retrained is decided by a length check on validation (`--length-check 2`, the
-default): the pick trained for its trial's epochs and for twice as many, one seed, side by side; the longer
-run is kept only if it scores at least 0.002 higher (`--length-check 1`: no check, the trial's epochs).
+results. How long it is retrained is decided by a length check on validation (`--length-check FACTOR`): the
+pick trained with one seed for its trial's epochs, doubled up to FACTOR times as many, side by side; the
+shortest length within 0.002 of the best is kept, so a longer run must beat every shorter one by that margin.
+FACTOR is 2 by default (20 and 40 epochs for the hour's conv net), 4 when the budget shortened the trials
+(15 minutes: 7, 14 and 28 epochs), 1 for no check. Before the check and the retraining it prints how long
+they should take at the pick's pace in the search.
 
 Run:  python studies/fashion_mnist.py --model cnn --time-budget 3600      (an hour, every core)
       python studies/fashion_mnist.py --model mlp --quick                  (a one-minute demo)
@@ -65,6 +68,7 @@ ANCHORS = {
     "human": 0.835,
 }
 MLP_HIDDEN = (1024, 512)
+FULL_EPOCHS = {"mlp": 40, "cnn": 20}  # a full trial from an hour's budget on
 FINAL_SEEDS = 5  # seed purpose of the retraining seeds (hpsearch.samplers.seeds uses 0-4)
 
 # configurations tried first (the search's warm start), each with where it comes from
@@ -125,9 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--no-priors", action="store_true", help="no built-in prior configurations")
     ap.add_argument("--final-seeds", type=int, default=3, help="retraining seeds of the final pick (default 3)")
     ap.add_argument("--retrain", choices=RETRAIN, default="train+val", help="what the final pick is retrained on")
-    ap.add_argument("--length-check", type=float, default=2.0, metavar="FACTOR",
-                    help="retrain for FACTOR times the trial's epochs if that gains at least "
-                         f"{MIN_GAIN} on validation (default 2; 1: the trial's epochs, no check)")
+    ap.add_argument("--length-check", type=float, default=None, metavar="FACTOR",
+                    help="validate the pick for its trial's epochs, doubling up to FACTOR times as many, and "
+                         f"retrain for the shortest length within {MIN_GAIN} of the best (default 2; 4 when the "
+                         "budget shortened the trials; 1: the trial's epochs, no check)")
     ap.add_argument("--dataset", default="fashion-mnist", choices=("fashion-mnist", "mnist", "mnist-5k"))
     ap.add_argument("--n-jobs", type=int, default=None, help="worker processes (default and -1: every core)")
     ap.add_argument("--seed", type=int, default=0, help="study seed (default 0)")
@@ -181,8 +186,16 @@ def default_epochs(model: str, budget: float) -> int:
     budget on a 2-core machine (the 32-64 conv net: about 46 s an epoch with two workers; the 1024-512 MLP
     about 12 s, docs/fullsize.md), and each worker can finish a few. Machine-independent on purpose: a
     resumed study keeps its spec."""
-    per_epoch, longest = (12.0, 40) if model == "mlp" else (46.0, 20)
-    return max(3, min(longest, round(budget / 3 / per_epoch)))
+    per_epoch = 12.0 if model == "mlp" else 46.0
+    return max(3, min(FULL_EPOCHS[model], round(budget / 3 / per_epoch)))
+
+
+def length_factor(args: argparse.Namespace, epochs: int) -> float:
+    """The length check's factor: ``--length-check``, else 2, or 4 when the budget shortened a full trial below
+    the full length (the retraining is not held to the search's budget; --quick keeps 2)."""
+    if args.length_check is not None:
+        return args.length_check
+    return 4.0 if epochs < FULL_EPOCHS[args.model] and not args.quick else 2.0
 
 
 def make_spec(args: argparse.Namespace, n_jobs: int = 1) -> StudySpec:
@@ -237,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         check_time_budget(args.time_budget, "--time-budget")
         if args.final_seeds < 1:
             raise ValueError(f"--final-seeds {args.final_seeds} is invalid; give 1 or more (3 for a spread)")
-        if not 1.0 <= args.length_check <= 10.0:
+        if args.length_check is not None and not 1.0 <= args.length_check <= 10.0:
             raise ValueError(f"--length-check {args.length_check:g} is invalid; give a factor from 1 (no check) "
                              "to 10, e.g. 2")
         spec = make_spec(args, n_jobs)
@@ -255,8 +268,9 @@ def main(argv: list[str] | None = None) -> int:
           "each on test ...")
     # one BLAS thread a process (final_pick's default), as in the workers: the seeds train side by side
     try:
+        factor = length_factor(args, spec.settings.epochs)
         final = final_pick(study, spec, retrain=args.retrain, seeds=seeds, n_jobs=n_jobs,
-                           longer=args.length_check if args.length_check > 1.0 else None)
+                           longer=factor if factor > 1.0 else None, on_phase=print)
     except ValueError as exc:  # e.g. no trial finished within the budget: the study is still reported
         final = None
         problem = str(exc)
@@ -273,9 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     spread = f" ± {final['test_std']:.4f} (sd)" if final.get("test_std") is not None else ""
     check = final.get("length_check")
     if check:
-        (e1, e2), (v1, v2) = check["epochs"], check["values"]
-        print(f"length check: {e1} epochs {v1:.4f}, {e2} epochs {v2:.4f} on validation: "
-              + (f"retrained for {e2}" if check["paid"] else f"a gain under {check['min_gain']:g}, retrained for {e1}"))
+        runs = ", ".join(f"{e} epochs {v:.4f}" for e, v in zip(check["epochs"], check["values"], strict=True))
+        print(f"length check on validation: {runs}: retrained for {final['epochs']}"
+              + ("" if check["paid"] else f" (no longer run gained {check['min_gain']:g})"))
     print(f"final pick: trial {final['trial']} ({params}); validation {final['value']:.4f}; "
           f"retrained {final['train_seconds']:.0f} s of training; TEST {final['test_acc']:.4f}{spread} "
           f"over {len(final.get('seeds', [0]))} seed(s): {per_seed}")

@@ -76,13 +76,15 @@ def _length(final: Mapping) -> str:
     if not check:
         return ("Retrained for its trial's epochs" + (f" ({epochs})" if epochs else "")
                 + ": no length check ran.")
-    (short, long), (v_short, v_long) = check["epochs"], check["values"]
-    verdict = (f"the longer run gained {check['gain']:+.4f}, at least the margin {check['min_gain']:g}, so the "
-               f"pick was retrained for {long} epochs" if check["paid"] else
-               f"the longer run gained {check['gain']:+.4f}, less than the margin {check['min_gain']:g}, so the "
-               f"pick was retrained for its trial's {short} epochs")
-    return (f"Length check (on validation, one seed, before the test split was read): {short} epochs scored "
-            f"{v_short:.4f}, {long} epochs {v_long:.4f}; {verdict}. One paired comparison, not a significance test.")
+    lengths, values = check["epochs"], check["values"]
+    runs = ", ".join(f"{e} epochs {v:.4f}" for e, v in zip(lengths, values, strict=True))
+    verdict = (f"the pick was retrained for {final['epochs']} epochs, {check['gain']:+.4f} over its trial's "
+               f"{lengths[0]}, the shortest length within the margin {check['min_gain']:g} of the best"
+               if check["paid"] else
+               f"no longer run gained the margin {check['min_gain']:g}, so the pick was retrained for its "
+               f"trial's {lengths[0]} epochs")
+    return (f"Length check (on validation, one seed, before the test split was read): {runs}; {verdict}. "
+            "Paired comparisons, not a significance test.")
 
 
 def _anchors(final: Mapping | None, anchors: Mapping[str, float]) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hpsearch import StudySpec, run, wide_space
-from hpsearch.final import final_pick, longer_pays
+from hpsearch.final import chosen_length, final_pick, lengths_for, makespan
 from hpsearch.objectives.cnn import CnnSettings, cnn_space
 from hpsearch.objectives.data import load_data
 from hpsearch.objectives.mlp import ObjectiveSettings
@@ -182,7 +182,37 @@ def test_seeds_scored_side_by_side_give_the_scores_of_one_after_the_other(tmp_pa
     (0.900, float("nan"), 0.0, True, False),
 ])
 def test_a_longer_run_pays_only_by_the_margin_in_the_objective_direction(base, longer, min_gain, maximize, pays):
-    assert longer_pays(base, longer, min_gain=min_gain, maximize=maximize) is pays
+    chosen = chosen_length([10, 20], [base, longer], [False, False], min_gain=min_gain, maximize=maximize)
+    assert chosen == (20 if pays else 10)
+
+
+@pytest.mark.parametrize(("values", "diverged", "chosen"), [
+    ([0.900, 0.910, 0.911], [False] * 3, 14),    # 28 is within the margin of 14: the shorter is kept
+    ([0.900, 0.905, 0.920], [False] * 3, 28),    # 28 beats both shorter runs by the margin
+    ([0.900, 0.899, 0.905], [False] * 3, 28),    # a dip in the middle does not end the ladder
+    ([0.900, 0.930, 0.920], [False] * 3, 14),    # the best is in the middle
+    ([0.900, 0.950, 0.990], [False, True, False], 28),  # a diverged run never counts
+    ([0.900, 0.930, float("nan")], [False, False, False], 14),
+    ([0.100, 0.950, 0.990], [True, True, True], 7),  # nothing trained: the trial's length
+])
+def test_a_ladder_keeps_the_shortest_length_within_the_margin_of_the_best(values, diverged, chosen):
+    assert chosen_length([7, 14, 28], values, diverged, min_gain=0.002) == chosen
+
+
+@pytest.mark.parametrize(("base", "factor", "lengths"), [
+    (20, 2, [20, 40]), (7, 4, [7, 14, 28]), (3, 3, [3, 6, 9]), (10, 1.5, [10, 15]), (1, 1.2, [1, 2]),
+    (5, 10, [5, 10, 20, 40, 50]),
+])
+def test_the_check_doubles_up_to_its_factor(base, factor, lengths):
+    assert lengths_for(base, factor) == lengths
+
+
+@pytest.mark.parametrize(("weights", "n_jobs", "wall"), [
+    ([7, 14, 28], 2, 28),   # the longest alone, the two shorter ones on the other worker
+    ([7, 14, 28], 1, 49), ([40, 40, 40], 2, 80), ([40, 40, 40], 3, 40), ([40, 40, 40], 8, 40), ([], 2, 0),
+])
+def test_side_by_side_runs_share_the_workers_longest_first(weights, n_jobs, wall):
+    assert makespan(weights, n_jobs) == wall
 
 
 def _fit_score(params, settings, seed, data):
@@ -200,13 +230,17 @@ def test_the_length_check_compares_two_lengths_on_validation_and_retrains_for_th
     phases = []
     final = final_pick(study, spec, seeds=[8, 9], longer=3, min_gain=min_gain, n_jobs=n_jobs, on_phase=phases.append)
     check = final["length_check"]
-    assert check["epochs"] == [3, 9] and check["seed"] == 8 and check["factor"] == 3.0
+    assert check["epochs"] == [3, 6, 9] and check["seed"] == 8 and check["factor"] == 3.0
     # the oracle: the objective itself, trained on the search's split with the first retraining seed
     mlp = get_objective("mlp")
-    expected = [mlp.evaluate(final["params"], dataclasses.replace(SETTINGS, epochs=e), seed=8).value for e in (3, 9)]
-    assert check["values"] == expected and check["gain"] == pytest.approx(expected[1] - expected[0])
-    assert check["paid"] is (expected[1] - expected[0] >= min_gain)
-    assert final["epochs"] == (9 if check["paid"] else 3) == check["chosen_epochs"]
+    expected = [mlp.evaluate(final["params"], dataclasses.replace(SETTINGS, epochs=e), seed=8).value
+                for e in (3, 6, 9)]
+    assert check["values"] == expected and check["diverged"] == [False] * 3
+    # by hand: the shortest length within the margin of the best
+    best = max(expected)
+    at = next(i for i, v in enumerate(expected) if best - v < min_gain)
+    assert final["epochs"] == (3, 6, 9)[at] == check["chosen_epochs"]
+    assert check["paid"] is (at > 0) and check["gain"] == pytest.approx(expected[at] - expected[0])
     if min_gain == 0.99:
         assert not check["paid"]  # no run gains 99 points of accuracy
     # the nets scored on test were trained for the chosen length on training + validation, once per seed
@@ -225,8 +259,10 @@ def test_the_length_check_pays_where_a_longer_run_helps(tmp_path, counted):
                      settings=dataclasses.replace(SETTINGS, epochs=1), n_trials=1, seed=2, out_dir=str(tmp_path))
     study = run(spec, n_jobs=1, progress=False)
     final = final_pick(study, spec, longer=8)
-    assert final["length_check"]["paid"] and final["epochs"] == 8
-    assert final["length_check"]["values"][1] > final["length_check"]["values"][0] + 0.002
+    check = final["length_check"]
+    assert check["epochs"] == [1, 2, 4, 8] and check["paid"] and final["epochs"] > 1
+    at = check["epochs"].index(final["epochs"])
+    assert all(check["values"][at] >= v + 0.002 for v in check["values"][:at])  # it beat every shorter run
 
 
 @pytest.mark.parametrize("longer", [0.5, 1, True, float("nan"), 11, "2"])

@@ -52,9 +52,12 @@ def test_quick_search_scores_its_pick_on_test_once_and_reports_it(model, tmp_pat
     # the length check ran by default (1 epoch against 2, on validation) and chose the retraining's length
     check = final["length_check"]
     assert check["epochs"] == [1, 2] and final["epochs"] == (2 if check["paid"] else 1)
-    line = next(x for x in out.splitlines() if x.startswith("length check:"))
+    line = next(x for x in out.splitlines() if x.startswith("length check on validation:"))
     assert f"1 epochs {check['values'][0]:.4f}, 2 epochs {check['values'][1]:.4f}" in line
     assert f"retrained for {final['epochs']}" in line
+    # before the check and the retraining, the script says what runs and how long it should take
+    assert re.search(r"^final pick: length check on validation \(1, 2 epochs side by side; about \d+ s", out, re.M)
+    assert re.search(r"^final pick: scoring .* \(3 seed\(s\), [12] epochs; about \d+ s", out, re.M)
     # the warm start and the cost-aware schedule are recorded in the study; the modern recipe in its settings
     priors = study.user_attrs["priors"]
     assert priors["configs"][0]["source"].startswith("the book's advice") and priors["startup_trials"] >= 3
@@ -161,3 +164,18 @@ def test_a_shorter_budget_gets_shorter_full_trials(model, budget, epochs, tmp_pa
     assert spec.settings.epochs == epochs  # an hour keeps the full length; 900 s: a third of it per trial
     given = module.build_parser().parse_args(["--model", model, "--time-budget", str(budget), "--epochs", "11"])
     assert module.make_spec(given, n_jobs=2).settings.epochs == 11  # --epochs wins
+
+
+@pytest.mark.parametrize(("argv", "factor"), [
+    (["--model", "cnn", "--time-budget", "3600"], 2.0),   # full-length trials: 20 and 40 epochs
+    (["--model", "cnn", "--time-budget", "900"], 4.0),    # trials shortened to 7 epochs: 7, 14 and 28
+    (["--model", "mlp", "--time-budget", "900"], 4.0),
+    (["--model", "cnn", "--time-budget", "900", "--length-check", "3"], 3.0),  # the user's factor wins
+    (["--model", "cnn", "--time-budget", "900", "--quick"], 2.0),  # a demo stays short
+    (["--model", "cnn", "--time-budget", "3600", "--epochs", "5"], 4.0),
+])
+def test_the_length_check_looks_further_when_the_budget_shortened_the_trials(argv, factor, tmp_path):
+    module = _module()
+    args = module.build_parser().parse_args([*argv, "--out", str(tmp_path)])
+    spec = module.make_spec(args, n_jobs=2)
+    assert module.length_factor(args, spec.settings.epochs) == factor

@@ -143,12 +143,23 @@ def _text(read_page, final, budget_trials, tmp_path):
 
 def test_the_length_check_and_the_retraining_length_are_on_the_page(tmp_path, budget_trials, read_page):
     text = _text(read_page, _checked(True), budget_trials, tmp_path)
-    assert "20 epochs scored 0.9301, 40 epochs 0.9345" in text
-    assert "gained +0.0044, at least the margin 0.002, so the pick was retrained for 40 epochs" in text
+    assert "20 epochs 0.9301, 40 epochs 0.9345; the pick was retrained for 40 epochs, +0.0044 over its trial's 20" in text
     assert "330 s (3 seeds, 40 epochs); length check 1500 s of training before it" in text
     text = _text(read_page, _checked(False), budget_trials, tmp_path)
-    assert "gained +0.0011, less than the margin 0.002, so the pick was retrained for its trial's 20 epochs" in text
+    assert "20 epochs 0.9301, 40 epochs 0.9312; no longer run gained the margin 0.002, so the pick was retrained " \
+           "for its trial's 20 epochs" in text
     assert "(3 seeds, 20 epochs)" in text
+
+
+def test_a_ladder_of_lengths_is_on_the_page(tmp_path, budget_trials, read_page):
+    final = _three_seeds([0.93, 0.931, 0.932])
+    final["epochs"] = 14
+    final["length_check"] = {"factor": 4.0, "epochs": [7, 14, 28], "seed": 101, "values": [0.9206, 0.9300, 0.9310],
+                             "diverged": [False] * 3, "gain": 0.0094, "min_gain": 0.002, "paid": True,
+                             "seconds": [200.0, 400.0, 800.0], "chosen_epochs": 14}
+    text = _text(read_page, final, budget_trials, tmp_path)
+    assert "7 epochs 0.9206, 14 epochs 0.9300, 28 epochs 0.9310; the pick was retrained for 14 epochs" in text
+    assert "(3 seeds, 14 epochs); length check 1400 s of training before it" in text
 
 
 def test_without_a_length_check_the_page_says_the_trial_length_was_kept(tmp_path, budget_trials, read_page):
