@@ -206,7 +206,7 @@ def chosen_length(lengths: Sequence[int], values: Sequence[float], diverged: Seq
     if not ok:
         return int(lengths[0])
     best = max(sign * values[i] for i in ok)
-    return int(next(lengths[i] for i in ok if best - sign * values[i] < min_gain))
+    return int(next(lengths[i] for i in ok if sign * values[i] >= best or best - sign * values[i] < min_gain))
 
 
 def _length_check(chosen: dict[str, Any], spec: StudySpec, factor: float, min_gain: float, seed: int, sign: float,
