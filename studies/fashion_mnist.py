@@ -50,7 +50,7 @@ from hpsearch.execution.worker import finished_count
 from hpsearch.final import MIN_GAIN, RETRAIN, final_pick
 from hpsearch.objectives.cnn import CnnSettings, cnn_space
 from hpsearch.objectives.mlp import ObjectiveSettings
-from hpsearch.objectives.protocol import PRIOR_CONFIGS, modern_recipe
+from hpsearch.objectives.protocol import FULL_EPOCHS, PRIOR_CONFIGS, default_epochs, modern_recipe
 from hpsearch.samplers.asha import CostSchedule
 from hpsearch.samplers.priors import from_studies, startup_for_budget
 from hpsearch.samplers.seeds import derive_seed
@@ -68,7 +68,6 @@ ANCHORS = {
     "human": 0.835,
 }
 MLP_HIDDEN = (1024, 512)
-FULL_EPOCHS = {"mlp": 40, "cnn": 20}  # a full trial from an hour's budget on
 FINAL_SEEDS = 5  # seed purpose of the retraining seeds (hpsearch.samplers.seeds uses 0-4)
 
 # configurations tried first (the search's warm start), each with where it comes from
@@ -178,16 +177,6 @@ def _earlier(dirs: list[str], space: SearchSpace, objective: str) -> list[dict]:
             if study.user_attrs.get("spec", {}).get("objective") == objective:
                 out += from_studies([study], space, top=2)
     return out
-
-
-def default_epochs(model: str, budget: float) -> int:
-    """A full trial's epochs for a search of ``budget`` seconds: the full length (mlp 40, cnn 20) from an hour
-    on, shorter for shorter budgets, so a full trial of the prior configuration stays near a third of the
-    budget on a 2-core machine (the 32-64 conv net: about 46 s an epoch with two workers; the 1024-512 MLP
-    about 12 s, docs/fullsize.md), and each worker can finish a few. Machine-independent on purpose: a
-    resumed study keeps its spec."""
-    per_epoch = 12.0 if model == "mlp" else 46.0
-    return max(3, min(FULL_EPOCHS[model], round(budget / 3 / per_epoch)))
 
 
 def length_factor(args: argparse.Namespace, epochs: int) -> float:
