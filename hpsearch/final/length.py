@@ -56,10 +56,11 @@ def length_check(chosen: dict[str, Any], spec: StudySpec, factor: float, min_gai
             "min_gain": float(min_gain), "paid": epochs != lengths[0], "seconds": seconds, "chosen_epochs": epochs}
 
 
-def pace(chosen: dict[str, Any]) -> float | None:
-    """Seconds an epoch of the chosen trial took in the search (None: not recorded)."""
-    seconds, epochs = chosen.get("seconds"), chosen.get("epochs_run")
-    return seconds / epochs if seconds and epochs else None
+def pace(chosen: dict[str, Any], evals_per_epoch: int = 1) -> float | None:
+    """Seconds an epoch of the chosen trial took in the search (None: not recorded). The trial records its
+    evaluations (``epochs_run``), ``evals_per_epoch`` to an epoch (the real-size protocol's 4)."""
+    seconds, evaluations = chosen.get("seconds"), chosen.get("epochs_run")
+    return seconds * max(int(evals_per_epoch), 1) / evaluations if seconds and evaluations else None
 
 
 def about(seconds: float | None) -> str:

@@ -148,7 +148,8 @@ def final_pick(
         runs = list(seeds) if seeds is not None else [chosen["seed"]]
         spec = by_name[chosen["study"]]
         check = None
-        speed = pace(chosen)
+        per_epoch = getattr(spec.settings, "n_evals", spec.settings.epochs) // max(spec.settings.epochs, 1)
+        speed = pace(chosen, per_epoch)
         if longer is not None:
             lengths = lengths_for(int(spec.settings.epochs), longer)
             wall = speed and speed * makespan(lengths, n_jobs)

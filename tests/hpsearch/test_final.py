@@ -10,6 +10,7 @@ import pytest
 
 from hpsearch import StudySpec, run, wide_space
 from hpsearch.final import chosen_length, final_pick, lengths_for, makespan
+from hpsearch.final.length import pace
 from hpsearch.objectives.cnn import CnnSettings, cnn_space
 from hpsearch.objectives.data import load_data
 from hpsearch.objectives.mlp import ObjectiveSettings
@@ -271,3 +272,12 @@ def test_a_bad_length_factor_is_refused_before_anything_trains(tmp_path, counted
     with pytest.raises(ValueError, match="longer=.* is invalid; give a factor above 1"):
         final_pick(study, spec, longer=longer)
     assert counted["test"] == 0 and "final" not in study.user_attrs
+
+
+@pytest.mark.parametrize(("seconds", "evaluations", "per_epoch", "expected"), [
+    (226.0, 28, 4, 226.0 / 7),   # a 7-epoch trial of the real-size protocol: 4 evaluations an epoch
+    (60.0, 3, 1, 20.0),          # the book's protocol: one evaluation an epoch
+    (None, 28, 4, None), (10.0, 0, 4, None),
+])
+def test_the_pick_s_pace_is_seconds_per_epoch_not_per_evaluation(seconds, evaluations, per_epoch, expected):
+    assert pace({"seconds": seconds, "epochs_run": evaluations}, per_epoch) == expected
