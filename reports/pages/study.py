@@ -130,7 +130,7 @@ def _summary(export: StudyExport) -> str:
         best_rows = [("best trial", f"#{best['number']}"), ("score", best["value"]),
                      (S.best_curve_label(meta.get("metric")), best["best_val_acc"]),
                      ("diverged", bool(best["diverged"])),
-                     ("epochs run", best["epochs_run"]), ("seconds", best["seconds"]), ("seed", best["seed"])]
+                     ("evaluations run", best["epochs_run"]), ("seconds", best["seconds"]), ("seed", best["seed"])]
         best_rows += [(f"param {k}", v) for k, v in S.trial_params(best).items()]
     counts = S.state_counts(trials)
     times = S.time_summary(trials, meta)

@@ -266,6 +266,8 @@ def test_best_follows_the_study_direction_on_every_page(tmp_path, make_export):
     page = render(minimizing, out_dir=tmp_path).read_text(encoding="utf-8")
     best = page.split("<h3>Best trial</h3>", 1)[1].split("</table>", 1)[0]
     assert "<th>best trial</th><td>#6</td>" in best  # 0.1 is the minimum of the COMPLETE trials
+    # the export's epochs_run counts evaluations (4 an epoch on the real-size protocol): labelled as such
+    assert "<th>evaluations run</th>" in best and "epochs run" not in best
     top = page.split('id="T_topk"', 1)[1]
     assert top.index(">6<") < top.index(">5<")  # the minimum ranks first
     trials = minimizing.trials
