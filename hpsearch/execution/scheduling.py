@@ -13,9 +13,11 @@ not in the top ``1/eta``, the trial stops (``stopped_by="asha"``). A trial that 
 
 The end-game, when the launch has a deadline: a worker starts no trial that cannot reach its first rung
 before the deadline (:func:`can_start`), and a running trial whose pace so far says it cannot end before the
-deadline stops at once (``"endgame"``) instead of being cut off there: its worker then starts nothing more,
-so the budget's last part goes to the trials that can still finish. Trials the end-game or the pruner
-stop are PRUNED, with their curves and the reason recorded.
+deadline stops at once (``"endgame"``) instead of being cut off there. Its worker then tries another
+configuration only while a trial as fast as the study's fastest finished one could still finish
+(:func:`another_could_finish`; each such try costs one evaluation if the new configuration is slow too),
+else it starts nothing more, so the budget's last part goes to the trials that can still finish. Trials the
+end-game or the pruner stop are PRUNED, with their curves and the reason recorded.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from hpsearch.samplers.asha import CostSchedule, crossed_rungs, promotable
 from hpsearch.spec import StudySpec
 from hpsearch.storages.locks import study_lock
 
-__all__ = ["RUNGS_ATTR", "SCHEDULE_ATTR", "TrialScheduler", "can_start", "ensure_schedule", "stored_schedule"]
+__all__ = ["RUNGS_ATTR", "SCHEDULE_ATTR", "TrialScheduler", "another_could_finish", "can_start", "ensure_schedule",
+           "stored_schedule"]
 
 SCHEDULE_ATTR = "schedule"
 RUNGS_ATTR = "asha_rungs"
@@ -63,6 +66,17 @@ def can_start(schedule: CostSchedule | None, deadline: Deadline) -> bool:
     if schedule is None or not schedule.endgame:
         return not deadline.passed()
     return deadline.remaining() >= START_MARGIN * schedule.min_resource
+
+
+def another_could_finish(study: optuna.Study, deadline: Deadline) -> bool:
+    """After an end-game stop: whether the time left would let a trial as fast as the study's fastest
+    COMPLETE one finish (no complete trial: no evidence that any could)."""
+    seconds = [
+        float(t.user_attrs["result"]["seconds"])
+        for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        if (t.user_attrs.get("result") or {}).get("seconds")
+    ]
+    return bool(seconds) and deadline.at is not None and deadline.remaining() >= min(seconds)
 
 
 class TrialScheduler:

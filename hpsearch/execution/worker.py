@@ -29,7 +29,7 @@ from optuna.trial import TrialState
 from threadpoolctl import threadpool_limits
 
 from hpsearch.execution.preflight import check_data
-from hpsearch.execution.scheduling import TrialScheduler, can_start, stored_schedule
+from hpsearch.execution.scheduling import TrialScheduler, another_could_finish, can_start, stored_schedule
 from hpsearch.execution.stale import Heartbeat, fail_stale, worker_id
 from hpsearch.execution.stopping import Deadline, Interrupted, StopToken, stop_on_sigint
 from hpsearch.objectives.registry import get_objective
@@ -207,8 +207,8 @@ def run_worker(
             if trial is not None:
                 ran += run_trial(study, trial, spec, objective=objective, stop=stop, deadline=deadline,
                                  schedule=schedule)
-                if _ended_by_endgame(study, trial):
-                    break  # nothing started now could finish before the deadline either
+                if _ended_by_endgame(study, trial) and not another_could_finish(study, deadline):
+                    break  # not even the fastest configuration seen could finish before the deadline
                 continue
             if finished_count(study, spec.n_trials) >= spec.n_trials:
                 break

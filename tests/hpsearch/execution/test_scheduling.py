@@ -36,8 +36,8 @@ def _simulated(cost_per_eval, score, spent_log=None):
                 stopped = True
                 break
         curves = {"train_acc": vals, "val_acc": vals, "train_loss": [1.0] * len(vals), "val_loss": [1.0] * len(vals)}
-        return TrialResult(vals[-1], max(vals), False, stopped, len(vals), 10 * len(vals), 0.0, curves,
-                           list(range(len(vals))))
+        return TrialResult(vals[-1], max(vals), False, stopped, len(vals), 10 * len(vals),
+                           cost_per_eval(lr) * len(vals), curves, list(range(len(vals))))
 
     return evaluate
 
@@ -162,6 +162,23 @@ def test_a_trial_that_cannot_finish_before_the_deadline_stops_and_its_worker_sta
     assert first.state == TrialState.PRUNED and first.user_attrs["stopped_by"] == "endgame"
     assert seen == [(0.001, 0)] and out["trials"] == 1  # stopped at its first evaluation; slot 1 never started
     assert len(study.trials) == 1  # slot 1 has no trial: never claimed
+
+
+@pytest.mark.parametrize(("fast_cost", "tried"), [
+    (1.0, [0.001, 0.002, 0.003]),  # the finished trial took 12 s, 60 s are left: another configuration is tried
+    (5.2, [0.001, 0.002]),         # it took 62.4 s: not even a configuration that fast could finish
+])
+def test_after_an_end_game_stop_a_worker_tries_again_only_if_its_fastest_finished_trial_would_fit(
+        make_spec, fast_cost, tried):
+    schedule = CostSchedule(4.0, 3)
+    spec = _spec(make_spec, f"endgame-again-{fast_cost:g}", [0.001, 0.002, 0.003])
+    study = _study(spec, schedule)
+    # lr 0.002 is slow (10 s an evaluation: 120 s of 60 left); the others cost fast_cost an evaluation
+    objective = _simulated(lambda lr: 10.0 if lr == 0.002 else fast_cost, lambda lr, e: 0.5)
+    run_worker(spec, 0, objective=objective, blas_threads=None, deadline=time.time() + 60.0)
+    assert [t.params["lr"] for t in study.trials] == tried
+    assert [t.user_attrs.get("stopped_by") for t in study.trials] == [None, "endgame", None][:len(tried)]
+    assert study.trials[-1].state == (TrialState.COMPLETE if len(tried) == 3 else TrialState.PRUNED)
 
 
 def test_the_first_launch_stores_the_schedule_for_every_worker(make_spec):
