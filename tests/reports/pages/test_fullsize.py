@@ -143,7 +143,8 @@ def _text(read_page, final, budget_trials, tmp_path):
 
 def test_the_length_check_and_the_retraining_length_are_on_the_page(tmp_path, budget_trials, read_page):
     text = _text(read_page, _checked(True), budget_trials, tmp_path)
-    assert "20 epochs 0.9301, 40 epochs 0.9345; the pick was retrained for 40 epochs, +0.0044 over its trial's 20" in text
+    assert ("20 epochs 0.9301, 40 epochs 0.9345; the pick was retrained for 40 epochs, +0.0044 over its trial's 20"
+            in text)
     assert "330 s (3 seeds, 40 epochs); length check 1500 s of training before it" in text
     text = _text(read_page, _checked(False), budget_trials, tmp_path)
     assert "20 epochs 0.9301, 40 epochs 0.9312; no longer run gained the margin 0.002, so the pick was retrained " \
