@@ -148,7 +148,7 @@ def final_pick(
         runs = list(seeds) if seeds is not None else [chosen["seed"]]
         spec = by_name[chosen["study"]]
         check = None
-        per_epoch = getattr(spec.settings, "n_evals", spec.settings.epochs) // max(spec.settings.epochs, 1)
+        per_epoch = getattr(spec.settings, "n_evals", spec.settings.epochs) // spec.settings.epochs
         speed = pace(chosen, per_epoch)
         if longer is not None:
             lengths = lengths_for(int(spec.settings.epochs), longer)
