@@ -89,16 +89,17 @@ def trial_params(row: pd.Series) -> dict[str, object]:
 
 def top_k(trials: pd.DataFrame, k: int, direction: str = "maximize") -> pd.DataFrame:
     """The k best COMPLETE trials, best first (ties by trial number), with a 1-based `rank` column and the
-    columns a reader needs: number, value, best_val_acc, diverged, epochs_run, seconds, seed, params (named
+    columns a reader needs: number, value, best_val_acc, diverged, evaluations_run (the export's
+    `epochs_run`: it counts evaluations, several an epoch under some protocols), seconds, seed, params (named
     without their `param_` prefix unless that name is one of these columns), user attrs."""
     ok = scored(trials)
     ok = ok.sort_values(["value", "number"], ascending=[not maximizing(direction), True], kind="stable")
     ok = ok.head(max(int(k), 0))
     extra = [c for c in ok.columns if str(c).startswith(PARAM_PREFIX) or str(c).startswith("user_attr")]
     columns = ["number", "value", "best_val_acc", "diverged", "epochs_run", "seconds", "seed", *extra]
-    out = ok[columns].reset_index(drop=True)
+    out = ok[columns].reset_index(drop=True).rename(columns={"epochs_run": "evaluations_run"})
     # a parameter loses its prefix unless its name is taken (a grid's `seed` parameter beside the trial's seed)
-    taken = set(columns)
+    taken = {*columns, "evaluations_run"}
     out = out.rename(columns=lambda c: c[len(PARAM_PREFIX):]
                      if str(c).startswith(PARAM_PREFIX) and c[len(PARAM_PREFIX):] not in taken else c)
     out.insert(0, "rank", np.arange(1, len(out) + 1))

@@ -42,6 +42,9 @@ def test_top_k_is_best_first_with_ties_by_number(trials):
     assert top["number"].tolist() == [5, 1, 3]  # 1 and 3 tie at 0.7
     assert top["rank"].tolist() == [1, 2, 3]
     assert {"lr", "weight_decay", "optimizer", "momentum", "seconds", "diverged"} <= set(top.columns)
+    # the export's epochs_run counts evaluations: shown under that name, with its values
+    assert "epochs_run" not in top.columns
+    assert top["evaluations_run"].tolist() == trials.set_index("number").loc[[5, 1, 3], "epochs_run"].tolist()
     assert S.top_k(trials, 3, "minimize")["number"].tolist() == [6, 0, 1]
     assert len(S.top_k(trials, 100)) == 5
 
