@@ -101,13 +101,14 @@ def schedule_rows(schedule: Mapping | None) -> list[tuple[str, str]]:
 
 def _endgame(schedule: Mapping) -> str:
     """The budget's end game: seconds at the end in which no trial starts (``endgame_seconds``), or whether the
-    rule that no trial starts that cannot reach its first rung before the deadline is on (``endgame``)."""
+    rules that no trial starts that cannot reach its first rung before the deadline and that a trial that
+    cannot finish by then stops are on (``endgame``)."""
     if schedule.get("endgame_seconds") is not None:
         return f"no new trial starts in the last {_short(schedule['endgame_seconds'])} s"
     if schedule.get("endgame") is None:
         return "not recorded"
-    return ("on: no trial starts that cannot reach its first rung before the deadline" if schedule["endgame"]
-            else "off")
+    return ("on: no trial starts that cannot reach its first rung before the deadline, and a trial whose pace "
+            "says it cannot finish by then stops (pruned, stopped by the end game)" if schedule["endgame"] else "off")
 
 
 def _short(value: object) -> str:

@@ -54,5 +54,6 @@ def test_priors_and_schedule_as_tables():
               "pruner": "asha-cost", "resource": "seconds", "rungs": [36.0, 108.0, 324.0, 972.0]}
     rows = dict(schedule_rows(stored))
     assert rows["end game"].startswith("on: no trial starts") and rows["longest trial"] == "1800 s"
+    assert "a trial whose pace says it cannot finish by then stops" in rows["end game"]
     assert rows["first rung (min resource)"] == "36 s" and rows["rungs"] == "36 s, 108 s, 324 s, 972 s"
     assert dict(schedule_rows({**stored, "endgame": False}))["end game"] == "off"
