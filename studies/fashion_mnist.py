@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="draw the start-up trials' NAME in [LOW, HIGH] (repeatable), e.g. lr=1e-4:1e-2")
     ap.add_argument("--no-priors", action="store_true", help="no built-in prior configurations")
     ap.add_argument("--final-seeds", type=int, default=3, help="retraining seeds of the final pick (default 3)")
+    ap.add_argument("--top", type=int, default=1, metavar="K",
+                    help="train the K best configurations again on the final seeds, on validation, and pick the "
+                         "best mean (default 1: the search's best; each candidate costs a trial per seed)")
     ap.add_argument("--retrain", choices=RETRAIN, default="train+val", help="what the final pick is retrained on")
     ap.add_argument("--length-check", type=float, default=None, metavar="FACTOR",
                     help="validate the pick for its trial's epochs, doubling up to FACTOR times as many, and "
@@ -239,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         check_time_budget(args.time_budget, "--time-budget")
         if args.final_seeds < 1:
             raise ValueError(f"--final-seeds {args.final_seeds} is invalid; give 1 or more (3 for a spread)")
+        if args.top < 1:
+            raise ValueError(f"--top {args.top} is invalid; give 1 (the search's best) or more candidates, e.g. 3")
         if args.length_check is not None and not 1.0 <= args.length_check <= 10.0:
             raise ValueError(f"--length-check {args.length_check:g} is invalid; give a factor from 1 (no check) "
                              "to 10, e.g. 2")
@@ -258,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     # one BLAS thread a process (final_pick's default), as in the workers: the seeds train side by side
     try:
         factor = length_factor(args, spec.settings.epochs)
-        final = final_pick(study, spec, retrain=args.retrain, seeds=seeds, n_jobs=n_jobs,
+        final = final_pick(study, spec, retrain=args.retrain, seeds=seeds, n_jobs=n_jobs, top=args.top,
                            longer=factor if factor > 1.0 else None, on_phase=print)
     except ValueError as exc:  # e.g. no trial finished within the budget: the study is still reported
         final = None

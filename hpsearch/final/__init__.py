@@ -6,7 +6,8 @@ searches (one study). In the objective's direction (maximize or minimize; diverg
 1. the ``top`` best distinct configurations among the finished trials of every given study are the
    candidates (ties: the earlier study, then the earlier trial);
 2. with more than one candidate asked for (``top`` > 1), each is trained again on the split the search
-   used, once per seed, and the best mean validation score wins (ties: the better search score);
+   used, once per seed (the runs shared out among ``n_jobs`` worker processes), and the best mean
+   validation score wins (ties: the better search score);
    with ``top=1`` the best trial is the pick;
 3. optionally (``longer=factor``), a length check decides how long the pick is retrained: on the split the
    search used, the pick is trained with one seed for its trial's epochs, for twice as many, doubling while

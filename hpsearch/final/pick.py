@@ -13,10 +13,10 @@ from optuna.trial import FrozenTrial, TrialState
 from threadpoolctl import threadpool_limits
 
 from hpsearch.final.length import MIN_GAIN, about, length_check, lengths_for, pace
-from hpsearch.final.runs import score_seeds
-from hpsearch.final.sharing import makespan, side_by_side
+from hpsearch.final.runs import score_seeds, validate_runs
+from hpsearch.final.sharing import makespan, shared_out, side_by_side
 from hpsearch.objectives.data import load_data
-from hpsearch.objectives.registry import Objective, get_objective
+from hpsearch.objectives.registry import get_objective
 from hpsearch.spec import StudySpec
 
 __all__ = ["RETRAIN", "final_pick", "full_params"]
@@ -57,15 +57,20 @@ def _candidates(specs: Sequence[StudySpec], studies: Sequence[optuna.Study], top
     return out
 
 
-def _validate(candidates: list[dict[str, Any]], specs: dict[str, StudySpec], objective: Objective,
-              seeds: Sequence[int] | None, sign: float, phase: Callable[[str], None]) -> dict[str, Any]:
-    """Train every candidate again per seed on the search's split; the best mean validation score wins."""
-    for k, cand in enumerate(candidates, start=1):
-        runs = seeds if seeds is not None else (cand["seed"],)
-        phase(f"final pick: re-training candidate {k}/{len(candidates)} on {len(runs)} seed(s)")
-        vals = [objective.evaluate(cand["params"], specs[cand["study"]].settings, seed=s).value for s in runs]
-        cand["val_per_seed"] = vals
-        cand["val_mean"] = statistics.fmean(vals)
+def _validate(candidates: list[dict[str, Any]], specs: dict[str, StudySpec], seeds: Sequence[int] | None,
+              sign: float, phase: Callable[[str], None], n_jobs: int, blas_threads: int | None) -> dict[str, Any]:
+    """Train every candidate again per seed on the search's split (the runs shared out among ``n_jobs``
+    worker processes, the same scores as one after the other); the best mean validation score wins."""
+    pairs = [(k, s) for k, cand in enumerate(candidates) for s in (seeds if seeds is not None else [cand["seed"]])]
+    runs = [(specs[candidates[k]["study"]].to_dict(), candidates[k]["params"], s) for k, s in pairs]
+    costs = [float(candidates[k].get("seconds") or 1.0) for k, _ in pairs]
+    known = all(cand.get("seconds") for cand in candidates)
+    phase(f"final pick: re-training {len(candidates)} candidates on validation, {len(runs)} runs side by side"
+          f"{about(makespan(costs, n_jobs) if known else None)}")
+    scores = shared_out(validate_runs, runs, n_jobs, blas_threads, weights=costs)
+    for k, cand in enumerate(candidates):
+        cand["val_per_seed"] = [score[0] for (j, _), score in zip(pairs, scores, strict=True) if j == k]
+        cand["val_mean"] = statistics.fmean(cand["val_per_seed"])
     return max(candidates, key=lambda c: (sign * c["val_mean"], sign * c["search_value"]))
 
 
@@ -114,10 +119,11 @@ def final_pick(
     the module docstring. Returns (and stores) the record: candidates, chosen, trial, study, params, value
     (the search score), seeds, test_per_seed, test_mean, test_std, test_acc (= test_mean), retrain, n_train,
     n_search_train, n_test, train_seconds, diverged, direction, studies, dataset. ``blas_threads`` pins BLAS
-    while training (None: leave it); ``n_jobs`` > 1 trains the seeds of the test scoring side by side in that
-    many worker processes (the same nets and scores as one after the other). ``longer`` (a factor > 1, None:
-    off) runs the length check of step 3 first, with the first retraining seed; ``min_gain`` is its margin.
-    The record then holds ``length_check`` and ``epochs`` (the retraining's)."""
+    while training (None: leave it); ``n_jobs`` > 1 trains the candidates' runs, the length check's and the test
+    scoring's seeds side by side in that many worker processes (the same nets and scores as one after the
+    other). ``longer`` (a factor > 1, None: off) runs the length check of step 3 first, with the first
+    retraining seed; ``min_gain`` is its margin. The record then holds ``length_check`` and
+    ``epochs`` (the retraining's)."""
     studies, specs = _as_lists(studies, specs)
     names = [s.name for s in specs]
     stored = studies[0].user_attrs.get("final")
@@ -144,7 +150,8 @@ def final_pick(
         raise ValueError(f"study {names[0]} has no finished, non-diverged trial to pick; run it longer")
     by_name = dict(zip(names, specs, strict=True))
     with threadpool_limits(limits=blas_threads) if blas_threads else nullcontext():
-        chosen = _validate(candidates, by_name, objective, seeds, sign, phase) if top > 1 else candidates[0]
+        chosen = (_validate(candidates, by_name, seeds, sign, phase, n_jobs, blas_threads) if top > 1
+                  else candidates[0])
         runs = list(seeds) if seeds is not None else [chosen["seed"]]
         spec = by_name[chosen["study"]]
         check = None

@@ -1,5 +1,6 @@
 """The final pick's training runs, each a task a worker process can run: the pick trained once per seed and scored
-on the test split, or once per length and scored on validation."""
+on the test split, once per length and scored on validation, or candidates trained again per seed and scored on
+validation."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from hpsearch.objectives.registry import get_objective
 from hpsearch.spec import StudySpec
 from netcore.trainer import TrainData
 
-__all__ = ["score_seeds", "train_data", "validate_lengths"]
+__all__ = ["score_seeds", "train_data", "validate_lengths", "validate_runs"]
 
 
 def train_data(spec: StudySpec, retrain: str) -> TrainData:
@@ -64,5 +65,19 @@ def validate_lengths(spec: StudySpec | dict[str, Any], params: dict[str, Any], l
     with threadpool_limits(limits=blas_threads) if blas_threads else nullcontext():
         for epochs in lengths:
             res = objective.evaluate(params, _settings(spec, epochs), seed=seed)
+            out.append((float(res.value), float(res.seconds), bool(res.diverged)))
+    return out
+
+
+def validate_runs(runs: Sequence[tuple[StudySpec | dict[str, Any], dict[str, Any], int]], blas_threads: int | None
+                  ) -> list[tuple[float, float, bool]]:
+    """Train each run's parameters with its seed on its study's split, as the search did, and score it on
+    validation (the final pick's candidates; a worker process runs this for its share of the runs):
+    [(validation score, seconds, diverged)] per run of ``runs``, each (spec, params, seed)."""
+    out = []
+    with threadpool_limits(limits=blas_threads) if blas_threads else nullcontext():
+        for spec, params, seed in runs:
+            spec = spec if isinstance(spec, StudySpec) else StudySpec.from_dict(spec)
+            res = get_objective(spec.objective).evaluate(params, spec.settings, seed=seed)
             out.append((float(res.value), float(res.seconds), bool(res.diverged)))
     return out

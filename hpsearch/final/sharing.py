@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from joblib.externals.loky import get_reusable_executor
 
 from hpsearch.spec import StudySpec
 
-__all__ = ["makespan", "side_by_side"]
+__all__ = ["makespan", "shared_out", "side_by_side"]
 
 
 def _shares(weights: Sequence[float], jobs: int) -> list[list[int]]:
@@ -23,19 +24,20 @@ def _shares(weights: Sequence[float], jobs: int) -> list[list[int]]:
     return [sorted(share) for share in shares if share]
 
 
-def side_by_side(task: Callable[..., list], spec: StudySpec, params: dict[str, Any], items: Sequence[Any],
-                  n_jobs: int, *args: Any, weights: Sequence[float] | None = None) -> list:
-    """``task(spec, params, share, *args)`` over ``items``, shared out among up to ``n_jobs`` worker processes
-    (one BLAS thread each, the same results as in this process; ``weights``: the items' costs, the longest
-    go first to the least loaded worker); the results in the order of ``items``."""
+def shared_out(task: Callable[..., list], items: Sequence[Any], n_jobs: int, *args: Any,
+               weights: Sequence[float] | None = None) -> list:
+    """``task(share, *args)`` over ``items``, shared out among up to ``n_jobs`` worker processes (``weights``:
+    the items' costs, the longest go first to the least loaded worker); the results in the order of
+    ``items``. With one job it runs here. ``task`` and ``items`` must pickle (a module-level function, plain
+    data)."""
     jobs = max(1, min(n_jobs, len(items)))
     if jobs == 1:
-        return task(spec, params, list(items), *args)
+        return task(list(items), *args)
     # loky's reusable executor, as the launch's workers (joblib.Parallel would clash with it in a process that
     # launched a study: both share loky's one executor)
     executor = get_reusable_executor(max_workers=jobs)
     shares = _shares(weights if weights is not None else [1.0] * len(items), jobs)
-    futures = [executor.submit(task, spec.to_dict(), params, [items[i] for i in share], *args) for share in shares]
+    futures = [executor.submit(task, [items[i] for i in share], *args) for share in shares]
     out: list = [None] * len(items)
     for share, future in zip(shares, futures, strict=True):
         for i, result in zip(share, future.result(), strict=True):
@@ -43,7 +45,17 @@ def side_by_side(task: Callable[..., list], spec: StudySpec, params: dict[str, A
     return out
 
 
+def side_by_side(task: Callable[..., list], spec: StudySpec, params: dict[str, Any], items: Sequence[Any],
+                  n_jobs: int, *args: Any, weights: Sequence[float] | None = None) -> list:
+    """``task(spec, params, share, *args)`` over ``items``, shared out among up to ``n_jobs`` worker processes
+    (one BLAS thread each, the same results as in this process; ``weights``: the items' costs, the longest
+    go first to the least loaded worker); the results in the order of ``items``."""
+    alone = max(1, min(n_jobs, len(items))) == 1
+    bound = partial(task, spec if alone else spec.to_dict(), params)
+    return shared_out(bound, items, n_jobs, *args, weights=weights)
+
+
 def makespan(weights: Sequence[float], n_jobs: int) -> float:
-    """The wall time of ``weights`` shared out as :func:`side_by_side` does on ``n_jobs`` workers."""
+    """The wall time of ``weights`` shared out as :func:`shared_out` does on ``n_jobs`` workers."""
     jobs = max(1, min(n_jobs, len(weights)))
     return max((sum(weights[i] for i in share) for share in _shares(weights, jobs)), default=0.0)

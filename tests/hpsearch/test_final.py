@@ -143,7 +143,7 @@ def test_candidates_from_several_studies_are_revalidated_on_seeds_in_the_objecti
     assert final["seeds"] == [11, 12] and len(final["test_per_seed"]) == 2 and cnn_error["test"] == 1
     assert final["test_acc"] == pytest.approx(sum(final["test_per_seed"]) / 2)
     assert final["studies"] == ["err-a", "err-b"] and a.user_attrs["final"] == final
-    assert any("candidate 3/3" in p for p in phases)
+    assert any("re-training 3 candidates on validation, 6 runs" in p for p in phases)
     # asked again about the same studies: the stored record, no training, no second look at the test split
     assert final_pick([a, b], [a_spec, b_spec], top=3, seeds=[11, 12]) == final and cnn_error["test"] == 1
 
@@ -170,6 +170,24 @@ def test_seeds_scored_side_by_side_give_the_scores_of_one_after_the_other(tmp_pa
         scores.append((final["trial"], final["test_per_seed"]))
     assert scores[0] == scores[1]
     assert len(set(scores[0][1])) > 1  # the seeds differ: three nets, not one scored thrice
+
+
+def test_candidates_revalidated_side_by_side_give_the_scores_of_one_after_the_other(tmp_path):
+    # the candidates' runs (2 candidates x 2 seeds) shared out among two worker processes: the same validation
+    # scores, the same choice as trained one after the other in this process
+    picks, finals = [], []
+    for name, n_jobs in (("cands-one", 1), ("cands-two", 2)):
+        spec = StudySpec(name=name, space=wide_space(conditionals=False), settings=SETTINGS, n_trials=4, seed=4,
+                         out_dir=str(tmp_path))
+        study = run(spec, n_jobs=1, progress=False)
+        finals.append(final_pick(study, spec, top=2, seeds=[5, 6], n_jobs=n_jobs))
+        picks.append([(c["trial"], c["val_per_seed"]) for c in finals[-1]["candidates"]] + [finals[-1]["trial"]])
+    assert picks[0] == picks[1]
+    (first, first_vals), (second, second_vals) = picks[0][:2]
+    assert first != second and first_vals != second_vals  # two configurations, each trained on both seeds
+    best = finals[0]["candidates"][0]
+    again = [get_objective("mlp").evaluate(best["params"], SETTINGS, seed=s).value for s in (5, 6)]
+    assert first_vals == again  # each run is the candidate trained with that seed on the search's split
 
 
 # -- the length check: how long the pick is retrained, decided on validation -----------------------------------------

@@ -96,7 +96,8 @@ def test_a_budget_too_short_for_any_trial_still_writes_the_report_and_says_so(tm
 
 
 @pytest.mark.parametrize(("option", "value"), [("--time-budget", "-1"), ("--length-check", "0.5"),
-                                               ("--length-check", "nan"), ("--length-check", "50")])
+                                               ("--length-check", "nan"), ("--length-check", "50"),
+                                               ("--top", "0")])
 def test_a_bad_budget_or_length_factor_is_refused_before_anything_runs(tmp_path, capsys, option, value):
     code = _module().main(["--quick", "--dataset", "mnist-5k", "--out", str(tmp_path), option, value])
     assert code == 2
@@ -112,6 +113,16 @@ def test_length_check_1_retrains_for_the_trial_epochs_without_a_check(tmp_path, 
         str(tmp_path / "fashion-mlp-quick" / "journal.log")))
     final = optuna.load_study(study_name="fashion-mlp-quick", storage=storage).user_attrs["final"]
     assert final["length_check"] is None and final["epochs"] == 1
+
+
+def test_top_2_revalidates_two_candidates_on_the_final_seeds_and_picks_the_best_mean(tmp_path, capsys):
+    out = _run(tmp_path, capsys, "--model", "mlp", "--dataset", "mnist-5k", "--length-check", "1", "--top", "2")
+    assert "re-training 2 candidates on validation, 6 runs side by side" in out
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(
+        str(tmp_path / "fashion-mlp-quick" / "journal.log")))
+    final = optuna.load_study(study_name="fashion-mlp-quick", storage=storage).user_attrs["final"]
+    assert len(final["candidates"]) == 2 and all(len(c["val_per_seed"]) == 3 for c in final["candidates"])
+    assert final["chosen"] == max(final["candidates"], key=lambda c: (c["val_mean"], c["search_value"]))
 
 
 def _have_fashion() -> bool:
