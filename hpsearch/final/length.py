@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from hpsearch.final.runs import validate_lengths
-from hpsearch.final.sharing import side_by_side
+from hpsearch.final.runs import validate_runs
+from hpsearch.final.sharing import shared_out
 from hpsearch.spec import StudySpec
 
 __all__ = ["MIN_GAIN", "about", "chosen_length", "length_check", "lengths_for", "pace"]
@@ -46,8 +46,8 @@ def length_check(chosen: dict[str, Any], spec: StudySpec, factor: float, min_gai
     """Step 3 of the module docstring: the trial's epochs against longer runs (:func:`lengths_for`), one seed,
     side by side; the record says what ran and what was decided."""
     lengths = lengths_for(int(spec.settings.epochs), factor)
-    runs = side_by_side(validate_lengths, spec, chosen["params"], lengths, n_jobs, seed, blas_threads,
-                         weights=lengths)
+    runs = shared_out(validate_runs, [(spec.to_dict(), chosen["params"], seed, e) for e in lengths], n_jobs,
+                      blas_threads, weights=lengths)
     values, seconds, diverged = ([r[k] for r in runs] for k in range(3))
     epochs = chosen_length(lengths, values, diverged, min_gain=min_gain, maximize=sign > 0)
     at = lengths.index(epochs)

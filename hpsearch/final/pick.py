@@ -6,6 +6,7 @@ import logging
 import statistics
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
+from functools import partial
 from typing import Any
 
 import optuna
@@ -14,7 +15,7 @@ from threadpoolctl import threadpool_limits
 
 from hpsearch.final.length import MIN_GAIN, about, length_check, lengths_for, pace
 from hpsearch.final.runs import score_seeds, validate_runs
-from hpsearch.final.sharing import makespan, shared_out, side_by_side
+from hpsearch.final.sharing import makespan, shared_out
 from hpsearch.objectives.data import load_data
 from hpsearch.objectives.registry import get_objective
 from hpsearch.spec import StudySpec
@@ -62,7 +63,7 @@ def _validate(candidates: list[dict[str, Any]], specs: dict[str, StudySpec], see
     """Train every candidate again per seed on the search's split (the runs shared out among ``n_jobs``
     worker processes, the same scores as one after the other); the best mean validation score wins."""
     pairs = [(k, s) for k, cand in enumerate(candidates) for s in (seeds if seeds is not None else [cand["seed"]])]
-    runs = [(specs[candidates[k]["study"]].to_dict(), candidates[k]["params"], s) for k, s in pairs]
+    runs = [(specs[candidates[k]["study"]].to_dict(), candidates[k]["params"], s, None) for k, s in pairs]
     costs = [float(candidates[k].get("seconds") or 1.0) for k, _ in pairs]
     known = all(cand.get("seconds") for cand in candidates)
     phase(f"final pick: re-training {len(candidates)} candidates on validation, {len(runs)} runs side by side"
@@ -79,7 +80,8 @@ def _test(chosen: dict[str, Any], spec: StudySpec, seeds: Sequence[int], retrain
     """Train the pick once per seed on ``retrain`` and score each net once on the test split; with
     ``n_jobs`` > 1 the seeds are shared out among that many worker processes (one BLAS thread each), which
     give the same nets and scores."""
-    runs = side_by_side(score_seeds, spec, chosen["params"], seeds, n_jobs, retrain, blas_threads, epochs)
+    runs = shared_out(partial(score_seeds, spec.to_dict(), chosen["params"]), seeds, n_jobs, retrain, blas_threads,
+                      epochs)
     tests = [r[0] for r in runs]
     seconds = [r[1] for r in runs]
     diverged = any(r[2] for r in runs)

@@ -1,5 +1,5 @@
 """The final pick's training runs, each a task a worker process can run: the pick trained once per seed and scored
-on the test split, once per length and scored on validation, or candidates trained again per seed and scored on
+on the test split, or trained on the search's split (per candidate and seed, or per length) and scored on
 validation."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from hpsearch.objectives.registry import get_objective
 from hpsearch.spec import StudySpec
 from netcore.trainer import TrainData
 
-__all__ = ["score_seeds", "train_data", "validate_lengths", "validate_runs"]
+__all__ = ["score_seeds", "train_data", "validate_runs"]
 
 
 def train_data(spec: StudySpec, retrain: str) -> TrainData:
@@ -55,29 +55,16 @@ def score_seeds(spec: StudySpec | dict[str, Any], params: dict[str, Any], seeds:
     return out
 
 
-def validate_lengths(spec: StudySpec | dict[str, Any], params: dict[str, Any], lengths: Sequence[int], seed: int,
-                      blas_threads: int | None) -> list[tuple[float, float, bool]]:
-    """Train the pick with ``seed`` on the search's split once per length (epochs) and score it on validation:
-    [(validation score, seconds, diverged)]."""
-    spec = spec if isinstance(spec, StudySpec) else StudySpec.from_dict(spec)
-    objective = get_objective(spec.objective)
+def validate_runs(runs: Sequence[tuple[StudySpec | dict[str, Any], dict[str, Any], int, int | None]],
+                  blas_threads: int | None) -> list[tuple[float, float, bool]]:
+    """Train each run's parameters with its seed on its study's split, as the search did, for its epochs (None:
+    the study's), and score it on validation (the final pick's candidates and its length check; a worker
+    process runs this for its share of the runs): [(validation score, seconds, diverged)] per run of ``runs``,
+    each (spec, params, seed, epochs)."""
     out = []
     with threadpool_limits(limits=blas_threads) if blas_threads else nullcontext():
-        for epochs in lengths:
-            res = objective.evaluate(params, _settings(spec, epochs), seed=seed)
-            out.append((float(res.value), float(res.seconds), bool(res.diverged)))
-    return out
-
-
-def validate_runs(runs: Sequence[tuple[StudySpec | dict[str, Any], dict[str, Any], int]], blas_threads: int | None
-                  ) -> list[tuple[float, float, bool]]:
-    """Train each run's parameters with its seed on its study's split, as the search did, and score it on
-    validation (the final pick's candidates; a worker process runs this for its share of the runs):
-    [(validation score, seconds, diverged)] per run of ``runs``, each (spec, params, seed)."""
-    out = []
-    with threadpool_limits(limits=blas_threads) if blas_threads else nullcontext():
-        for spec, params, seed in runs:
+        for spec, params, seed, epochs in runs:
             spec = spec if isinstance(spec, StudySpec) else StudySpec.from_dict(spec)
-            res = get_objective(spec.objective).evaluate(params, spec.settings, seed=seed)
+            res = get_objective(spec.objective).evaluate(params, _settings(spec, epochs), seed=seed)
             out.append((float(res.value), float(res.seconds), bool(res.diverged)))
     return out

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import Any
 
 from joblib.externals.loky import get_reusable_executor
 
-from hpsearch.spec import StudySpec
-
-__all__ = ["makespan", "shared_out", "side_by_side"]
+__all__ = ["makespan", "shared_out"]
 
 
 def _shares(weights: Sequence[float], jobs: int) -> list[list[int]]:
@@ -43,16 +40,6 @@ def shared_out(task: Callable[..., list], items: Sequence[Any], n_jobs: int, *ar
         for i, result in zip(share, future.result(), strict=True):
             out[i] = result
     return out
-
-
-def side_by_side(task: Callable[..., list], spec: StudySpec, params: dict[str, Any], items: Sequence[Any],
-                  n_jobs: int, *args: Any, weights: Sequence[float] | None = None) -> list:
-    """``task(spec, params, share, *args)`` over ``items``, shared out among up to ``n_jobs`` worker processes
-    (one BLAS thread each, the same results as in this process; ``weights``: the items' costs, the longest
-    go first to the least loaded worker); the results in the order of ``items``."""
-    alone = max(1, min(n_jobs, len(items))) == 1
-    bound = partial(task, spec if alone else spec.to_dict(), params)
-    return shared_out(bound, items, n_jobs, *args, weights=weights)
 
 
 def makespan(weights: Sequence[float], n_jobs: int) -> float:
