@@ -284,7 +284,10 @@ def main(argv: list[str] | None = None) -> int:
         runs = ", ".join(f"{e} epochs {v:.4f}" for e, v in zip(check["epochs"], check["values"], strict=True))
         print(f"length check on validation: {runs}: retrained for {final['epochs']}"
               + ("" if check["paid"] else f" (no longer run gained {check['min_gain']:g})"))
-    print(f"final pick: trial {final['trial']} ({params}); validation {final['value']:.4f}; "
+    again = final.get("chosen", {}).get("val_mean")  # --top K > 1: the candidates' mean on the final seeds
+    mean = (f" (trained again on {len(final['chosen']['val_per_seed'])} seed(s): mean {again:.4f}, the best of "
+            f"{len(final['candidates'])} candidates)" if again is not None else "")
+    print(f"final pick: trial {final['trial']} ({params}); validation {final['value']:.4f}{mean}; "
           f"retrained {final['train_seconds']:.0f} s of training; TEST {final['test_acc']:.4f}{spread} "
           f"over {len(final.get('seeds', [0]))} seed(s): {per_seed}")
     print(f"report: {index.resolve()}")

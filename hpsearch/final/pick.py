@@ -70,8 +70,10 @@ def _validate(candidates: list[dict[str, Any]], specs: dict[str, StudySpec], see
           f"{about(makespan(costs, n_jobs) if known else None)}")
     scores = shared_out(validate_runs, runs, n_jobs, blas_threads, weights=costs)
     for k, cand in enumerate(candidates):
-        cand["val_per_seed"] = [score[0] for (j, _), score in zip(pairs, scores, strict=True) if j == k]
+        mine = [score for (j, _), score in zip(pairs, scores, strict=True) if j == k]
+        cand["val_per_seed"] = [score[0] for score in mine]
         cand["val_mean"] = statistics.fmean(cand["val_per_seed"])
+        cand["val_seconds"] = sum(score[1] for score in mine)
     return max(candidates, key=lambda c: (sign * c["val_mean"], sign * c["search_value"]))
 
 

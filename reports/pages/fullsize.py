@@ -59,14 +59,44 @@ def _headline(final: Mapping | None, direction: str) -> str:
     table = scores.per_seed.rename(columns={"test_acc": "test accuracy", "train_seconds": "training seconds"})
     return (
         f'<p style="font-size:20px;margin:6px 0"><b>{H.esc(big)}</b></p>'
-        f"<p>Final pick: trial {H.esc(final['trial'])} (best validation score {final['value']:.4f}, "
-        f"{H.esc(direction)}), {H.esc(retrain)} on {final['n_train']:,} images "
+        f"<p>Final pick: trial {H.esc(final['trial'])} ({H.esc(_chosen_by(final, direction))}), "
+        f"{H.esc(retrain)} on {final['n_train']:,} images "
         f"({final.get('train_seconds', float('nan')):.0f} s in all), {H.esc(scored)}, "
         f"on {final['n_test']:,} test images.</p>"
-        f"<p>{H.esc(_length(final))}</p>"
+        + _candidates(final)
+        + f"<p>{H.esc(_length(final))}</p>"
         f"<p>{H.esc(_spread(scores))}</p>"
         + H.data_table(table, table_id="seeds", sortable=False)
     )
+
+
+def _revalidated(final: Mapping) -> list[Mapping]:
+    """The candidates trained again on validation (``final_pick(top=K)``, K > 1); none for a top-1 pick."""
+    cands = final.get("candidates") or []
+    return cands if len(cands) > 1 and all("val_mean" in c for c in cands) else []
+
+
+def _chosen_by(final: Mapping, direction: str) -> str:
+    cands = _revalidated(final)
+    if not cands:
+        return f"best validation score {final['value']:.4f}, {direction}"
+    chosen = final["chosen"]
+    return (f"validation score {final['value']:.4f} in the search; chosen among the {len(cands)} best by the mean "
+            f"validation score over {len(chosen['val_per_seed'])} seed(s), trained again on the search's split: "
+            f"{chosen['val_mean']:.4f}, {direction}")
+
+
+def _candidates(final: Mapping) -> str:
+    cands = _revalidated(final)
+    if not cands:
+        return ""
+    rows = [{"trial": c["trial"], "search score": c["search_value"],
+             "validation per seed": ", ".join(f"{v:.4f}" for v in c["val_per_seed"]),
+             "validation mean": c["val_mean"], "chosen": "yes" if c["trial"] == final["trial"]
+             and c["study"] == final["study"] else ""} for c in cands]
+    return ("<p>Candidates, each trained again once per retraining seed on the search's split and scored on "
+            "validation (the test split not read):</p>"
+            + H.data_table(pd.DataFrame(rows), table_id="candidates", sortable=False))
 
 
 def _length(final: Mapping) -> str:
@@ -147,6 +177,9 @@ def _retraining(final: Mapping) -> str:
     epochs = f", {final['epochs']} epochs" if final.get("epochs") else ""
     check = final.get("length_check")
     checked = f"; length check {sum(check['seconds']):.0f} s of training before it" if check else ""
+    cands = _revalidated(final)
+    if cands and all("val_seconds" in c for c in cands):
+        checked += f"; {len(cands)} candidates re-validated in {sum(c['val_seconds'] for c in cands):.0f} s before it"
     return f"{final['train_seconds']:.0f} s" + (f" ({n} seeds{epochs})" if n > 1 else epochs) + checked
 
 

@@ -123,6 +123,8 @@ def test_top_2_revalidates_two_candidates_on_the_final_seeds_and_picks_the_best_
     final = optuna.load_study(study_name="fashion-mlp-quick", storage=storage).user_attrs["final"]
     assert len(final["candidates"]) == 2 and all(len(c["val_per_seed"]) == 3 for c in final["candidates"])
     assert final["chosen"] == max(final["candidates"], key=lambda c: (c["val_mean"], c["search_value"]))
+    assert f"(trained again on 3 seed(s): mean {final['chosen']['val_mean']:.4f}, the best of 2 candidates)" in out
+    assert all(c["val_seconds"] > 0 for c in final["candidates"])
 
 
 def _have_fashion() -> bool:

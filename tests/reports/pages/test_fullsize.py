@@ -167,3 +167,22 @@ def test_without_a_length_check_the_page_says_the_trial_length_was_kept(tmp_path
     final = {**_three_seeds([0.93, 0.931, 0.932]), "epochs": 20, "length_check": None}
     text = _text(read_page, final, budget_trials, tmp_path)
     assert "Retrained for its trial's epochs (20): no length check ran." in text
+
+
+def test_candidates_revalidated_on_seeds_are_shown_with_how_the_pick_was_chosen(tmp_path, budget_trials, read_page):
+    # final_pick(top=2): the pick is the better validation mean, not the better search score
+    final = _three_seeds([0.93, 0.931, 0.932])
+    cands = [{"study": "fs", "trial": 5, "search_value": 0.9389, "val_per_seed": [0.9301, 0.9310, 0.9320],
+              "val_mean": 0.9310, "val_seconds": 300.0},
+             {"study": "fs", "trial": 2, "search_value": 0.9352, "val_per_seed": [0.9374, 0.9350, 0.9360],
+              "val_mean": 0.9361333, "val_seconds": 310.0}]
+    final.update(candidates=cands, chosen=cands[1], trial=2, study="fs", value=0.9352)
+    text = _text(read_page, final, budget_trials, tmp_path)
+    assert ("validation score 0.9352 in the search; chosen among the 2 best by the mean validation score over 3 "
+            "seed(s), trained again on the search's split: 0.9361, maximize") in text
+    assert "best validation score" not in text
+    assert "0.9374, 0.9350, 0.9360" in text and "0.9301, 0.9310, 0.9320" in text
+    assert "2 candidates re-validated in 610 s before it" in text
+    # a top-1 pick: no candidates table, the best search score
+    text = _text(read_page, _three_seeds([0.93, 0.931, 0.932]), budget_trials, tmp_path)
+    assert "best validation score 0.8500" in text and "Candidates, each trained again" not in text
