@@ -18,12 +18,13 @@ deadline nothing starts that cannot reach its first rung and nothing runs that c
 `--time-budget` seconds. The best trial on validation is then retrained on training + validation (or on
 training only: `--retrain train`), once per retraining seed (3 by default, side by side on the workers), and
 each net is scored once on the 10,000 test images; the report puts their mean and spread beside published
-results. How long it is retrained is decided by a length check on validation (`--length-check FACTOR`): the
-pick trained with one seed for its trial's epochs, doubled up to FACTOR times as many, side by side; the
-shortest length within 0.002 of the best is kept, so a longer run must beat every shorter one by that margin.
-FACTOR is 2 by default (20 and 40 epochs for the hour's conv net), 4 when the budget shortened the trials
-(15 minutes: 7, 14 and 28 epochs), 1 for no check. Before the check and the retraining it prints how long
-they should take at the pick's pace in the search.
+results. How long it is retrained: FACTOR times its trial's epochs (`--retrain-factor FACTOR`; 2 by
+default, so 40 epochs for the hour's conv net; 4 when the budget shortened the trials, so 28 for 15 minutes'
+7), without a check: every doubling measured on the hour's picks gained (docs/fullsize.md), while a check on
+one seed cannot resolve gains of 0.002 and costs a third of the hour. `--length-check FACTOR` runs the check
+instead: the pick trained with one seed for its trial's epochs, doubled up to FACTOR times as many, side by
+side on validation; the shortest length within 0.002 of the best is kept. Before the check and the
+retraining it prints how long they should take at the pick's pace in the search.
 
 Run:  python studies/fashion_mnist.py --model cnn --time-budget 3600      (an hour, every core)
       python studies/fashion_mnist.py --model mlp --quick                  (a one-minute demo)
@@ -131,10 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="train the K best configurations again on the final seeds, on validation, and pick the "
                          "best mean (default 1: the search's best; each candidate costs a trial per seed)")
     ap.add_argument("--retrain", choices=RETRAIN, default="train+val", help="what the final pick is retrained on")
+    ap.add_argument("--retrain-factor", type=float, default=None, metavar="FACTOR",
+                    help="retrain the pick for FACTOR times its trial's epochs, without a check (default 2; 4 "
+                         "when the budget shortened the trials; 1: the trial's epochs)")
     ap.add_argument("--length-check", type=float, default=None, metavar="FACTOR",
-                    help="validate the pick for its trial's epochs, doubling up to FACTOR times as many, and "
-                         f"retrain for the shortest length within {MIN_GAIN} of the best (default 2; 4 when the "
-                         "budget shortened the trials; 1: the trial's epochs, no check)")
+                    help="instead: validate the pick for its trial's epochs, doubling up to FACTOR times as "
+                         f"many, and retrain for the shortest length within {MIN_GAIN} of the best (1: no check)")
     ap.add_argument("--dataset", default="fashion-mnist", choices=("fashion-mnist", "mnist", "mnist-5k"))
     ap.add_argument("--n-jobs", type=int, default=None, help="worker processes (default and -1: every core)")
     ap.add_argument("--seed", type=int, default=0, help="study seed (default 0)")
@@ -183,10 +186,12 @@ def _earlier(dirs: list[str], space: SearchSpace, objective: str) -> list[dict]:
 
 
 def length_factor(args: argparse.Namespace, epochs: int) -> float:
-    """The length check's factor: ``--length-check``, else 2, or 4 when the budget shortened a full trial below
-    the full length (the retraining is not held to the search's budget; --quick keeps 2)."""
-    if args.length_check is not None:
-        return args.length_check
+    """How much longer than its trial the pick is retrained (``--retrain-factor``), or the length check's
+    factor (``--length-check``); else 2, or 4 when the budget shortened a full trial below the full length (the
+    retraining is not held to the search's budget; --quick keeps 2)."""
+    for given in (args.length_check, args.retrain_factor):
+        if given is not None:
+            return given
     return 4.0 if epochs < FULL_EPOCHS[args.model] and not args.quick else 2.0
 
 
@@ -244,9 +249,12 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--final-seeds {args.final_seeds} is invalid; give 1 or more (3 for a spread)")
         if args.top < 1:
             raise ValueError(f"--top {args.top} is invalid; give 1 (the search's best) or more candidates, e.g. 3")
-        if args.length_check is not None and not 1.0 <= args.length_check <= 10.0:
-            raise ValueError(f"--length-check {args.length_check:g} is invalid; give a factor from 1 (no check) "
-                             "to 10, e.g. 2")
+        for option, given in (("--length-check", args.length_check), ("--retrain-factor", args.retrain_factor)):
+            if given is not None and not 1.0 <= given <= 10.0:
+                raise ValueError(f"{option} {given:g} is invalid; give a factor from 1 (the trial's epochs) "
+                                 "to 10, e.g. 2")
+        if args.length_check is not None and args.retrain_factor is not None:
+            raise ValueError("give --retrain-factor (a fixed length) or --length-check (a check), not both")
         spec = make_spec(args, n_jobs)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -263,8 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     # one BLAS thread a process (final_pick's default), as in the workers: the seeds train side by side
     try:
         factor = length_factor(args, spec.settings.epochs)
+        checked = args.length_check is not None
         final = final_pick(study, spec, retrain=args.retrain, seeds=seeds, n_jobs=n_jobs, top=args.top,
-                           longer=factor if factor > 1.0 else None, on_phase=print)
+                           longer=factor if checked and factor > 1.0 else None,
+                           epochs=None if checked else max(1, round(factor * spec.settings.epochs)),
+                           on_phase=print)
     except ValueError as exc:  # e.g. no trial finished within the budget: the study is still reported
         final = None
         problem = str(exc)
@@ -284,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
         runs = ", ".join(f"{e} epochs {v:.4f}" for e, v in zip(check["epochs"], check["values"], strict=True))
         print(f"length check on validation: {runs}: retrained for {final['epochs']}"
               + ("" if check["paid"] else f" (no longer run gained {check['min_gain']:g})"))
+    elif final.get("trial_epochs") and final["epochs"] != final["trial_epochs"]:
+        print(f"retrained for {final['epochs']} epochs: {final['epochs'] / final['trial_epochs']:g} times its trial's "
+              f"{final['trial_epochs']}, without a check")
     again = final.get("chosen", {}).get("val_mean")  # --top K > 1: the candidates' mean on the final seeds
     mean = (f" (trained again on {len(final['chosen']['val_per_seed'])} seed(s): mean {again:.4f}, the best of "
             f"{len(final['candidates'])} candidates)" if again is not None else "")

@@ -118,6 +118,7 @@ def final_pick(
     n_jobs: int = 1,
     longer: float | None = None,
     min_gain: float = MIN_GAIN,
+    epochs: int | None = None,
 ) -> dict[str, Any]:
     """Pick among the finished trials of ``studies`` (each with its spec), retrain, score on test once; see
     the module docstring. Returns (and stores) the record: candidates, chosen, trial, study, params, value
@@ -126,8 +127,9 @@ def final_pick(
     while training (None: leave it); ``n_jobs`` > 1 trains the candidates' runs, the length check's and the test
     scoring's seeds side by side in that many worker processes (the same nets and scores as one after the
     other). ``longer`` (a factor > 1, None: off) runs the length check of step 3 first, with the first
-    retraining seed; ``min_gain`` is its margin. The record then holds ``length_check`` and
-    ``epochs`` (the retraining's)."""
+    retraining seed; ``min_gain`` is its margin. ``epochs`` (None: the trial's, or the check's choice) retrains
+    for that many epochs without a check; it excludes ``longer``. The record holds ``length_check`` (None when
+    no check ran), ``epochs`` (the retraining's) and ``trial_epochs`` (the search's)."""
     studies, specs = _as_lists(studies, specs)
     names = [s.name for s in specs]
     stored = studies[0].user_attrs.get("final")
@@ -142,6 +144,10 @@ def final_pick(
     if longer is not None and not (isinstance(longer, int | float) and not isinstance(longer, bool)
                                    and 1.0 < longer <= 10.0):
         raise ValueError(f"longer={longer!r} is invalid; give a factor above 1 and at most 10 (e.g. 2), or None")
+    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
+        raise ValueError(f"epochs={epochs!r} is invalid; give a whole number of epochs >= 1, or None (the trial's)")
+    if epochs is not None and longer is not None:
+        raise ValueError("give either epochs (a fixed retraining length) or longer (a length check), not both")
     if not (isinstance(min_gain, int | float) and 0.0 <= min_gain < 1.0):
         raise ValueError(f"min_gain={min_gain!r} is invalid; give a score margin >= 0, e.g. {MIN_GAIN}")
     objective = get_objective(specs[0].objective)
@@ -167,7 +173,7 @@ def final_pick(
             phase(f"final pick: length check on validation ({', '.join(map(str, lengths))} epochs side by side"
                   f"{about(wall)})")
             check = length_check(chosen, spec, longer, min_gain, runs[0], sign, n_jobs, blas_threads)
-        epochs = check["chosen_epochs"] if check else int(spec.settings.epochs)
+        epochs = check["chosen_epochs"] if check else (epochs or int(spec.settings.epochs))
         data = load_data(spec.settings)
         more = 1.0 + (len(data.x_val) / len(data.x_train) if retrain == "train+val" else 0.0)  # images an epoch
         wall = speed and speed * more * makespan([epochs] * len(runs), n_jobs)
@@ -179,7 +185,7 @@ def final_pick(
         "study": chosen["study"], "trial": chosen["trial"], "params": chosen["params"],
         "value": chosen["search_value"], "seeds": runs, "seed": runs[0], "retrain": retrain,
         "n_search_train": len(load_data(spec.settings).x_train), "test_acc": scored["test_mean"], **scored,
-        "epochs": epochs, "length_check": check,
+        "epochs": epochs, "trial_epochs": int(spec.settings.epochs), "length_check": check,
         "dataset": getattr(spec.settings, "dataset", None),
     }
     studies[0].set_user_attr("final", final)

@@ -103,6 +103,10 @@ def _length(final: Mapping) -> str:
     """How long the pick was retrained, and the length check's evidence when one ran."""
     check = final.get("length_check")
     epochs = final.get("epochs")
+    trial = final.get("trial_epochs")
+    if not check and trial and epochs != trial:
+        return (f"Retrained for {epochs} epochs, {epochs / trial:g} times its trial's {trial}, without a length "
+                "check: a fixed factor, set before the test split was read.")
     if not check:
         return ("Retrained for its trial's epochs" + (f" ({epochs})" if epochs else "")
                 + ": no length check ran.")

@@ -299,3 +299,26 @@ def test_a_bad_length_factor_is_refused_before_anything_trains(tmp_path, counted
 ])
 def test_the_pick_s_pace_is_seconds_per_epoch_not_per_evaluation(seconds, evaluations, per_epoch, expected):
     assert pace({"seconds": seconds, "epochs_run": evaluations}, per_epoch) == expected
+
+
+def test_a_fixed_retraining_length_trains_for_it_without_a_check(tmp_path, counted):
+    spec, study = _study(tmp_path, "fixed-length")
+    final = final_pick(study, spec, seeds=[8], epochs=7)
+    assert final["length_check"] is None and final["epochs"] == 7 and final["trial_epochs"] == 3
+    # the oracle: the pick trained for 7 epochs on training + validation with the seed, scored on test
+    split = load_data(SETTINGS)
+    data = TrainData(np.concatenate([split.x_train, split.x_val]), np.concatenate([split.t_train, split.t_val]),
+                     split.x_val, split.t_val)
+    assert final["test_per_seed"] == [_fit_score(final["params"], dataclasses.replace(SETTINGS, epochs=7), 8, data)]
+    assert counted["test"] == 1
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"epochs": 0}, "epochs=0 is invalid"), ({"epochs": 2.5}, "epochs=2.5 is invalid"),
+    ({"epochs": True}, "epochs=True is invalid"), ({"epochs": 6, "longer": 2}, "not both"),
+])
+def test_a_bad_retraining_length_is_refused_before_anything_trains(tmp_path, counted, kwargs, match):
+    spec, study = _study(tmp_path, "bad-epochs")
+    with pytest.raises(ValueError, match=match):
+        final_pick(study, spec, **kwargs)
+    assert counted["test"] == 0 and "final" not in study.user_attrs

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+from html import escape
 from pathlib import Path
 
 import optuna
@@ -49,15 +50,12 @@ def test_quick_search_scores_its_pick_on_test_once_and_reports_it(model, tmp_pat
     # scored on 3 retraining seeds derived from the study seed; the headline is their mean
     assert len(final["test_per_seed"]) == 3 and len(set(final["seeds"])) == 3
     assert final["test_acc"] == pytest.approx(sum(final["test_per_seed"]) / 3)
-    # the length check ran by default (1 epoch against 2, on validation) and chose the retraining's length
-    check = final["length_check"]
-    assert check["epochs"] == [1, 2] and final["epochs"] == (2 if check["paid"] else 1)
-    line = next(x for x in out.splitlines() if x.startswith("length check on validation:"))
-    assert f"1 epochs {check['values'][0]:.4f}, 2 epochs {check['values'][1]:.4f}" in line
-    assert f"retrained for {final['epochs']}" in line
-    # before the check and the retraining, the script says what runs and how long it should take
-    assert re.search(r"^final pick: length check on validation \(1, 2 epochs side by side; about \d+ s", out, re.M)
-    assert re.search(r"^final pick: scoring .* \(3 seed\(s\), [12] epochs; about \d+ s", out, re.M)
+    # by default the pick is retrained for twice its trial's epochs, without a length check
+    assert final["length_check"] is None and final["trial_epochs"] == 1 and final["epochs"] == 2
+    assert "length check" not in out and "retrained for 2 epochs: 2 times its trial's 1, without a check" in out
+    assert escape("Retrained for 2 epochs, 2 times its trial's 1, without a length check") in html
+    # before the retraining, the script says what runs and how long it should take
+    assert re.search(r"^final pick: scoring .* \(3 seed\(s\), 2 epochs; about \d+ s", out, re.M)
     # the warm start and the cost-aware schedule are recorded in the study; the modern recipe in its settings
     priors = study.user_attrs["priors"]
     assert priors["configs"][0]["source"].startswith("the book's advice") and priors["startup_trials"] >= 3
@@ -97,12 +95,46 @@ def test_a_budget_too_short_for_any_trial_still_writes_the_report_and_says_so(tm
 
 @pytest.mark.parametrize(("option", "value"), [("--time-budget", "-1"), ("--length-check", "0.5"),
                                                ("--length-check", "nan"), ("--length-check", "50"),
-                                               ("--top", "0")])
+                                               ("--top", "0"), ("--retrain-factor", "0.5"),
+                                               ("--retrain-factor", "11")])
 def test_a_bad_budget_or_length_factor_is_refused_before_anything_runs(tmp_path, capsys, option, value):
     code = _module().main(["--quick", "--dataset", "mnist-5k", "--out", str(tmp_path), option, value])
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert option in err and "\n" not in err
+    assert not any(tmp_path.iterdir())
+
+
+def test_length_check_2_validates_two_lengths_and_retrains_for_the_chosen_one(tmp_path, capsys):
+    out = _run(tmp_path, capsys, "--model", "mlp", "--dataset", "mnist-5k", "--length-check", "2")
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(
+        str(tmp_path / "fashion-mlp-quick" / "journal.log")))
+    final = optuna.load_study(study_name="fashion-mlp-quick", storage=storage).user_attrs["final"]
+    check = final["length_check"]
+    assert check["epochs"] == [1, 2] and final["epochs"] == (2 if check["paid"] else 1)
+    line = next(x for x in out.splitlines() if x.startswith("length check on validation:"))
+    assert f"1 epochs {check['values'][0]:.4f}, 2 epochs {check['values'][1]:.4f}" in line
+    assert f"retrained for {final['epochs']}" in line
+    # before the check and the retraining, the script says what runs and how long it should take
+    assert re.search(r"^final pick: length check on validation \(1, 2 epochs side by side; about \d+ s", out, re.M)
+    assert re.search(r"^final pick: scoring .* \(3 seed\(s\), [12] epochs; about \d+ s", out, re.M)
+
+
+@pytest.mark.parametrize(("factor", "epochs"), [("1", 1), ("3", 3)])
+def test_retrain_factor_sets_the_retraining_length(tmp_path, capsys, factor, epochs):
+    _run(tmp_path, capsys, "--model", "mlp", "--dataset", "mnist-5k", "--retrain-factor", factor)
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(
+        str(tmp_path / "fashion-mlp-quick" / "journal.log")))
+    final = optuna.load_study(study_name="fashion-mlp-quick", storage=storage).user_attrs["final"]
+    assert final["length_check"] is None and final["epochs"] == epochs
+
+
+def test_a_retrain_factor_and_a_length_check_together_are_refused(tmp_path, capsys):
+    code = _module().main(["--quick", "--dataset", "mnist-5k", "--out", str(tmp_path), "--retrain-factor", "2",
+                           "--length-check", "2"])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert "--retrain-factor" in err and "--length-check" in err and "\n" not in err
     assert not any(tmp_path.iterdir())
 
 
@@ -180,14 +212,15 @@ def test_a_shorter_budget_gets_shorter_full_trials(model, budget, epochs, tmp_pa
 
 
 @pytest.mark.parametrize(("argv", "factor"), [
-    (["--model", "cnn", "--time-budget", "3600"], 2.0),   # full-length trials: 20 and 40 epochs
-    (["--model", "cnn", "--time-budget", "900"], 4.0),    # trials shortened to 7 epochs: 7, 14 and 28
+    (["--model", "cnn", "--time-budget", "3600"], 2.0),   # full-length trials of 20 epochs: 40
+    (["--model", "cnn", "--time-budget", "900"], 4.0),    # trials shortened to 7 epochs: 28
     (["--model", "mlp", "--time-budget", "900"], 4.0),
     (["--model", "cnn", "--time-budget", "900", "--length-check", "3"], 3.0),  # the user's factor wins
+    (["--model", "cnn", "--time-budget", "900", "--retrain-factor", "1.5"], 1.5),
     (["--model", "cnn", "--time-budget", "900", "--quick"], 2.0),  # a demo stays short
     (["--model", "cnn", "--time-budget", "3600", "--epochs", "5"], 4.0),
 ])
-def test_the_length_check_looks_further_when_the_budget_shortened_the_trials(argv, factor, tmp_path):
+def test_the_retraining_looks_further_when_the_budget_shortened_the_trials(argv, factor, tmp_path):
     module = _module()
     args = module.build_parser().parse_args([*argv, "--out", str(tmp_path)])
     spec = module.make_spec(args, n_jobs=2)
