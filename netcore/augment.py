@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-__all__ = ["augment_batch"]
+__all__ = ["augment_batch", "mirror"]
 
 
 def _image_shape(x: np.ndarray, image_shape: tuple[int, ...] | None) -> tuple[int, int, int]:
@@ -83,3 +83,11 @@ def augment_batch(
         mirrored = np.flatnonzero(rng.random(n) < 0.5)
         out[mirrored] = out[mirrored, :, :, ::-1]
     return out.reshape(x.shape)
+
+
+def mirror(x: np.ndarray, image_shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Every image of the batch ``x`` mirrored left-right, as a new contiguous array of ``x``'s shape: the
+    test-time half of ``flip`` (shapes as :func:`augment_batch`)."""
+    x = np.asarray(x)
+    c, h, w = _image_shape(x, image_shape)
+    return np.ascontiguousarray(x.reshape(x.shape[0], c, h, w)[:, :, :, ::-1]).reshape(x.shape)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from netcore.augment import mirror
 from netcore.functions import accuracy as _accuracy
 from netcore.functions import cross_entropy, softmax
 from netcore.layers import Relu
@@ -68,6 +69,10 @@ class Network:
 
     ``weight_decay`` (lambda) adds ``0.5 * lambda * sum ||W||^2`` to the loss and ``lambda * W`` to each
     gradient of a parameter listed in ``decay_names`` (the book: every affine/conv weight, biases excluded).
+
+    ``flip_average`` (False: the book's evaluation) makes :meth:`evaluate` and :meth:`accuracy` score each image
+    by the mean of its class probabilities and its mirror's (test-time flip averaging, for nets trained with
+    flips); :meth:`predict` and training are unchanged.
     """
 
     def __init__(
@@ -88,6 +93,7 @@ class Network:
         self._decay_w = [flat.param_views[n] for n in decay_names]
         self._decay_g = [flat.grad_views[n] for n in decay_names]
         self.dtype = flat.params.dtype
+        self.flip_average = False
         if hasattr(self.layers[0], "need_input_grad"):
             self.layers[0].need_input_grad = False  # nobody needs dL/dx of the network's input
 
@@ -153,7 +159,8 @@ class Network:
 
     # -- evaluation ------------------------------------------------------------------------------
     def evaluate(self, x: np.ndarray, t: np.ndarray, *, batch_size: int = 2000) -> tuple[float, float]:
-        """(accuracy, mean cross-entropy without the decay term) in inference mode, in chunks."""
+        """(accuracy, mean cross-entropy without the decay term) in inference mode, in chunks; with
+        :attr:`flip_average`, of the mean probabilities of each image and its mirror."""
         n = len(x)
         if n == 0:
             raise ValueError("evaluate() got an empty set: pass at least one example")
@@ -163,8 +170,11 @@ class Network:
             xb = x[start : start + batch_size]
             tb = t[start : start + batch_size]
             scores = self.predict(xb, train=False)
+            probs = softmax(scores)
+            if self.flip_average:  # the mean probabilities decide (the book's path below is untouched)
+                scores = probs = 0.5 * (probs + softmax(self.predict(mirror(xb), train=False)))
             correct += _accuracy(scores, tb) * len(xb)
-            loss_sum += cross_entropy(softmax(scores), tb) * len(xb)
+            loss_sum += cross_entropy(probs, tb) * len(xb)
         return correct / n, loss_sum / n
 
     def accuracy(self, x: np.ndarray, t: np.ndarray, *, batch_size: int = 2000) -> float:

@@ -90,7 +90,8 @@ def _test(chosen: dict[str, Any], spec: StudySpec, seeds: Sequence[int], retrain
     return {"test_per_seed": tests, "test_mean": statistics.fmean(tests),
             "test_std": statistics.stdev(tests) if len(tests) > 1 else None, "train_seconds": sum(seconds),
             "seconds_per_seed": seconds, "n_train": runs[0][3], "n_test": runs[0][4], "diverged": diverged,
-            "parallel_seeds": max(1, min(n_jobs, len(seeds)))}
+            "parallel_seeds": max(1, min(n_jobs, len(seeds))),
+            **({"test_per_seed_plain": [r[5] for r in runs]} if runs[0][5] is not None else {})}
 
 
 def _as_lists(studies: optuna.Study | Sequence[optuna.Study], specs: StudySpec | Sequence[StudySpec]

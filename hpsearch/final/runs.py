@@ -38,7 +38,8 @@ def score_seeds(spec: StudySpec | dict[str, Any], params: dict[str, Any], seeds:
                  blas_threads: int | None, epochs: int | None = None) -> list[tuple[float, float, bool, int, int]]:
     """Train the pick once per seed on ``retrain`` (for ``epochs``, None: the trial's) and score each net on the
     test split, read once here (a worker process runs this for its share of the seeds):
-    [(test score, seconds, diverged, n_train, n_test)]."""
+    [(test score, seconds, diverged, n_train, n_test, plain)], ``plain`` the score without the flip average
+    when the settings score with it (``tta_flip``), else None."""
     spec = spec if isinstance(spec, StudySpec) else StudySpec.from_dict(spec)
     objective = get_objective(spec.objective)
     settings = _settings(spec, epochs)
@@ -50,8 +51,12 @@ def score_seeds(spec: StudySpec | dict[str, Any], params: dict[str, Any], seeds:
             t0 = time.perf_counter()
             net, res = objective.fit(params, settings, seed=seed, data=data)
             seconds = time.perf_counter() - t0
-            out.append((float(net.accuracy(x_test, t_test)), seconds, bool(res.diverged), len(data.x_train),
-                        int(len(t_test))))
+            score = float(net.accuracy(x_test, t_test))
+            plain = None
+            if net.flip_average:  # also the plain score, for comparisons with nets evaluated without it
+                net.flip_average = False
+                plain = float(net.accuracy(x_test, t_test))
+            out.append((score, seconds, bool(res.diverged), len(data.x_train), int(len(t_test)), plain))
     return out
 
 

@@ -5,7 +5,7 @@ and the prior configurations its search tries first.
 50,000 train / 10,000 validation images (split seed 0), shuffled epochs of batch 100, four evaluations per
 epoch on a fixed 2,000-image validation subsample (and 1,000 training images); on a small data set (a demo,
 a test) the script's quick sizes. :func:`modern_recipe` is the script's ``--recipe modern``: shifts of up to
-2 pixels, horizontal flips on Fashion-MNIST only, label smoothing 0.1, an EMA of the weights whose horizon is
+2 pixels, horizontal flips and test-time flip averaging on Fashion-MNIST only, label smoothing 0.1, an EMA of the weights whose horizon is
 a tenth of a full trial's updates, a warm-up + cosine schedule. :data:`PRIOR_CONFIGS` are the configurations
 the script's search starts from, each naming its source. The script reads its recipe and conv-net priors from here.
 """
@@ -37,6 +37,7 @@ def modern_recipe(dataset: str, n_train: int, epochs: int, *, batch_size: int = 
     return {
         "lr_schedule": "warmup-cosine", "augment_shift": 2,
         "augment_flip": dataset == "fashion-mnist",  # a mirrored digit is another digit, a mirrored shirt not
+        "tta_flip": dataset == "fashion-mnist",  # scored as it trained: each image and its mirror, averaged
         "label_smoothing": 0.1, "ema_decay": round(min(0.999, max(0.9, 1.0 - 10.0 / updates)), 6),
     }
 
@@ -45,7 +46,8 @@ def fullsize_settings(settings_cls: type, *, dataset: str = "fashion-mnist", epo
                       **extra: Any) -> Any:
     """``settings_cls`` (CnnSettings, ObjectiveSettings) under the real-size protocol with the modern recipe;
     ``full=False``: the script's quick sizes (3,000 images, 2,000 on mnist-5k; 500 for validation, two
-    evaluations per epoch on 250 images). ``extra`` fields override (e.g. ``n_samples`` for a tiny table)."""
+    evaluations per epoch on 250 images). ``extra`` fields override, the recipe's too (e.g. ``n_samples`` for a
+    tiny table, ``tta_flip=False``)."""
     n_val = 10_000 if full else 500
     n_samples = None if full else (3000 if dataset != "mnist-5k" else 2000)
     base: dict[str, Any] = {
@@ -56,7 +58,7 @@ def fullsize_settings(settings_cls: type, *, dataset: str = "fashion-mnist", epo
     base.update(extra)
     n_train = (base["n_samples"] or 60_000) - base["n_val"]
     recipe = modern_recipe(dataset, n_train, epochs, batch_size=base["batch_size"])
-    return settings_cls(**{**base, **recipe})
+    return settings_cls(**{**base, **recipe, **extra})
 
 
 def default_epochs(model: str, budget: float) -> int:

@@ -14,8 +14,10 @@ score is its accuracy on the whole validation split, measured once at its end.
 The modern training recipe of :class:`netcore.trainer.TrainConfig` (not the book's; each off by default, so
 the book's trials are unchanged, and settings stored before these fields existed load with them off):
 ``augment_shift`` / ``augment_flip`` (random shifts and flips of the training images), ``label_smoothing``,
-``ema_decay`` (the net is evaluated and scored with its averaged weights) and ``warmup`` (the warm-up fraction
-of ``lr_schedule="warmup-cosine"``; None: netcore's default 0.05).
+``ema_decay`` (the net is evaluated and scored with its averaged weights), ``warmup`` (the warm-up fraction
+of ``lr_schedule="warmup-cosine"``; None: netcore's default 0.05) and ``tta_flip`` (the trial's score and the
+final pick's test score average each image's class probabilities with its mirror's; the evaluations during
+training stay plain).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class TrainingSettings:
     augment_flip: bool = False
     label_smoothing: float = 0.0
     ema_decay: float = 0.0
+    tta_flip: bool = False  # score each image by the mean probabilities of it and its mirror (Network.flip_average)
 
     def __post_init__(self) -> None:
         check_types(self, "settings")  # every field against its annotation (hpsearch.checks)

@@ -99,7 +99,9 @@ def train_trial(
     """Build a net with ``build(values, settings, data, rng)``, train it, and score it.
 
     The score is the accuracy on the whole validation split: when the evaluations used a subsample
-    (``eval_val_n``), the finished net is evaluated once more on all of it (not after divergence or pruning).
+    (``eval_val_n``) or the settings score with test-time flip averaging (``tta_flip``, which the evaluations
+    during training leave out: the pruners compare plain curves), the finished net is evaluated once more on
+    all of it (not after divergence or pruning); the net returned keeps ``flip_average`` set.
     """
     data = load_data(settings) if data is None else data
     rng = np.random.default_rng(seed)
@@ -111,7 +113,8 @@ def train_trial(
     hist = train(net, _optimizer(values), data, settings.train_config(), rng=rng, callbacks=callbacks)
     value = hist.val_acc[-1] if hist.val_acc else 0.0
     subsampled = settings.eval_val_n is not None and settings.eval_val_n < len(data.x_val)
-    if subsampled and not hist.diverged and not hist.stopped:
+    net.flip_average = bool(getattr(settings, "tta_flip", False))  # the score and a later test score, not the curves
+    if (subsampled or net.flip_average) and not hist.diverged and not hist.stopped:
         value = net.evaluate(data.x_val, data.t_val, batch_size=settings.train_config().eval_batch_size)[0]
     return net, _result(hist, float(value), time.perf_counter() - t0)
 

@@ -65,9 +65,21 @@ def _headline(final: Mapping | None, direction: str) -> str:
         f"on {final['n_test']:,} test images.</p>"
         + _candidates(final)
         + f"<p>{H.esc(_length(final))}</p>"
-        f"<p>{H.esc(_spread(scores))}</p>"
+        + _plain(final)
+        + f"<p>{H.esc(_spread(scores))}</p>"
         + H.data_table(table, table_id="seeds", sortable=False)
     )
+
+
+def _plain(final: Mapping) -> str:
+    """With test-time flip averaging, what the same nets score without it: the published anchors' way."""
+    plain = final.get("test_per_seed_plain")
+    if not plain:
+        return ""
+    each = ", ".join(f"{v:.4f}" for v in plain)
+    return (f"<p>Scored with test-time flip averaging (each image's class probabilities averaged with its "
+            f"mirror's, as each trial's validation score was). The same nets without it: mean "
+            f"{sum(plain) / len(plain):.4f} ({H.esc(each)}).</p>")
 
 
 def _revalidated(final: Mapping) -> list[Mapping]:

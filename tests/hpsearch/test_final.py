@@ -322,3 +322,23 @@ def test_a_bad_retraining_length_is_refused_before_anything_trains(tmp_path, cou
     with pytest.raises(ValueError, match=match):
         final_pick(study, spec, **kwargs)
     assert counted["test"] == 0 and "final" not in study.user_attrs
+
+
+def test_with_tta_flip_the_test_score_is_the_flip_average_and_the_plain_score_is_kept(tmp_path, counted):
+    settings = dataclasses.replace(SETTINGS, tta_flip=True)
+    spec = StudySpec(name="tta", objective="mlp-counted", space=wide_space(conditionals=False), settings=settings,
+                     n_trials=3, seed=1, out_dir=str(tmp_path))
+    study = run(spec, n_jobs=1, progress=False)
+    final = final_pick(study, spec, seeds=[8, 9])
+    split = load_data(settings)
+    data = TrainData(np.concatenate([split.x_train, split.x_val]), np.concatenate([split.t_train, split.t_val]),
+                     split.x_val, split.t_val)
+    mlp = get_objective("mlp")
+    x_test, t_test = mlp.test_split(settings)
+    for seed, score, plain in zip((8, 9), final["test_per_seed"], final["test_per_seed_plain"], strict=True):
+        net, _ = mlp.fit(final["params"], settings, seed=seed, data=data)
+        assert net.flip_average and score == float(net.accuracy(x_test, t_test))
+        net.flip_average = False
+        assert plain == float(net.accuracy(x_test, t_test))
+    assert final["test_acc"] == pytest.approx(np.mean(final["test_per_seed"]))
+    assert counted["test"] == 1

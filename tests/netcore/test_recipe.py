@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from netcore.augment import augment_batch
+from netcore.augment import augment_batch, mirror
+from netcore.builders import build_cnn
 from netcore.builders import build_mlp
 from netcore.ema import WeightAverage
 from netcore.functions import cross_entropy, softmax
@@ -163,6 +164,52 @@ def test_evaluation_is_never_augmented():
               rng=np.random.default_rng(0))
     assert h.train_acc[-1] == net.evaluate(data.x_train, data.t_train)[0]
     assert h.val_loss[-1] == net.evaluate(data.x_val, data.t_val)[1]
+
+
+# -- test-time flip averaging -------------------------------------------------------------------------------
+def _mirror_loop(x):
+    """Naive reference: out[n, y, x] = img[n, y, W - 1 - x], one pixel at a time, on flat square rows."""
+    imgs = x.reshape(len(x), SIDE, SIDE)
+    out = np.empty_like(imgs)
+    for n in range(len(x)):
+        for y in range(SIDE):
+            for c in range(SIDE):
+                out[n, y, c] = imgs[n, y, SIDE - 1 - c]
+    return out.reshape(x.shape)
+
+
+def test_mirror_reverses_every_row_of_every_image_and_keeps_the_input():
+    x, _ = _images(5, 3)
+    before = x.copy()
+    np.testing.assert_array_equal(mirror(x), _mirror_loop(x))
+    np.testing.assert_array_equal(mirror(x.reshape(5, 1, SIDE, SIDE)), _mirror_loop(x).reshape(5, 1, SIDE, SIDE))
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_array_equal(mirror(mirror(x)), x)
+
+
+@pytest.mark.parametrize("flat", [True, False])
+def test_flip_average_scores_the_mean_probabilities_of_each_image_and_its_mirror(flat):
+    x, t = _images(40, 5)
+    net = _net() if flat else build_cnn((1, SIDE, SIDE), filters=(4,), dense=8, output_size=3,
+                                        rng=np.random.default_rng(1))
+    x = x if flat else x.reshape(-1, 1, SIDE, SIDE)
+    plain = net.evaluate(x, t, batch_size=16)
+    net.flip_average = True
+    acc, loss = net.evaluate(x, t, batch_size=16)
+    # the float64 reference: the mean of the two softmaxes, from the net's own logits
+    def probs(z):
+        z = z.astype(np.float64)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    flipped = _mirror_loop(x.reshape(len(x), -1)).reshape(x.shape)
+    p = 0.5 * (probs(net.predict(x)) + probs(net.predict(flipped)))
+    assert acc == pytest.approx(np.mean(p.argmax(axis=1) == t), abs=1e-12)
+    assert loss == pytest.approx(-np.mean(np.log(p[np.arange(len(t)), t] + 1e-7)), rel=1e-5)
+    # symmetric: the mirrored set scores the same; the plain scores are the book's evaluation
+    assert net.evaluate(flipped, t, batch_size=16)[0] == acc
+    net.flip_average = False
+    assert net.evaluate(x, t, batch_size=16) == plain
+    assert plain[0] == np.mean(net.predict(x).argmax(axis=1) == t)
 
 
 # -- label smoothing -----------------------------------------------------------------------------------------

@@ -64,7 +64,8 @@ def test_quick_search_scores_its_pick_on_test_once_and_reports_it(model, tmp_pat
     assert study.user_attrs["schedule"]["pruner"] == "asha-cost"
     settings = study.user_attrs["spec"]["settings"]
     assert settings["augment_shift"] == 2 and settings["label_smoothing"] == 0.1 and settings["ema_decay"] > 0
-    assert settings["augment_flip"] is False  # a mirrored digit is not the same digit
+    assert settings["augment_flip"] is False and settings["tta_flip"] is False  # a mirrored digit is another digit
+    assert "without test-time flip averaging" not in out and "test_per_seed_plain" not in final
     assert settings["lr_schedule"] == "warmup-cosine"
     assert study.user_attrs["runs"][-1]["time_budget"] == 900.0
     assert report_every_study(tmp_path) == [f"fashion-{model}-quick"]
@@ -225,3 +226,12 @@ def test_the_retraining_looks_further_when_the_budget_shortened_the_trials(argv,
     args = module.build_parser().parse_args([*argv, "--out", str(tmp_path)])
     spec = module.make_spec(args, n_jobs=2)
     assert module.length_factor(args, spec.settings.epochs) == factor
+
+
+@pytest.mark.parametrize(("argv", "tta"), [([], True), (["--recipe", "plain"], False), (["--dataset", "mnist"], False)])
+def test_fashion_mnist_s_modern_recipe_scores_with_the_flip_average(argv, tta, tmp_path):
+    module = _module()
+    args = module.build_parser().parse_args(["--model", "cnn", "--out", str(tmp_path), *argv])
+    settings = module.make_spec(args, n_jobs=2).settings
+    assert settings.tta_flip is tta
+    assert not tta or settings.augment_flip  # averaged over mirrors only where it trained on them

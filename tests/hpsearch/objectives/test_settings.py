@@ -61,3 +61,28 @@ def test_each_option_changes_a_trial_through_the_objective(tiny_settings, option
     assert again.curves == base.curves  # the recipe spelled out as off is the book's trial
     changed = evaluate(params, dataclasses.replace(tiny_settings, **option), seed=1)
     assert changed.curves != base.curves
+
+
+def test_tta_flip_is_off_by_default_and_refused_unless_a_bool():
+    assert TrainingSettings().tta_flip is False
+    old = {k: v for k, v in ObjectiveSettings(hidden=(8,), epochs=2).to_dict().items() if k != "tta_flip"}
+    assert ObjectiveSettings.from_dict(old).tta_flip is False  # stored before the field existed: off
+    with pytest.raises(ValueError, match="tta_flip") as err:
+        TrainingSettings(tta_flip="yes")
+    assert str(err.value).startswith("settings:") and "\n" not in str(err.value)
+
+
+def test_tta_flip_scores_the_trial_and_its_net_by_the_flip_average_and_trains_alike(tiny_settings):
+    from hpsearch.objectives.data import load_data
+    from hpsearch.objectives.mlp import fit
+    params = {"lr": 0.05, "optimizer": "momentum"}
+    tiny_settings = dataclasses.replace(tiny_settings, mode="shuffle")  # the last evaluation after the last update
+    plain_net, plain = fit(params, tiny_settings, seed=1)
+    net, res = fit(params, dataclasses.replace(tiny_settings, tta_flip=True), seed=1)
+    assert net.flip_average and not plain_net.flip_average
+    assert (net.params == plain_net.params).all()  # training is unchanged: only the scoring averages
+    assert res.curves == plain.curves  # the evaluations during training stay plain (the pruners compare them)
+    data = load_data(tiny_settings)
+    assert res.value == net.evaluate(data.x_val, data.t_val)[0]
+    net.flip_average = False
+    assert plain.value == net.evaluate(data.x_val, data.t_val)[0]
