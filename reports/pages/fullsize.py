@@ -145,6 +145,10 @@ def _anchors(final: Mapping | None, anchors: Mapping[str, float]) -> str:
     if scores is not None:
         label = "this search (final pick)" if scores.n == 1 else f"this search (final pick, mean of {scores.n} seeds)"
         rows.append({"result": label, "test accuracy": ours, "this search minus it": ""})
+        plain = final.get("test_per_seed_plain")
+        if plain:  # the anchors' nets were scored without it
+            rows.append({"result": label.replace("(final pick", "(final pick without test-time flip averaging"),
+                         "test accuracy": sum(plain) / len(plain), "this search minus it": ""})
     frame = pd.DataFrame(rows).sort_values("test accuracy", kind="stable")
     what = "" if scores is None or scores.n == 1 else " (this search: the mean over its seeds)"
     return (f"<p>Beside published results on this data set, each a single number{what}:</p>"

@@ -169,6 +169,23 @@ def test_without_a_length_check_the_page_says_the_trial_length_was_kept(tmp_path
     assert "Retrained for its trial's epochs (20): no length check ran." in text
 
 
+def test_a_fixed_retraining_length_is_said_with_its_factor(tmp_path, budget_trials, read_page):
+    final = {**_three_seeds([0.93, 0.931, 0.932]), "epochs": 40, "trial_epochs": 20, "length_check": None}
+    text = _text(read_page, final, budget_trials, tmp_path)
+    assert "Retrained for 40 epochs, 2 times its trial's 20, without a length check" in text
+
+
+def test_with_the_flip_average_the_plain_test_scores_are_shown_and_set_beside_the_anchors(tmp_path, budget_trials,
+                                                                                          read_page):
+    final = {**_three_seeds([0.935, 0.936, 0.937]), "test_per_seed_plain": [0.933, 0.934, 0.932]}
+    text = _text(read_page, final, budget_trials, tmp_path)
+    assert "Scored with test-time flip averaging" in text
+    assert "The same nets without it: mean 0.9330 (0.9330, 0.9340, 0.9320)" in text
+    assert "this search (final pick without test-time flip averaging, mean of 3 seeds) 0.933" in text
+    plain = _text(read_page, _three_seeds([0.935, 0.936, 0.937]), budget_trials, tmp_path)
+    assert "flip averaging" not in plain
+
+
 def test_candidates_revalidated_on_seeds_are_shown_with_how_the_pick_was_chosen(tmp_path, budget_trials, read_page):
     # final_pick(top=2): the pick is the better validation mean, not the better search score
     final = _three_seeds([0.93, 0.931, 0.932])
