@@ -14,13 +14,10 @@ Run:  python bench/flip_average.py --epochs 20 --seed 1     (about 9 minutes on 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import importlib.util
 import json
 import platform
-import sys
 import time
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 import optuna
@@ -29,13 +26,8 @@ from threadpoolctl import threadpool_limits
 from hpsearch.environment import blas
 from hpsearch.objectives import cnn
 from hpsearch.objectives.data import load_data
+from hpsearch.objectives.protocol import FULL_EPOCHS, fullsize_settings
 from netcore.augment import mirror
-
-_SCRIPT = Path(__file__).resolve().parents[1] / "studies" / "fashion_mnist.py"
-_spec = importlib.util.spec_from_file_location("study_fashion_mnist", _SCRIPT)
-fashion = importlib.util.module_from_spec(_spec)
-sys.modules["study_fashion_mnist"] = fashion
-_spec.loader.exec_module(fashion)
 
 HOUR_PICK = {"lr": 6.73e-3, "optimizer": "adam", "weight_decay": 1e-6, "init_scale": 1.0, "blocks": 2,
              "filters1": 26, "filters2": 48, "batch_norm": False, "dropout": 0.28, "dense": 200, "kernel_size": 3}
@@ -49,12 +41,11 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="a smoke run: mnist-5k, 2 epochs, a small net")
     args = ap.parse_args()
     params = json.loads(args.params) if args.params else dict(HOUR_PICK)
-    argv = ["--model", "cnn", "--time-budget", "3600"]
     if args.quick:
-        argv += ["--quick", "--dataset", "mnist-5k"]
         params.update(filters1=8, filters2=16, dense=32)
-    settings = fashion.make_spec(fashion.build_parser().parse_args(argv), n_jobs=1).settings
-    settings = dataclasses.replace(settings, epochs=2 if args.quick else args.epochs)
+        settings = fullsize_settings(cnn.CnnSettings, dataset="mnist-5k", epochs=2, full=False)
+    else:  # the script's hour settings (tests/hpsearch/objectives/test_protocol.py), trained for --epochs
+        settings = replace(fullsize_settings(cnn.CnnSettings, epochs=FULL_EPOCHS["cnn"]), epochs=args.epochs)
     print(f"machine: {platform.machine()} {platform.processor() or ''}; numpy {np.__version__}; "
           f"optuna {optuna.__version__}; BLAS {blas(1)}")
     print(f"configuration: {params}; {settings.epochs} epochs on {settings.dataset}, seed {args.seed}")

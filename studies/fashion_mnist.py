@@ -46,15 +46,24 @@ from pathlib import Path
 
 import optuna
 
-from hpsearch import ParamSpec, SearchSpace, StudySpec, export, open_storage, run
+from hpsearch import SearchSpace, StudySpec, export, open_storage, run
 from hpsearch.errors import MissingStorage, OneLineParser
 from hpsearch.execution.preflight import script_workers
 from hpsearch.execution.stopping import check_time_budget
 from hpsearch.execution.worker import finished_count
 from hpsearch.final import MIN_GAIN, RETRAIN, final_pick
-from hpsearch.objectives.cnn import CnnSettings, cnn_space
+from hpsearch.objectives.cnn import CnnSettings
 from hpsearch.objectives.mlp import ObjectiveSettings
-from hpsearch.objectives.protocol import FULL_EPOCHS, PRIOR_CONFIGS, default_epochs, modern_recipe
+from hpsearch.objectives.protocol import (
+    ANCHORS,
+    FULL_EPOCHS,
+    MLP_HIDDEN,
+    PRIOR_CONFIGS,
+    cnn_search_space,
+    default_epochs,
+    mlp_space,
+    modern_recipe,
+)
 from hpsearch.samplers.asha import CostSchedule
 from hpsearch.samplers.priors import from_studies, startup_for_budget
 from hpsearch.samplers.seeds import derive_seed
@@ -62,53 +71,8 @@ from hpsearch.study import check_resume
 from netcore.schedule import SCHEDULES
 from reports.pages.fullsize import render_fullsize
 
-# test accuracy on the full Fashion-MNIST, from the benchmark table in the README of Debian's
-# dataset-fashion-mnist (Zalando Research's published benchmark)
-ANCHORS = {
-    "MLP 256-128-100": 0.8833,
-    "2 conv + pooling": 0.916,
-    "2 conv + pooling + batch norm": 0.934,
-    "Google AutoML, 24 compute hours": 0.939,
-    "human": 0.835,
-}
-MLP_HIDDEN = (1024, 512)
 FINAL_SEEDS = 5  # seed purpose of the retraining seeds (hpsearch.samplers.seeds uses 0-4)
-
-# configurations tried first (the search's warm start), each with where it comes from
-PRIORS = {
-    "mlp": [
-        {"params": {"lr": 1e-3, "optimizer": "adam", "weight_decay": 1e-6, "init_scale": 1.0, "batch_norm": True,
-                    "dropout": 0.3},
-         "source": "the book's advice (ch. 6: Adam at lr 1e-3, He init, batch norm, dropout)"},
-    ],
-    "cnn": PRIOR_CONFIGS["cnn"],  # the library's copy (hpsearch.objectives.protocol), which the benchmark reads
-}
-
-
-def mlp_space() -> SearchSpace:
-    return SearchSpace((
-        ParamSpec("lr", low=1e-4, high=3e-1, log=True),
-        ParamSpec("weight_decay", low=1e-8, high=1e-3, log=True),
-        ParamSpec("init_scale", low=0.3, high=3.0, log=True),
-        ParamSpec("optimizer", kind="categorical", choices=("momentum", "adam", "rmsprop")),
-        ParamSpec("batch_norm", kind="categorical", choices=(True, False)),
-        ParamSpec("dropout", low=0.0, high=0.6),
-    ))
-
-
-def cnn_search_space() -> SearchSpace:
-    """``cnn_space`` with the architecture held to what an hour on two cores can train: 3x3 kernels (a 5x5
-    conv costs 2.8 times as much), 2-3 blocks whose filters roughly double (16-32, 32-64, 64-128), dense
-    64-256. A trial of the largest net costs about twice the 32-64 net; the smallest about a third."""
-    narrowed = {
-        "blocks": ParamSpec("blocks", kind="categorical", choices=(2, 3)),
-        "filters1": ParamSpec("filters1", kind="int", low=16, high=32, log=True),
-        "filters2": ParamSpec("filters2", kind="int", low=32, high=64, log=True, when=("blocks", (2, 3))),
-        "filters3": ParamSpec("filters3", kind="int", low=64, high=128, log=True, when=("blocks", (3,))),
-        "kernel_size": ParamSpec("kernel_size", kind="categorical", choices=(3,), fixed=3),
-        "dense": ParamSpec("dense", kind="int", low=64, high=256, log=True),
-    }
-    return SearchSpace(tuple(narrowed.get(p.name, p) for p in cnn_space().params))
+PRIORS = PRIOR_CONFIGS  # the configurations tried first, each with its source: the library's, which the benchmark reads
 
 
 def build_parser() -> argparse.ArgumentParser:
