@@ -139,17 +139,21 @@ def _anchors(final: Mapping | None, anchors: Mapping[str, float]) -> str:
     rows = []
     scores = final_scores(final) if final else None
     ours = scores.mean if scores else None
+    plain_scores = (final or {}).get("test_per_seed_plain")
+    plain = sum(plain_scores) / len(plain_scores) if plain_scores else None  # the anchors were scored this way
+    minus, minus_plain = "this search minus it", "this search without flip averaging minus it"
     for name, acc in sorted(anchors.items(), key=lambda kv: kv[1]):
-        diff = "" if ours is None else f"{ours - acc:+.4f}"
-        rows.append({"result": name, "test accuracy": acc, "this search minus it": diff})
+        row = {"result": name, "test accuracy": acc, minus: "" if ours is None else f"{ours - acc:+.4f}"}
+        if plain is not None:
+            row[minus_plain] = f"{plain - acc:+.4f}"
+        rows.append(row)
     if scores is not None:
         label = "this search (final pick)" if scores.n == 1 else f"this search (final pick, mean of {scores.n} seeds)"
-        rows.append({"result": label, "test accuracy": ours, "this search minus it": ""})
-        plain = final.get("test_per_seed_plain")
-        if plain:  # the anchors' nets were scored without it
+        rows.append({"result": label, "test accuracy": ours, minus: ""})
+        if plain is not None:
             rows.append({"result": label.replace("(final pick", "(final pick without test-time flip averaging"),
-                         "test accuracy": sum(plain) / len(plain), "this search minus it": ""})
-    frame = pd.DataFrame(rows).sort_values("test accuracy", kind="stable")
+                         "test accuracy": plain, minus: ""})
+    frame = pd.DataFrame(rows).fillna("").sort_values("test accuracy", kind="stable")
     what = "" if scores is None or scores.n == 1 else " (this search: the mean over its seeds)"
     return (f"<p>Beside published results on this data set, each a single number{what}:</p>"
             + H.data_table(frame, table_id="anchors", sortable=False))

@@ -3,6 +3,8 @@ anchors, the search's cost, no interval on a single test score."""
 
 from __future__ import annotations
 
+from html import escape as html_escape
+
 from reports import StudyExport
 from reports.pages.fullsize import render_fullsize
 
@@ -182,6 +184,12 @@ def test_with_the_flip_average_the_plain_test_scores_are_shown_and_set_beside_th
     assert "Scored with test-time flip averaging" in text
     assert "The same nets without it: mean 0.9330 (0.9330, 0.9340, 0.9320)" in text
     assert "this search (final pick without test-time flip averaging, mean of 3 seeds) 0.933" in text
+    html, _ = read_page(render_fullsize(_export(budget_trials, final), anchors=ANCHORS, out_dir=tmp_path))
+    table = html.split('id="T_anchors"', 1)[1].split("</table>", 1)[0]
+    assert "this search without flip averaging minus it" in table.split("</thead>", 1)[0]
+    for name, acc in ANCHORS.items():  # the anchors were scored without it: both differences, in this order
+        row = next(r for r in table.split("<tr")[1:] if html_escape(name) in r)
+        assert row.index(f"{0.936 - acc:+.4f}") < row.index(f"{0.933 - acc:+.4f}")
     plain = _text(read_page, _three_seeds([0.935, 0.936, 0.937]), budget_trials, tmp_path)
     assert "flip averaging" not in plain
 
