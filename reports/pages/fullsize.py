@@ -79,7 +79,13 @@ def _plain(final: Mapping) -> str:
     each = ", ".join(f"{v:.4f}" for v in plain)
     return (f"<p>Scored with test-time flip averaging (each image's class probabilities averaged with its "
             f"mirror's, as each trial's validation score was). The same nets without it: mean "
-            f"{sum(plain) / len(plain):.4f} ({H.esc(each)}).</p>")
+            f"{_plain_mean(final):.4f} ({H.esc(each)}).</p>")
+
+
+def _plain_mean(final: Mapping | None) -> float | None:
+    """The mean test score without test-time flip averaging, when the pick was scored with it; else None."""
+    plain = (final or {}).get("test_per_seed_plain")
+    return sum(plain) / len(plain) if plain else None
 
 
 def _revalidated(final: Mapping) -> list[Mapping]:
@@ -139,8 +145,7 @@ def _anchors(final: Mapping | None, anchors: Mapping[str, float]) -> str:
     rows = []
     scores = final_scores(final) if final else None
     ours = scores.mean if scores else None
-    plain_scores = (final or {}).get("test_per_seed_plain")
-    plain = sum(plain_scores) / len(plain_scores) if plain_scores else None  # the anchors were scored this way
+    plain = _plain_mean(final)  # the anchors were scored this way
     minus, minus_plain = "this search minus it", "this search without flip averaging minus it"
     for name, acc in sorted(anchors.items(), key=lambda kv: kv[1]):
         row = {"result": name, "test accuracy": acc, minus: "" if ours is None else f"{ours - acc:+.4f}"}

@@ -180,11 +180,11 @@ def test_a_fixed_retraining_length_is_said_with_its_factor(tmp_path, budget_tria
 def test_with_the_flip_average_the_plain_test_scores_are_shown_and_set_beside_the_anchors(tmp_path, budget_trials,
                                                                                           read_page):
     final = {**_three_seeds([0.935, 0.936, 0.937]), "test_per_seed_plain": [0.933, 0.934, 0.932]}
-    text = _text(read_page, final, budget_trials, tmp_path)
+    html, page = read_page(render_fullsize(_export(budget_trials, final), anchors=ANCHORS, out_dir=tmp_path))
+    text = " ".join(page.all_text.split())
     assert "Scored with test-time flip averaging" in text
     assert "The same nets without it: mean 0.9330 (0.9330, 0.9340, 0.9320)" in text
     assert "this search (final pick without test-time flip averaging, mean of 3 seeds) 0.933" in text
-    html, _ = read_page(render_fullsize(_export(budget_trials, final), anchors=ANCHORS, out_dir=tmp_path))
     table = html.split('id="T_anchors"', 1)[1].split("</table>", 1)[0]
     assert "this search without flip averaging minus it" in table.split("</thead>", 1)[0]
     for name, acc in ANCHORS.items():  # the anchors were scored without it: both differences, in this order
